@@ -1,0 +1,307 @@
+// PosixEnv: the real disk, through plain POSIX calls.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "storage/env/env.h"
+
+namespace ringkv::storage {
+namespace {
+
+Status PosixError(const std::string& context, int err) {
+  std::string msg = context + ": " + std::strerror(err);
+  if (err == ENOENT) return Status::NotFound(msg);
+  if (err == ENOSPC) return Status::NoSpace(msg);
+  return Status::IOError(msg);
+}
+
+// Buffers appends so that many small records cost one write(2).
+class PosixWritableFile final : public WritableFile {
+ public:
+  PosixWritableFile(std::string path, int fd, uint64_t size)
+      : path_(std::move(path)), fd_(fd), size_(size) {}
+  ~PosixWritableFile() override {
+    if (fd_ >= 0) Close().IgnoreError();
+  }
+
+  Status Append(std::string_view data) override {
+    size_ += data.size();
+    if (buf_.size() + data.size() <= kBufferBytes) {
+      buf_.append(data.data(), data.size());
+      return Status::OK();
+    }
+    RINGKV_RETURN_IF_ERROR(FlushBuffer());
+    if (data.size() <= kBufferBytes) {
+      buf_.append(data.data(), data.size());
+      return Status::OK();
+    }
+    return WriteAll(data.data(), data.size());
+  }
+  Status Flush() override { return FlushBuffer(); }
+  Status Sync() override {
+    RINGKV_RETURN_IF_ERROR(FlushBuffer());
+    if (::fdatasync(fd_) != 0) return PosixError(path_, errno);
+    return Status::OK();
+  }
+  Status Close() override {
+    Status s = FlushBuffer();
+    if (fd_ >= 0 && ::close(fd_) != 0 && s.ok()) s = PosixError(path_, errno);
+    fd_ = -1;
+    return s;
+  }
+  uint64_t Size() const override { return size_; }
+
+ private:
+  static constexpr size_t kBufferBytes = 64 * 1024;
+
+  Status FlushBuffer() {
+    Status s = WriteAll(buf_.data(), buf_.size());
+    buf_.clear();
+    return s;
+  }
+  Status WriteAll(const char* p, size_t n) {
+    while (n > 0) {
+      ssize_t w = ::write(fd_, p, n);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return PosixError(path_, errno);
+      }
+      p += w;
+      n -= static_cast<size_t>(w);
+    }
+    return Status::OK();
+  }
+
+  std::string path_;
+  int fd_;
+  uint64_t size_;
+  std::string buf_;
+};
+
+class PosixSequentialFile final : public SequentialFile {
+ public:
+  PosixSequentialFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixSequentialFile() override { ::close(fd_); }
+  Status Read(size_t n, std::string* scratch, std::string_view* result) override {
+    scratch->resize(n);
+    while (true) {
+      ssize_t r = ::read(fd_, scratch->data(), n);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return PosixError(path_, errno);
+      }
+      *result = std::string_view(scratch->data(), static_cast<size_t>(r));
+      return Status::OK();
+    }
+  }
+  Status Skip(uint64_t n) override {
+    if (::lseek(fd_, static_cast<off_t>(n), SEEK_CUR) < 0) return PosixError(path_, errno);
+    return Status::OK();
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+Status PReadAll(const std::string& path, int fd, uint64_t offset, size_t n, char* scratch,
+                std::string_view* result) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = ::pread(fd, scratch + got, n - got, static_cast<off_t>(offset + got));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return PosixError(path, errno);
+    }
+    if (r == 0) break;
+    got += static_cast<size_t>(r);
+  }
+  *result = std::string_view(scratch, got);
+  return Status::OK();
+}
+
+class PosixRandomAccessFile final : public RandomAccessFile {
+ public:
+  PosixRandomAccessFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixRandomAccessFile() override { ::close(fd_); }
+  Status Read(uint64_t offset, size_t n, char* scratch,
+              std::string_view* result) const override {
+    return PReadAll(path_, fd_, offset, n, scratch, result);
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+class PosixRandomRWFile final : public RandomRWFile {
+ public:
+  PosixRandomRWFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixRandomRWFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Status Write(uint64_t offset, std::string_view data) override {
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t w = ::pwrite(fd_, data.data() + done, data.size() - done,
+                           static_cast<off_t>(offset + done));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return PosixError(path_, errno);
+      }
+      done += static_cast<size_t>(w);
+    }
+    return Status::OK();
+  }
+  Status Read(uint64_t offset, size_t n, char* scratch,
+              std::string_view* result) const override {
+    return PReadAll(path_, fd_, offset, n, scratch, result);
+  }
+  Status Sync() override {
+    if (::fdatasync(fd_) != 0) return PosixError(path_, errno);
+    return Status::OK();
+  }
+  Status Close() override {
+    if (fd_ >= 0 && ::close(fd_) != 0) {
+      fd_ = -1;
+      return PosixError(path_, errno);
+    }
+    fd_ = -1;
+    return Status::OK();
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+class PosixEnv final : public Env {
+ public:
+  Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* out) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return PosixError(path, errno);
+    *out = std::make_unique<PosixWritableFile>(path, fd, 0);
+    return Status::OK();
+  }
+  Status NewAppendableFile(const std::string& path, std::unique_ptr<WritableFile>* out) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return PosixError(path, errno);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      int err = errno;
+      ::close(fd);
+      return PosixError(path, err);
+    }
+    *out = std::make_unique<PosixWritableFile>(path, fd, static_cast<uint64_t>(st.st_size));
+    return Status::OK();
+  }
+  Status NewSequentialFile(const std::string& path,
+                           std::unique_ptr<SequentialFile>* out) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return PosixError(path, errno);
+    *out = std::make_unique<PosixSequentialFile>(path, fd);
+    return Status::OK();
+  }
+  Status NewRandomAccessFile(const std::string& path,
+                             std::unique_ptr<RandomAccessFile>* out) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return PosixError(path, errno);
+    *out = std::make_unique<PosixRandomAccessFile>(path, fd);
+    return Status::OK();
+  }
+  Status NewRandomRWFile(const std::string& path, std::unique_ptr<RandomRWFile>* out) override {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return PosixError(path, errno);
+    *out = std::make_unique<PosixRandomRWFile>(path, fd);
+    return Status::OK();
+  }
+  bool FileExists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
+  Status GetChildren(const std::string& dir, std::vector<std::string>* names) override {
+    names->clear();
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return PosixError(dir, errno);
+    while (struct dirent* e = ::readdir(d)) {
+      if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+      names->emplace_back(e->d_name);
+    }
+    ::closedir(d);
+    return Status::OK();
+  }
+  Status GetFileSize(const std::string& path, uint64_t* size) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return PosixError(path, errno);
+    *size = static_cast<uint64_t>(st.st_size);
+    return Status::OK();
+  }
+  Status RemoveFile(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0) return PosixError(path, errno);
+    return Status::OK();
+  }
+  Status RenameFile(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) return PosixError(from, errno);
+    return Status::OK();
+  }
+  Status TruncateFile(const std::string& path, uint64_t size) override {
+    if (::truncate(path.c_str(), static_cast<off_t>(size)) != 0) return PosixError(path, errno);
+    return Status::OK();
+  }
+  Status CreateDir(const std::string& dir) override {
+    if (dir.empty()) return Status::InvalidArgument("empty directory name");
+    // Create each missing component in turn ("mkdir -p").
+    for (size_t pos = 1; pos <= dir.size(); pos++) {
+      if (pos != dir.size() && dir[pos] != '/') continue;
+      std::string part = dir.substr(0, pos);
+      if (::mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) return PosixError(part, errno);
+    }
+    return Status::OK();
+  }
+  Status RemoveDir(const std::string& dir) override {
+    if (::rmdir(dir.c_str()) != 0) return PosixError(dir, errno);
+    return Status::OK();
+  }
+  Status SyncDir(const std::string& dir) override {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return PosixError(dir, errno);
+    Status s;
+    if (::fsync(fd) != 0) s = PosixError(dir, errno);
+    ::close(fd);
+    return s;
+  }
+};
+
+}  // namespace
+
+Env* Env::Default() {
+  static PosixEnv* env = new PosixEnv();  // never deleted: used until exit
+  return env;
+}
+
+Status WriteStringToFile(Env* env, std::string_view data, const std::string& path, bool sync) {
+  std::unique_ptr<WritableFile> file;
+  RINGKV_RETURN_IF_ERROR(env->NewWritableFile(path, &file));
+  Status s = file->Append(data);
+  if (s.ok() && sync) s = file->Sync();
+  Status c = file->Close();
+  if (s.ok()) s = c;
+  if (!s.ok()) env->RemoveFile(path).IgnoreError();
+  return s;
+}
+
+Status ReadFileToString(Env* env, const std::string& path, std::string* data) {
+  data->clear();
+  std::unique_ptr<SequentialFile> file;
+  RINGKV_RETURN_IF_ERROR(env->NewSequentialFile(path, &file));
+  std::string scratch;
+  while (true) {
+    std::string_view chunk;
+    RINGKV_RETURN_IF_ERROR(file->Read(64 * 1024, &scratch, &chunk));
+    if (chunk.empty()) return Status::OK();
+    data->append(chunk.data(), chunk.size());
+  }
+}
+
+}  // namespace ringkv::storage
