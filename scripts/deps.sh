@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config ccache clang
+  build-essential cmake ninja-build pkg-config ccache clang libclang-rt-14-dev
   libuv1-dev libjemalloc-dev libyaml-cpp-dev catch2 libhiredis-dev
   redis-tools redis-server python3 python3-redis iproute2 procps
 )
