@@ -94,8 +94,9 @@ class Keyspace {
   // Writes a string value. `expire_ms` is absolute unix ms, 0 for none.
   // `prior` describes the key's current state if the caller knows it
   // (kUnknown costs one more engine lookup). REQUIRES: expire_ms >= 0.
-  Status PutString(std::string_view key, std::string_view payload, int64_t expire_ms, bool raw,
-                   int64_t now_ms, Prior prior);
+  // `flags` are value_codec.h encoding flags (kFlagRaw, kFlagNoInt).
+  Status PutString(std::string_view key, std::string_view payload, int64_t expire_ms,
+                   uint8_t flags, int64_t now_ms, Prior prior);
 
   // Rewrites a value found by Find with a new expire (0 = persist), keeping
   // payload and flags. REQUIRES: `entry` is the live value of `key`.

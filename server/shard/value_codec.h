@@ -3,8 +3,11 @@
 // Every engine value written by server/shard is, byte by byte:
 //
 //   byte 0      header
-//                 bits 0..3  value type (ValueType; 0 = string). Other types
+//                 bits 0..2  value type (ValueType; 0 = string). Other types
 //                            (list, hash, ...) get new numbers here.
+//                 bit  3     no-int: the string was built from a formatted
+//                            number or text (INCRBYFLOAT), so OBJECT ENCODING
+//                            never says "int" for it (Redis: embstr/raw)
 //                 bit  4     has-expire: an 8-byte expire time follows the clock
 //                 bit  5     raw: the string was modified in place (APPEND,
 //                            SETRANGE), so OBJECT ENCODING says "raw" as Redis
@@ -37,9 +40,15 @@ inline constexpr size_t kValueExpireBytes = 8;
 
 // The decoded metadata of a stored value; `payload` points into the bytes it
 // was decoded from.
+// Encoding flags kept in the header byte (see above).
+inline constexpr uint8_t kFlagNoInt = 1u << 3;
+inline constexpr uint8_t kFlagRaw = 1u << 5;
+inline constexpr uint8_t kEncodingFlagsMask = kFlagNoInt | kFlagRaw;
+
 struct ValueView {
   ValueType type = ValueType::kString;
-  bool raw = false;
+  // kFlagNoInt / kFlagRaw bits.
+  uint8_t flags = 0;
   // Absolute expire time in unix ms; 0 means "no expire".
   // Invariant: expire_ms >= 0 (a stored expire is never negative).
   int64_t expire_ms = 0;
@@ -47,19 +56,24 @@ struct ValueView {
   std::string_view payload;
 
   bool has_expire() const { return expire_ms != 0; }
-  // True when the value is logically gone at now_ms (Redis: when > expire).
-  bool ExpiredAt(int64_t now_ms) const { return expire_ms != 0 && expire_ms <= now_ms; }
+  // True when the value is logically gone at now_ms. As Redis's keyIsExpired,
+  // a key is still live at exactly its expire time and gone one ms later.
+  bool ExpiredAt(int64_t now_ms) const { return expire_ms != 0 && expire_ms < now_ms; }
 };
 
 // Parses `stored`. Returns Corruption for a truncated value or unknown version/type.
 Status DecodeValue(std::string_view stored, ValueView* out);
 
-// Appends the encoding of (type, raw, expire_ms, clock, payload) to *out after
-// clearing it. REQUIRES: expire_ms >= 0.
-void EncodeValue(ValueType type, bool raw, int64_t expire_ms, uint32_t write_clock_s,
+// Stores the encoding of (type, flags, expire_ms, clock, payload) in *out
+// (replacing its contents). REQUIRES: expire_ms >= 0; flags within
+// kEncodingFlagsMask.
+void EncodeValue(ValueType type, uint8_t flags, int64_t expire_ms, uint32_t write_clock_s,
                  std::string_view payload, std::string* out);
 
-// Just the type and expire of a stored value, without copying the payload.
+// Redis's OBJECT ENCODING name of a string value: "int", "embstr" or "raw".
+std::string_view StringEncodingName(const ValueView& v);
+
+// Just the expire of a stored value, without copying the payload.
 // Returns false if `stored` is malformed.
 bool PeekExpire(std::string_view stored, int64_t* expire_ms);
 
