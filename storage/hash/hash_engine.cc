@@ -121,8 +121,10 @@ Status HashEngine::Restore(Iterator* source, uint64_t applied_index) {
   // with no snapshot open, free) the old entries.
   snapshots_.DetachAll();
   table_->Clear();
+  std::unique_ptr<HashTable> old = std::move(table_);
   table_ = std::move(fresh);
   snapshots_.Rebind(table_.get());
+  old.reset();
   applied_index_ = applied_index;
   return Status::OK();
 }
