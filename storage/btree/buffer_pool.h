@@ -1,0 +1,111 @@
+// BufferPool: a bounded cache of page frames over the PageFile, with CLOCK
+// eviction, pin counts and dirty tracking.
+//
+// Owned by one BtreeEngine (one loop thread); not thread-safe.
+// Policy: no-steal. A dirty frame is never written back by eviction; dirty pages
+// reach disk only through a checkpoint (BtreeEngine::Checkpoint), which writes
+// them via the double-write journal. This is what lets the redo WAL replay
+// logical records onto the last checkpoint's consistent tree. The engine keeps
+// the dirty set bounded by checkpointing when dirty_count() passes a threshold.
+// If every frame is pinned or dirty, the pool grows past its capacity rather
+// than fail the operation in flight (capacity is a target, not a hard limit);
+// it shrinks back as clean frames are evicted.
+// Invariants: a pinned frame is never evicted or discarded; each page id maps
+// to at most one frame.
+#pragma once
+
+#include <cstdint>
+#include <algorithm>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "storage/base/status.h"
+#include "storage/btree/page_file.h"
+
+namespace ringkv::storage::btree {
+
+class BufferPool;
+
+struct Frame {
+  std::unique_ptr<char[]> data;
+  uint64_t page_id = 0;
+  uint32_t pins = 0;
+  bool dirty = false;
+  bool referenced = false;
+  bool in_use = false;
+};
+
+// A pinned page. Unpins on destruction. Move-only.
+class PageRef {
+ public:
+  PageRef() = default;
+  PageRef(BufferPool* pool, Frame* frame) : pool_(pool), frame_(frame) {}
+  PageRef(PageRef&& o) noexcept : pool_(o.pool_), frame_(o.frame_) { o.frame_ = nullptr; }
+  PageRef& operator=(PageRef&& o) noexcept;
+  PageRef(const PageRef&) = delete;
+  PageRef& operator=(const PageRef&) = delete;
+  ~PageRef() { Release(); }
+
+  void Release();
+  bool valid() const { return frame_ != nullptr; }
+  char* data() const { return frame_->data.get(); }
+  uint64_t id() const { return frame_->page_id; }
+  bool dirty() const { return frame_->dirty; }
+  // Only BufferPool/the engine's write hook calls this (after snapshot preservation).
+  void MarkDirty();
+
+ private:
+  BufferPool* pool_ = nullptr;
+  Frame* frame_ = nullptr;
+};
+
+class BufferPool {
+ public:
+  BufferPool(PageFile* file, size_t capacity_frames);
+
+  // Returns the page pinned, reading and verifying it on a miss.
+  // Returns the PageFile's Corruption/IOError.
+  Result<PageRef> Fetch(uint64_t page_id);
+  // Returns a zeroed, dirty, pinned frame for a newly allocated page.
+  // REQUIRES: page_id is not cached.
+  PageRef Create(uint64_t page_id);
+  // Drops the page (freed pages). REQUIRES: not pinned.
+  void Discard(uint64_t page_id);
+  // Drops every frame. REQUIRES: none pinned.
+  void DiscardAll();
+
+  // Calls fn(page_id, data) for each dirty frame, in page id order.
+  template <typename Fn>
+  void ForEachDirty(Fn&& fn) const {
+    std::vector<std::pair<uint64_t, char*>> dirty;
+    for (const auto& f : frames_) {
+      if (f->in_use && f->dirty) dirty.emplace_back(f->page_id, f->data.get());
+    }
+    std::sort(dirty.begin(), dirty.end());
+    for (auto& [id, data] : dirty) fn(id, data);
+  }
+  void ClearDirty();
+
+  size_t dirty_count() const { return dirty_count_; }
+  size_t capacity() const { return capacity_; }
+  size_t frame_count() const { return frames_.size(); }
+  uint64_t hits() const { return hits_; }
+  uint64_t misses() const { return misses_; }
+
+ private:
+  friend class PageRef;
+  Frame* GetFreeFrame();
+  void Unpin(Frame* f) { f->pins--; }
+
+  PageFile* file_;
+  const size_t capacity_;
+  std::vector<std::unique_ptr<Frame>> frames_;
+  std::unordered_map<uint64_t, Frame*> table_;
+  size_t hand_ = 0;
+  size_t dirty_count_ = 0;
+  uint64_t hits_ = 0;
+  uint64_t misses_ = 0;
+};
+
+}  // namespace ringkv::storage::btree

@@ -1,0 +1,57 @@
+// TreeCursor: forward iteration over the leaves of one version of the tree.
+//
+// Pages come from a PageSource (the live tree through the buffer pool, or a
+// snapshot's view), and the cursor keeps its own copy of the current leaf, so
+// it never holds a pin between calls and the pool stays free to evict. After
+// descending once, it walks the sibling links (one page read per leaf).
+// Owned by its user; single-threaded like the engine.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "storage/base/status.h"
+#include "storage/btree/node.h"
+#include "storage/btree/page_file.h"
+
+namespace ringkv::storage::btree {
+
+class PageSource {
+ public:
+  virtual ~PageSource() = default;
+  // Copies the verified page `id` into *out (page_bytes).
+  virtual Status ReadPage(uint64_t id, std::string* out) = 0;
+};
+
+class TreeCursor {
+ public:
+  // `max_steps` bounds every walk (a corrupt link cycle ends in Corruption).
+  TreeCursor(PageSource* source, const PageFile* file, uint64_t root, uint32_t height,
+             uint64_t max_steps)
+      : source_(source), file_(file), root_(root), height_(height), max_steps_(max_steps) {}
+
+  // Positions at the first key >= target.
+  Status Seek(std::string_view target);
+  bool Valid() const { return valid_; }
+  // REQUIRES: Valid().
+  Status Next();
+  std::string_view key() const;
+  // Reads the current value (inline or overflow chain) into *out.
+  Status Value(std::string* out) const;
+
+ private:
+  Status LoadPage(uint64_t id, PageType want);
+  Status SkipExhaustedLeaves();
+
+  PageSource* source_;
+  const PageFile* file_;
+  uint64_t root_;
+  uint32_t height_;
+  uint64_t max_steps_;
+  std::string page_;
+  int index_ = 0;
+  bool valid_ = false;
+};
+
+}  // namespace ringkv::storage::btree
