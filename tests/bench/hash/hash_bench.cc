@@ -1,0 +1,277 @@
+// ringkv-bench-hash: the hash engine against std::unordered_map<std::string, std::string>.
+//
+// For each value size (16 and 100 bytes by default) and each contender, a forked
+// child process (so every measurement starts from a clean heap and RSS):
+//   1. inserts N distinct 16-byte keys, timing every single insert;
+//   2. reads N keys chosen at random (all present), timed as a whole.
+// It prints one table row per (contender, value size): insert and get ops/s, the
+// slowest single insert while the table grew, inserts over 100 us and over 1 ms,
+// bytes/key as the engine reports it (hash only) and as the process RSS grew.
+// For the hash engine it also prints bytes/key at 2^23 - 1 keys (load 1.0, just
+// before a grow), where the bucket overhead is at its smallest.
+//
+// Usage: ringkv-bench-hash [--keys N] [--values 16,100] [--only hash|umap]
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "storage/hash/hash_engine.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using ringkv::storage::EngineOptions;
+using ringkv::storage::hash::HashEngine;
+
+constexpr size_t kKeyBytes = 16;
+
+uint64_t RssBytes() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  unsigned long size = 0, resident = 0;
+  int n = std::fscanf(f, "%lu %lu", &size, &resident);
+  std::fclose(f);
+  return n == 2 ? resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
+}
+
+// Scrambles i so consecutive keys do not share prefixes (a bijection on 64 bits).
+uint64_t Scramble(uint64_t i) {
+  i ^= i >> 33;
+  i *= 0xff51afd7ed558ccdull;
+  i ^= i >> 33;
+  return i;
+}
+
+void MakeKey(uint64_t i, char* out) {
+  static const char kHex[] = "0123456789abcdef";
+  uint64_t v = Scramble(i);
+  for (size_t j = 0; j < kKeyBytes; j++) out[j] = kHex[(v >> (4 * (j % 16))) & 15];
+}
+
+void MakeValue(uint64_t i, size_t bytes, std::string* out) {
+  out->assign(bytes, 'v');
+  for (size_t j = 0; j < bytes && j < 8; j++) (*out)[j] = static_cast<char>('a' + ((i >> (4 * j)) & 15));
+}
+
+uint64_t ThreadCpuNs() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+}
+
+struct Row {
+  double insert_ops = 0;      // per second of this thread's CPU time
+  double get_ops = 0;         // per second of this thread's CPU time
+  double insert_ops_wall = 0;  // per wall-clock second (hurt by other processes)
+  double max_insert_us = 0;      // wall clock, includes preemption by other processes
+  double max_insert_cpu_us = 0;  // this thread's CPU time: the engine's own pause
+  uint64_t over_100us = 0;
+  uint64_t over_1ms = 0;
+  double engine_bytes_per_key = 0;  // hash only
+  double rss_bytes_per_key = 0;
+  double engine_bytes_per_key_load1 = 0;  // hash only, at 2^23 - 1 keys
+  uint64_t checksum = 0;  // keeps the reads from being optimized out
+  // The five slowest inserts by CPU time: (insert number, cpu ns), to tell
+  // structural pauses (at grow points, near powers of two) from noise.
+  uint64_t slow_index[5] = {};
+  uint64_t slow_cpu_ns[5] = {};
+};
+
+void NoteSlow(Row* row, uint64_t index, uint64_t cpu_ns) {
+  int min_slot = 0;
+  for (int j = 1; j < 5; j++) {
+    if (row->slow_cpu_ns[j] < row->slow_cpu_ns[min_slot]) min_slot = j;
+  }
+  if (cpu_ns > row->slow_cpu_ns[min_slot]) {
+    row->slow_cpu_ns[min_slot] = cpu_ns;
+    row->slow_index[min_slot] = index;
+  }
+}
+
+// Contender adapters: the same loop drives both.
+struct HashContender {
+  HashEngine engine{EngineOptions{}, 0x5eed};
+  void Put(std::string_view k, std::string_view v) {
+    if (!engine.Put(k, v).ok()) std::abort();
+  }
+  bool Get(std::string_view k, std::string* v) { return engine.Get(k, v).ok(); }
+  uint64_t EngineBytes() const { return engine.Stats().memory_bytes; }
+};
+
+struct UmapContender {
+  std::unordered_map<std::string, std::string> map;
+  void Put(std::string_view k, std::string_view v) { map[std::string(k)] = std::string(v); }
+  bool Get(std::string_view k, std::string* v) {
+    auto it = map.find(std::string(k));
+    if (it == map.end()) return false;
+    *v = it->second;
+    return true;
+  }
+  uint64_t EngineBytes() const { return 0; }
+};
+
+template <typename C>
+Row Measure(uint64_t keys, size_t value_bytes) {
+  Row row;
+  uint64_t rss_before = RssBytes();
+  auto c = std::make_unique<C>();
+  char key[kKeyBytes];
+  std::string value;
+  double max_ns = 0;
+  uint64_t max_cpu_ns = 0, put_cpu_ns = 0;
+  const uint64_t kLoad1Keys = (uint64_t{1} << 23) - 1;
+  auto start = Clock::now();
+  for (uint64_t i = 0; i < keys; i++) {
+    MakeKey(i, key);
+    MakeValue(i, value_bytes, &value);
+    auto t0 = Clock::now();
+    uint64_t c0 = ThreadCpuNs();
+    c->Put(std::string_view(key, kKeyBytes), value);
+    uint64_t c1 = ThreadCpuNs();
+    auto t1 = Clock::now();
+    double ns = std::chrono::duration<double, std::nano>(t1 - t0).count();
+    if (ns > max_ns) max_ns = ns;
+    uint64_t cpu_ns = c1 - c0;
+    put_cpu_ns += cpu_ns;
+    if (cpu_ns > max_cpu_ns) max_cpu_ns = cpu_ns;
+    if (cpu_ns > 20000) NoteSlow(&row, i + 1, cpu_ns);
+    if (cpu_ns > 100000) row.over_100us++;
+    if (cpu_ns > 1000000) row.over_1ms++;
+    if (i + 1 == kLoad1Keys) {
+      row.engine_bytes_per_key_load1 = static_cast<double>(c->EngineBytes()) / kLoad1Keys;
+    }
+  }
+  double insert_s = std::chrono::duration<double>(Clock::now() - start).count();
+  row.insert_ops_wall = keys / insert_s;
+  row.insert_ops = keys / (put_cpu_ns / 1e9);
+  row.max_insert_us = max_ns / 1e3;
+  row.max_insert_cpu_us = max_cpu_ns / 1e3;
+  row.engine_bytes_per_key = static_cast<double>(c->EngineBytes()) / keys;
+  row.rss_bytes_per_key = static_cast<double>(RssBytes() - rss_before) / keys;
+
+  uint64_t x = 88172645463325252ull;
+  std::string out;
+  uint64_t get_cpu_start = ThreadCpuNs();
+  for (uint64_t i = 0; i < keys; i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    MakeKey(x % keys, key);
+    if (!c->Get(std::string_view(key, kKeyBytes), &out)) std::abort();
+    row.checksum += static_cast<unsigned char>(out[0]);
+  }
+  // Includes making the key (a few ns), as for no contender in particular.
+  row.get_ops = keys / ((ThreadCpuNs() - get_cpu_start) / 1e9);
+  return row;
+}
+
+// Runs Measure in a child process and reads its Row back through a pipe.
+template <typename C>
+Row MeasureInChild(uint64_t keys, size_t value_bytes) {
+  int fds[2];
+  if (pipe(fds) != 0) std::abort();
+  pid_t pid = fork();
+  if (pid < 0) std::abort();
+  if (pid == 0) {
+    close(fds[0]);
+    Row row = Measure<C>(keys, value_bytes);
+    ssize_t n = write(fds[1], &row, sizeof(row));
+    _exit(n == sizeof(row) ? 0 : 1);
+  }
+  close(fds[1]);
+  Row row;
+  ssize_t n = read(fds[0], &row, sizeof(row));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (n != sizeof(row) || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::fprintf(stderr, "benchmark child failed\n");
+    std::exit(1);
+  }
+  return row;
+}
+
+void PrintRow(const char* name, size_t value_bytes, const Row& r, bool is_hash) {
+  char engine_bpk[32] = "-", load1[32] = "-";
+  if (is_hash) {
+    std::snprintf(engine_bpk, sizeof(engine_bpk), "%.1f", r.engine_bytes_per_key);
+    if (r.engine_bytes_per_key_load1 > 0) {
+      std::snprintf(load1, sizeof(load1), "%.1f", r.engine_bytes_per_key_load1);
+    }
+  }
+  std::printf("| %-13s | %5zu | %6.2f (%5.2f wall) | %6.2f | %9.1f | %9.1f | %6" PRIu64 " | %5" PRIu64
+              " | %6s | %6s | %6.1f |\n",
+              name, value_bytes, r.insert_ops / 1e6, r.insert_ops_wall / 1e6, r.get_ops / 1e6,
+              r.max_insert_cpu_us, r.max_insert_us, r.over_100us, r.over_1ms, engine_bpk, load1,
+              r.rss_bytes_per_key);
+}
+
+void PrintSlowest(const char* name, size_t value_bytes, const Row& r) {
+  std::fprintf(stderr, "%s, %zu-byte values, slowest inserts (key count after insert: cpu us):",
+               name, value_bytes);
+  for (int j = 0; j < 5; j++) {
+    if (r.slow_cpu_ns[j] == 0) continue;
+    std::fprintf(stderr, " %" PRIu64 ": %.0f", r.slow_index[j], r.slow_cpu_ns[j] / 1e3);
+  }
+  std::fprintf(stderr, "\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  uint64_t keys = 10'000'000;
+  std::vector<size_t> values = {16, 100};
+  std::string only;
+  for (int i = 1; i < argc; i++) {
+    if (std::strcmp(argv[i], "--keys") == 0 && i + 1 < argc) {
+      keys = std::strtoull(argv[++i], nullptr, 10);
+    } else if (std::strcmp(argv[i], "--values") == 0 && i + 1 < argc) {
+      values.clear();
+      for (char* p = argv[++i]; *p != '\0';) {
+        values.push_back(std::strtoull(p, &p, 10));
+        if (*p == ',') p++;
+      }
+    } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+      only = argv[++i];
+    } else {
+      std::fprintf(stderr, "usage: %s [--keys N] [--values 16,100] [--only hash|umap]\n", argv[0]);
+      return 2;
+    }
+  }
+#ifdef RINGKV_BENCH_JEMALLOC
+  const char* allocator = "jemalloc";
+#else
+  const char* allocator = "default malloc";
+#endif
+  std::printf("keys=%" PRIu64 ", key=%zu bytes, allocator=%s, each row in a fresh process\n\n",
+              keys, kKeyBytes, allocator);
+  std::printf("ops/s are per second of the benchmark thread's CPU time (the machine is shared);\n"
+              "max/over-threshold insert latencies are thread CPU time per insert, plus the\n"
+              "wall-clock maximum, which includes preemption by other processes.\n\n");
+  std::printf("| contender | value B | insert Mop/s | get Mop/s | max insert us (cpu) | "
+              "max insert us (wall) | >100us | >1ms | engine B/key | engine B/key @2^23-1 | "
+              "RSS B/key |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
+  for (size_t v : values) {
+    if (only.empty() || only == "hash") {
+      Row r = MeasureInChild<HashContender>(keys, v);
+      PrintRow("hash engine", v, r, true);
+      PrintSlowest("hash engine", v, r);
+    }
+    if (only.empty() || only == "umap") {
+      Row r = MeasureInChild<UmapContender>(keys, v);
+      PrintRow("unordered_map", v, r, false);
+      PrintSlowest("unordered_map", v, r);
+    }
+    std::fflush(stdout);
+  }
+  return 0;
+}
