@@ -1,0 +1,150 @@
+#include "storage/lsm/block.h"
+
+#include "storage/base/coding.h"
+#include "storage/lsm/internal_key.h"
+
+namespace ringkv::storage::lsm {
+
+Block::Block(std::string contents) : data_(std::move(contents)) {
+  if (data_.size() < 4) return;
+  uint32_t n = DecodeFixed32(data_.data() + data_.size() - 4);
+  uint64_t max_restarts = (data_.size() - 4) / 4;
+  if (n == 0 || n > max_restarts) return;
+  restart_offset_ = static_cast<uint32_t>(data_.size() - 4 - 4 * static_cast<uint64_t>(n));
+  num_restarts_ = n;
+}
+
+namespace {
+
+// Decodes an entry header at p (limit = end of entries). Returns nullptr when malformed.
+inline const char* DecodeEntry(const char* p, const char* limit, uint32_t* shared,
+                               uint32_t* non_shared, uint32_t* value_len) {
+  if (limit - p < 3) return nullptr;
+  *shared = static_cast<uint8_t>(p[0]);
+  *non_shared = static_cast<uint8_t>(p[1]);
+  *value_len = static_cast<uint8_t>(p[2]);
+  if ((*shared | *non_shared | *value_len) < 128) {
+    p += 3;  // fast path: all three varints are one byte
+  } else {
+    std::string_view in(p, limit - p);
+    if (!GetVarint32(&in, shared) || !GetVarint32(&in, non_shared) ||
+        !GetVarint32(&in, value_len)) {
+      return nullptr;
+    }
+    p = in.data();
+  }
+  if (static_cast<uint64_t>(limit - p) < static_cast<uint64_t>(*non_shared) + *value_len) {
+    return nullptr;
+  }
+  return p;
+}
+
+}  // namespace
+
+class Block::Iter final : public InternalIterator {
+ public:
+  Iter(const Block* block, std::shared_ptr<const Block> holder)
+      : block_(block), holder_(std::move(holder)),
+        data_(block->data_.data()), restarts_(block->restart_offset_),
+        num_restarts_(block->num_restarts_) {
+    if (num_restarts_ == 0) status_ = Status::Corruption("malformed block (restart array)");
+    current_ = restarts_;
+  }
+
+  bool Valid() const override { return current_ < restarts_; }
+  Status status() const override { return status_; }
+  std::string_view key() const override { return key_; }
+  std::string_view value() const override { return value_; }
+
+  void SeekToFirst() override {
+    if (!status_.ok()) return;
+    SeekToRestart(0);
+    ParseNext();
+  }
+
+  void Next() override { ParseNext(); }
+
+  void Seek(std::string_view target) override {
+    if (!status_.ok()) return;
+    // Binary search for the last restart point whose key < target.
+    uint32_t left = 0, right = num_restarts_ - 1;
+    while (left < right) {
+      uint32_t mid = (left + right + 1) / 2;
+      uint32_t off = RestartPoint(mid);
+      uint32_t shared, non_shared, value_len;
+      const char* p = DecodeEntry(data_ + off, data_ + restarts_, &shared, &non_shared, &value_len);
+      if (p == nullptr || shared != 0 || non_shared < kTagBytes) {
+        Fail();
+        return;
+      }
+      if (CompareInternalKey(std::string_view(p, non_shared), target) < 0) {
+        left = mid;
+      } else {
+        right = mid - 1;
+      }
+    }
+    SeekToRestart(left);
+    // Linear scan: bounded by the entries between two restart points (and the block).
+    while (ParseNext()) {
+      if (CompareInternalKey(key_, target) >= 0) return;
+    }
+  }
+
+ private:
+  uint32_t RestartPoint(uint32_t i) const { return DecodeFixed32(data_ + restarts_ + 4 * i); }
+
+  void SeekToRestart(uint32_t i) {
+    key_.clear();
+    next_ = RestartPoint(i);
+    if (next_ > restarts_) {
+      Fail();
+      return;
+    }
+    current_ = restarts_;  // invalid until ParseNext succeeds
+  }
+
+  void Fail() {
+    status_ = Status::Corruption("malformed block entry");
+    current_ = restarts_;
+    next_ = restarts_;
+    key_.clear();
+    value_ = {};
+  }
+
+  // Decodes the entry at next_; returns false at the end or on error.
+  bool ParseNext() {
+    current_ = next_;
+    if (current_ >= restarts_) {
+      current_ = restarts_;
+      return false;
+    }
+    uint32_t shared, non_shared, value_len;
+    const char* p = DecodeEntry(data_ + current_, data_ + restarts_, &shared, &non_shared, &value_len);
+    if (p == nullptr || shared > key_.size() || shared + non_shared < kTagBytes) {
+      Fail();
+      return false;
+    }
+    key_.resize(shared);
+    key_.append(p, non_shared);
+    value_ = std::string_view(p + non_shared, value_len);
+    next_ = static_cast<uint32_t>((p + non_shared + value_len) - data_);
+    return true;
+  }
+
+  const Block* block_;
+  std::shared_ptr<const Block> holder_;
+  const char* data_;
+  uint32_t restarts_;      // offset of the restart array = end of entries
+  uint32_t num_restarts_;
+  uint32_t current_;       // offset of the current entry; == restarts_ when invalid
+  uint32_t next_ = 0;      // offset of the entry after current
+  std::string key_;
+  std::string_view value_;
+  Status status_;
+};
+
+std::unique_ptr<InternalIterator> Block::NewIterator(std::shared_ptr<const Block> holder) const {
+  return std::make_unique<Iter>(this, std::move(holder));
+}
+
+}  // namespace ringkv::storage::lsm

@@ -1,0 +1,144 @@
+// Version and VersionSet: which SSTables make up the engine's data, level by
+// level, and the MANIFEST that records every change to that set.
+//
+// A Version is an immutable snapshot of the file set. Readers (Get, iterators)
+// hold a std::shared_ptr<const Version>, so a flush or compaction that installs
+// a new version never disturbs them, and a file is deleted only once no live
+// version lists it (VersionSet::LiveFiles).
+//
+// Invariants of a Version:
+//   - level 0 files are ordered newest first (by file number) and may overlap;
+//   - in every level >= 1 files are sorted by key and do not overlap, and every
+//     user key appears in at most one file of a level.
+//
+// MANIFEST: a log (log_writer.h framing) of VersionEdit records
+// (version_edit.h); the first record of a MANIFEST is a full snapshot. CURRENT
+// names the live MANIFEST and is replaced atomically (write CURRENT.tmp, sync,
+// rename, sync dir) only after the new MANIFEST is durable.
+//
+// Thread safety: the engine mutex guards current_ and the counters that are
+// not atomic; LogAndApply is never called concurrently with itself (the engine
+// runs at most one flush/compaction at a time and pauses them for its own
+// edits). Methods say which lock they need.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "storage/base/status.h"
+#include "storage/env/env.h"
+#include "storage/lsm/internal_iterator.h"
+#include "storage/lsm/internal_key.h"
+#include "storage/lsm/log_writer.h"
+#include "storage/lsm/table_cache.h"
+#include "storage/lsm/version_edit.h"
+
+namespace ringkv::storage::lsm {
+
+using FileRef = std::shared_ptr<const FileMeta>;
+
+struct Version {
+  std::vector<FileRef> files[kNumLevels];
+
+  uint64_t LevelBytes(int level) const;
+  // Looks the key up level by level (newest data first).
+  // *found = false when no table has a version of the key.
+  Status Get(TableCache* tables, const LookupKey& key, bool* found, ValueType* type,
+             std::string* value) const;
+  // Appends one iterator per L0 file and one per non-empty deeper level.
+  void AddIterators(TableCache* tables, bool fill_cache,
+                    std::vector<std::unique_ptr<InternalIterator>>* out) const;
+  // Files in `level` whose user-key range overlaps [smallest, largest] (user keys).
+  std::vector<FileRef> Overlapping(int level, std::string_view smallest,
+                                   std::string_view largest) const;
+};
+
+// A chosen compaction: inputs[0] from `level`, inputs[1] from level + 1.
+struct Compaction {
+  int level = 0;
+  std::vector<FileRef> inputs[2];
+  std::shared_ptr<const Version> version;  // the version the inputs came from
+  // True when the single input can move to level + 1 without rewriting.
+  bool IsTrivialMove() const { return level > 0 && inputs[0].size() == 1 && inputs[1].empty(); }
+  // True if no level deeper than level + 1 may hold data for user_key, so a
+  // tombstone for it can be dropped. Keys must be asked in ascending order.
+  bool IsBaseLevelForKey(std::string_view user_key);
+
+ private:
+  size_t level_ptrs_[kNumLevels] = {};
+};
+
+class VersionSet {
+ public:
+  struct Limits {
+    uint64_t l0_compaction_trigger = 4;
+    uint64_t base_level_bytes = 10ull << 20;  // level 1 target; x10 per level
+    uint64_t target_file_bytes = 2ull << 20;
+  };
+
+  VersionSet(Env* env, std::string dir, TableCache* tables, Limits limits);
+
+  // Reads CURRENT and the MANIFEST it names. Sets *exists = false (and leaves an
+  // empty version) when the directory holds no CURRENT. Called before any other use.
+  Status Recover(bool* exists);
+
+  // Records `edit` durably in the MANIFEST and installs the version it yields.
+  // Fills next_file_number, last_sequence and (if unset) log_number/applied_index.
+  // REQUIRES: *lock holds the engine mutex; it is released during the file I/O.
+  Status LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>* lock);
+
+  // REQUIRES: engine mutex held.
+  std::shared_ptr<const Version> current() const { return current_; }
+  // Picks the most urgent compaction, or nullptr if no level is over its limit.
+  // REQUIRES: engine mutex held.
+  std::unique_ptr<Compaction> PickCompaction();
+  bool NeedsCompaction() const { return best_score_ >= 1.0; }
+  // File numbers listed by any version still referenced. REQUIRES: engine mutex held.
+  std::set<uint64_t> LiveFiles();
+
+  uint64_t NewFileNumber() { return next_file_number_.fetch_add(1); }
+  // Ensures NewFileNumber never returns `number` or less (a WAL found on disk).
+  void MarkFileNumberUsed(uint64_t number) {
+    uint64_t cur = next_file_number_.load();
+    while (cur <= number && !next_file_number_.compare_exchange_weak(cur, number + 1)) {
+    }
+  }
+  uint64_t last_sequence() const { return last_sequence_.load(std::memory_order_acquire); }
+  void set_last_sequence(uint64_t s) { last_sequence_.store(s, std::memory_order_release); }
+  uint64_t log_number() const { return log_number_; }
+  uint64_t applied_index() const { return applied_index_; }
+  uint64_t manifest_number() const { return manifest_number_; }
+  const Limits& limits() const { return limits_; }
+  uint64_t MaxBytesForLevel(int level) const;
+
+ private:
+  std::shared_ptr<const Version> Apply(const Version& base, const VersionEdit& edit) const;
+  void ComputeScore(const Version& v);
+  Status WriteSnapshot(LogWriter* writer, const Version& v);
+  Status SetCurrentFile(uint64_t manifest_number);
+
+  Env* const env_;
+  const std::string dir_;
+  TableCache* const tables_;
+  const Limits limits_;
+
+  std::shared_ptr<const Version> current_;
+  std::list<std::weak_ptr<const Version>> versions_;  // every installed version
+  std::atomic<uint64_t> next_file_number_{2};
+  std::atomic<uint64_t> last_sequence_{0};
+  uint64_t log_number_ = 0;
+  uint64_t applied_index_ = 0;
+  uint64_t manifest_number_ = 0;
+  std::unique_ptr<LogWriter> manifest_;
+  std::string compact_pointer_[kNumLevels];  // user key where the next Li compaction starts
+  int best_level_ = -1;
+  double best_score_ = 0;
+};
+
+}  // namespace ringkv::storage::lsm

@@ -1,0 +1,72 @@
+// Helpers shared by the LSM tests: a one-thread BackgroundScheduler and
+// deterministic key/value generators.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "storage/engine.h"
+
+namespace ringkv::storage::lsm::testing {
+
+// Runs scheduled tasks on one worker thread, in order. The destructor runs
+// every queued task before joining, so engines must be destroyed first.
+class ThreadScheduler final : public BackgroundScheduler {
+ public:
+  ThreadScheduler() : worker_([this] { Loop(); }) {}
+  ~ThreadScheduler() override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    worker_.join();
+  }
+  void Schedule(std::function<void()> task) override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      tasks_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> l(mu_);
+    while (true) {
+      cv_.wait(l, [&] { return stop_ || !tasks_.empty(); });
+      if (tasks_.empty()) return;  // stop_ and drained
+      auto task = std::move(tasks_.front());
+      tasks_.pop_front();
+      l.unlock();
+      task();
+      l.lock();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  bool stop_ = false;
+  std::thread worker_;
+};
+
+inline std::string KeyOf(uint64_t i) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "key%08llu", static_cast<unsigned long long>(i));
+  return buf;
+}
+
+inline std::string ValueOf(uint64_t i, uint64_t version, size_t len = 20) {
+  std::string v = "v" + std::to_string(i) + "." + std::to_string(version) + ":";
+  while (v.size() < len) v.push_back(static_cast<char>('a' + (i + v.size()) % 26));
+  return v;
+}
+
+}  // namespace ringkv::storage::lsm::testing
