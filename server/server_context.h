@@ -10,6 +10,8 @@ class ShardSet;        // server/shard/shard_set.h: the keyspace, split into sha
 struct Config;         // server/config/config.h
 class ServerStats;     // server/server_stats.h: process-wide counters (atomics)
 class ClientRegistry;  // server/net/client_registry.h: every live connection
+class SlowLog;         // server/slowlog.h: SLOWLOG and LATENCY (own mutex)
+struct ProcessInfo;    // server/process_info.h: immutable facts about the process
 
 struct ServerContext {
   const Config* config = nullptr;
@@ -17,6 +19,11 @@ struct ServerContext {
   CommandTable* commands = nullptr;
   ServerStats* stats = nullptr;
   ClientRegistry* clients = nullptr;
+  // The same object as `config`; CONFIG SET writes through it under
+  // ConfigMutex() (server/config/config.h).
+  Config* mutable_config = nullptr;
+  SlowLog* slowlog = nullptr;
+  ProcessInfo* process = nullptr;
 };
 
 }  // namespace ringkv::server

@@ -101,5 +101,7 @@ void RegisterKeysFamily(CommandTable* table);
 void RegisterServerFamily(CommandTable* table);
 void RegisterConnectionFamily(CommandTable* table);
 void RegisterClusterFamily(CommandTable* table);
+// All of the above, in a fixed order (defined in cluster_family.cc).
+void RegisterAllFamilies(CommandTable* table);
 
 }  // namespace ringkv::server

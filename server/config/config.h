@@ -1,0 +1,112 @@
+// Config: every setting of ringkv-server as plain data, plus the table that
+// loads, validates, prints and changes it.
+//
+// One descriptor table (config_table.cc) drives the YAML loader, command-line
+// overrides (--key value, nested keys dotted: --storage.engine lsm), CONFIG
+// GET / CONFIG SET and the documentation in conf/ringkv.yaml, so a key exists
+// everywhere or nowhere.
+//
+// Threading: the Config is written at start-up and afterwards only by CONFIG
+// SET, under ConfigMutex(). Numeric fields that loop threads read on every
+// command are read through LoadRelaxed() (std::atomic_ref), string fields
+// (requirepass, dir ...) under ConfigMutex().
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/base/status.h"
+
+namespace ringkv::server {
+
+struct StorageConfig {
+  std::string engine = "hash";  // hash | lsm | btree
+  bool use_wal = false;
+  bool sync_wal = false;
+  int64_t write_buffer_size = 8ll << 20;
+  int64_t block_cache_size = 64ll << 20;
+};
+
+struct Config {
+  // Network.
+  std::string bind = "127.0.0.1";  // space-separated list of addresses
+  int64_t port = 6379;
+  int64_t tcp_backlog = 511;
+  int64_t tcp_keepalive = 300;  // seconds; 0 = off
+  int64_t timeout = 0;          // idle client timeout in seconds; 0 = never
+  int64_t maxclients = 10000;
+  // Process.
+  int64_t threads = 0;  // loop threads; 0 = number of cores
+  std::string dir = "./data";
+  std::string logfile;  // empty = stderr
+  std::string loglevel = "notice";
+  std::string pidfile;
+  int64_t hz = 10;
+  // Keyspace.
+  int64_t shards = 64;
+  StorageConfig storage;
+  int64_t maxmemory = 0;
+  std::string maxmemory_policy = "noeviction";
+  int64_t maxmemory_samples = 5;
+  // Security.
+  std::string requirepass;
+  // Limits.
+  int64_t proto_max_bulk_len = 512ll << 20;
+  int64_t client_query_buffer_limit = 1ll << 30;
+  // Reading from a client pauses while its unsent output exceeds this.
+  int64_t client_output_pause_bytes = 64ll << 20;
+  // Slow log / latency.
+  int64_t slowlog_log_slower_than = 10000;  // microseconds; -1 disables, 0 logs all
+  int64_t slowlog_max_len = 128;
+  int64_t latency_monitor_threshold = 0;  // milliseconds; 0 disables
+};
+
+// Guards writes to the process Config (CONFIG SET) and reads of its strings.
+std::mutex& ConfigMutex();
+
+template <typename T>
+inline T LoadRelaxed(const T& field) {
+  return std::atomic_ref<T>(const_cast<T&>(field)).load(std::memory_order_relaxed);
+}
+template <typename T>
+inline void StoreRelaxed(T& field, T v) {
+  std::atomic_ref<T>(field).store(v, std::memory_order_relaxed);
+}
+
+// Parses a Redis memory size: digits with an optional unit b, k, kb, m, mb, g,
+// gb (case-insensitive; k = 1000, kb = 1024), e.g. "512mb". Negative allowed
+// only when allow_negative.
+bool ParseMemorySize(std::string_view s, int64_t* out, bool allow_negative = false);
+
+// Applies a YAML document (the text of a config file) over *config.
+// Errors name the key: "unknown config key 'foo'", "config key 'port': value
+// 70000 out of range [0, 65535]", "config key 'storage': expected a map" ...
+Status LoadConfigYaml(std::string_view yaml_text, Config* config);
+Status LoadConfigFile(const std::string& path, Config* config);
+
+// Applies one "key value" setting (dotted names for nested keys). Used by the
+// command line and CONFIG SET (`at_runtime` rejects keys that cannot change
+// while running, with Redis's error text).
+Status SetConfigValue(Config* config, std::string_view key, std::string_view value,
+                      bool at_runtime = false);
+
+// Cross-key checks after everything is applied (e.g. engine name known).
+Status ValidateConfig(const Config& config);
+
+// Parses argv: --config FILE first (wherever it appears), then every other
+// --key value in order. Unknown flags are errors naming the key.
+Status ParseCommandLine(int argc, const char* const* argv, Config* config);
+
+// Every (name, value) whose name matches the glob `pattern` (case-insensitive),
+// in table order, values printed as CONFIG GET prints them.
+std::vector<std::pair<std::string, std::string>> ConfigGet(const Config& config,
+                                                           std::string_view pattern);
+
+// The names of every key (for the documentation test).
+std::vector<std::string> ConfigKeyNames();
+
+}  // namespace ringkv::server
