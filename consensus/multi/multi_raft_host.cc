@@ -115,9 +115,19 @@ void MultiRaftHost::Tick() {
   // Peers silent for too long: wake the groups that follow a leader there.
   for (const auto& [peer, heard] : last_heard_) {
     beat_due_.insert(peer);
-    if (stats_.ticks - heard <= static_cast<uint64_t>(options_.peer_down_ticks)) continue;
+    if (stats_.ticks - heard <= static_cast<uint64_t>(options_.peer_down_ticks)) {
+      peers_down_.erase(peer);
+      continue;
+    }
+    const bool newly_down = peers_down_.insert(peer).second;
     for (auto& [id, g] : groups_) {
       if (g.quiesced && g.leader == peer) Wake(id, &g);
+      // Like a transport whose connection broke: the leader stops streaming to the peer
+      // and probes it instead, so appends lost meanwhile are found and resent.
+      if (newly_down && g.role == Role::kLeader) {
+        g.node->ReportUnreachable(peer);
+        Touch(id);
+      }
     }
   }
   for (auto& [id, g] : groups_) {

@@ -12,7 +12,8 @@
 //    proposal, read, transfer or incoming message (but a heartbeat response) wakes a
 //    group. Nodes exchange a liveness beat every tick even when every group sleeps, and
 //    a follower whose leader's node has been silent for `peer_down_ticks` wakes up so
-//    it can elect a new leader.
+//    it can elect a new leader, and leaders report it unreachable to their groups
+//    (RawNode::ReportUnreachable), as a transport does when a connection breaks.
 //    Quiescence stops the leader's clock, so it must not be combined with lease reads
 //    (ReadOnlyOption::kLeaseBased): AddGroup refuses that combination.
 //  - Group commit: TakeReadies() collects the Ready of every group with work and
@@ -148,6 +149,8 @@ class MultiRaftHost {
   // Tick count at which each peer was last heard from.
   std::map<NodeId, uint64_t> last_heard_;
   std::set<NodeId> beat_due_;
+  // Peers silent for more than peer_down_ticks (reported unreachable once per silence).
+  std::set<NodeId> peers_down_;
   HostStats stats_;
 };
 
