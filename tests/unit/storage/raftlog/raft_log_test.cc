@@ -1,0 +1,448 @@
+// RaftLog: round trips for many groups, conflict truncation, compaction and
+// segment deletion, reopen, torn tails at every byte of the last record,
+// corruption reported with segment and offset, group commit (one sync for a
+// batch from many groups), sticky I/O errors, and the bounded entry cache.
+// All on MemEnv (deterministic, in memory) unless stated.
+#include "storage/raftlog/raft_log.h"
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <random>
+
+#include "storage/env/fault_injection_env.h"
+#include "storage/env/mem_env.h"
+
+namespace ringkv::storage::raftlog {
+namespace {
+
+const std::string kDir = "/log";
+
+std::unique_ptr<RaftLog> OpenLog(Env* env, RaftLogOptions options = {}) {
+  std::unique_ptr<RaftLog> log;
+  Status st = RaftLog::Open(env, kDir, options, &log);
+  INFO(st.ToString());
+  REQUIRE(st.ok());
+  return log;
+}
+
+std::string Payload(uint64_t group, uint64_t index, uint64_t term, size_t size) {
+  std::string s = "g" + std::to_string(group) + "i" + std::to_string(index) + "t" +
+                  std::to_string(term) + ":";
+  while (s.size() < size) s.push_back(static_cast<char>('a' + (index * 7 + s.size()) % 26));
+  return s;
+}
+
+std::vector<LogEntry> Batch(uint64_t group, uint64_t first, uint64_t count, uint64_t term,
+                            size_t size = 40) {
+  std::vector<LogEntry> v;
+  for (uint64_t i = first; i < first + count; ++i) v.push_back({i, term, Payload(group, i, term, size)});
+  return v;
+}
+
+// A model of what the log should contain, checked against the real thing.
+struct Model {
+  struct Group {
+    uint64_t first = 1;
+    std::vector<LogEntry> entries;
+    std::string hard_state;
+  };
+  std::map<uint64_t, Group> groups;
+
+  void Append(uint64_t g, const std::vector<LogEntry>& es) {
+    auto& m = groups[g];
+    while (!m.entries.empty() && m.entries.back().index >= es[0].index) m.entries.pop_back();
+    m.entries.insert(m.entries.end(), es.begin(), es.end());
+  }
+  void Check(RaftLog* log) const {
+    for (const auto& [g, m] : groups) {
+      INFO("group " << g);
+      REQUIRE(log->FirstIndex(g) == m.first);
+      REQUIRE(log->LastIndex(g) == m.first + m.entries.size() - 1);
+      std::vector<LogEntry> got;
+      REQUIRE(log->Entries(g, m.first, m.first + m.entries.size(), UINT64_MAX, &got).ok());
+      REQUIRE(got == m.entries);
+      for (const LogEntry& e : m.entries) REQUIRE(*log->Term(g, e.index) == e.term);
+      if (!m.hard_state.empty()) REQUIRE(*log->HardState(g) == m.hard_state);
+    }
+  }
+};
+
+TEST_CASE("RaftLog round trip of many groups, before and after reopen", "[storage][raftlog]") {
+  MemEnv env;
+  RaftLogOptions options;
+  options.segment_bytes = 64 << 10;  // several segments
+  options.cache_bytes = 8 << 10;     // most reads come back from the segments
+  Model model;
+  std::mt19937_64 rng(42);
+  {
+    auto log = OpenLog(&env, options);
+    for (int round = 0; round < 40; ++round) {
+      for (uint64_t g = 1; g <= 30; ++g) {
+        uint64_t next = log->LastIndex(g) + 1;
+        auto batch = Batch(g, next, 1 + rng() % 4, 1 + round / 10, 10 + rng() % 200);
+        REQUIRE(log->Append(g, batch).ok());
+        model.Append(g, batch);
+        std::string hs = "hs-" + std::to_string(g) + "-" + std::to_string(round);
+        REQUIRE(log->SetHardState(g, hs).ok());
+        model.groups[g].hard_state = hs;
+      }
+      REQUIRE(log->Sync().ok());
+    }
+    model.Check(log.get());
+    CHECK(log->Segments().size() > 3);
+    CHECK(log->stats().cache_misses > 0);
+    CHECK(log->stats().cached_bytes <= options.cache_bytes);
+  }
+  auto log = OpenLog(&env, options);
+  model.Check(log.get());
+  CHECK(log->Groups().size() == 30);
+  // Entries honours max_bytes but always returns at least one entry.
+  std::vector<LogEntry> some;
+  REQUIRE(log->Entries(7, 1, 5, 1, &some).ok());
+  CHECK(some.size() == 1);
+}
+
+TEST_CASE("RaftLog truncation on conflict", "[storage][raftlog]") {
+  MemEnv env;
+  Model model;
+  {
+    auto log = OpenLog(&env);
+    REQUIRE(log->Append(1, Batch(1, 1, 10, 1)).ok());
+    model.Append(1, Batch(1, 1, 10, 1));
+    // A new leader overwrites 6..: the suffix 6..10 is replaced by 6..8.
+    REQUIRE(log->Append(1, Batch(1, 6, 3, 2)).ok());
+    model.Append(1, Batch(1, 6, 3, 2));
+    CHECK(log->LastIndex(1) == 8);
+    CHECK(*log->Term(1, 5) == 1);
+    CHECK(*log->Term(1, 6) == 2);
+    REQUIRE(log->Truncate(1, 8).ok());
+    model.groups[1].entries.pop_back();
+    REQUIRE(log->Truncate(1, 100).ok());  // past the end: no-op
+    CHECK(log->Term(1, 8).status().IsOutOfRange());
+    REQUIRE(log->Sync().ok());
+    model.Check(log.get());
+    // Invalid appends are refused and change nothing.
+    CHECK(log->Append(1, Batch(1, 10, 1, 2)).IsInvalidArgument());  // gap
+    auto bad = Batch(1, 8, 2, 2);
+    bad[1].index = 20;
+    CHECK(log->Append(1, bad).IsInvalidArgument());                 // not consecutive
+    CHECK(log->Append(2, Batch(2, 5, 1, 1)).IsInvalidArgument());   // fresh group starts at 1
+    model.Check(log.get());
+  }
+  auto log = OpenLog(&env);
+  model.Check(log.get());
+  CHECK(log->LastIndex(2) == 0);
+}
+
+TEST_CASE("RaftLog compaction deletes segments and survives reopen", "[storage][raftlog]") {
+  MemEnv env;
+  RaftLogOptions options;
+  options.segment_bytes = 4096;
+  {
+    auto log = OpenLog(&env, options);
+    // Group 9 sets its hard state once and then stays idle: the checkpoints
+    // must carry it forward so it never pins an old segment.
+    REQUIRE(log->SetHardState(9, "idle-group-state").ok());
+    for (uint64_t i = 1; i <= 400; i += 4) {
+      REQUIRE(log->Append(1, Batch(1, i, 4, 3, 100)).ok());
+      REQUIRE(log->Append(2, Batch(2, i, 4, 3, 100)).ok());
+      REQUIRE(log->Sync().ok());
+    }
+    size_t before = log->Segments().size();
+    REQUIRE(before > 20);
+    std::vector<std::string> files;
+    REQUIRE(env.GetChildren(kDir, &files).ok());
+    CHECK(files.size() == before);
+
+    REQUIRE(log->Compact(1, 351).ok());
+    REQUIRE(log->Sync().ok());
+    CHECK(log->Segments().front() == 1);  // group 2 still needs the oldest segments
+    CHECK(log->stats().segments_deleted == 0);
+    REQUIRE(log->Compact(2, 301).ok());
+    REQUIRE(log->Sync().ok());
+    size_t after = log->Segments().size();
+    CHECK(after <= before / 2);
+    CHECK(log->Segments().front() > 1);
+    CHECK(log->stats().segments_created - log->stats().segments_deleted == after);
+    REQUIRE(env.GetChildren(kDir, &files).ok());
+    CHECK(files.size() == after);
+
+    CHECK(log->FirstIndex(1) == 351);
+    CHECK(*log->Term(1, 350) == 3);  // the compaction term is kept
+    CHECK(log->Term(1, 349).status().IsNotFound());
+    std::vector<LogEntry> got;
+    CHECK(log->Entries(1, 300, 360, UINT64_MAX, &got).IsNotFound());
+
+    // A snapshot from the leader, beyond the end of the log.
+    REQUIRE(log->Compact(3, 1000, 7).ok());
+    CHECK(log->FirstIndex(3) == 1000);
+    CHECK(log->LastIndex(3) == 999);
+    CHECK(*log->Term(3, 999) == 7);
+    REQUIRE(log->Append(3, Batch(3, 1000, 2, 8)).ok());
+    REQUIRE(log->Sync().ok());
+  }
+  auto log = OpenLog(&env, options);
+  CHECK(log->FirstIndex(1) == 351);
+  CHECK(log->LastIndex(1) == 400);
+  CHECK(*log->Term(1, 350) == 3);
+  CHECK(log->FirstIndex(2) == 301);
+  CHECK(*log->HardState(9) == "idle-group-state");
+  CHECK(log->FirstIndex(3) == 1000);
+  CHECK(*log->Term(3, 999) == 7);
+  CHECK(*log->Term(3, 1001) == 8);
+  std::vector<LogEntry> got;
+  REQUIRE(log->Entries(1, 351, 401, UINT64_MAX, &got).ok());
+  REQUIRE(got.size() == 50);
+  CHECK(got.back().data == Payload(1, 400, 3, 100));
+  CHECK(log->Truncate(1, 300).IsInvalidArgument());
+}
+
+TEST_CASE("RaftLog DropGroup forgets a group across reopen", "[storage][raftlog]") {
+  MemEnv env;
+  {
+    auto log = OpenLog(&env);
+    REQUIRE(log->Append(4, Batch(4, 1, 3, 1)).ok());
+    REQUIRE(log->SetHardState(4, "x").ok());
+    REQUIRE(log->Append(5, Batch(5, 1, 3, 1)).ok());
+    REQUIRE(log->DropGroup(4).ok());
+    REQUIRE(log->Sync().ok());
+    CHECK(log->HardState(4).status().IsNotFound());
+  }
+  auto log = OpenLog(&env);
+  CHECK(log->Groups() == std::vector<uint64_t>{5});
+  CHECK(log->LastIndex(4) == 0);
+}
+
+// Builds a one-segment log whose last record is an entries batch; returns the
+// segment bytes and the offset where the last record starts.
+std::string BuildSegment(size_t* last_record_start) {
+  MemEnv env;
+  auto log = OpenLog(&env);
+  for (uint64_t g = 1; g <= 3; ++g) {
+    REQUIRE(log->Append(g, Batch(g, 1, 5, 1)).ok());
+    REQUIRE(log->SetHardState(g, "hs" + std::to_string(g)).ok());
+  }
+  REQUIRE(log->Sync().ok());
+  std::string path = kDir + "/" + SegmentFileName(1);
+  uint64_t size = 0;
+  REQUIRE(env.GetFileSize(path, &size).ok());
+  *last_record_start = size;
+  REQUIRE(log->Append(2, Batch(2, 6, 3, 2, 60)).ok());
+  REQUIRE(log->Sync().ok());
+  std::string data;
+  REQUIRE(ReadFileToString(&env, path, &data).ok());
+  return data;
+}
+
+void CheckSurvivors(RaftLog* log) {
+  for (uint64_t g = 1; g <= 3; ++g) {
+    std::vector<LogEntry> got;
+    REQUIRE(log->Entries(g, 1, 6, UINT64_MAX, &got).ok());
+    REQUIRE(got == Batch(g, 1, 5, 1));
+    REQUIRE(*log->HardState(g) == "hs" + std::to_string(g));
+  }
+}
+
+TEST_CASE("RaftLog recovers from a torn last record at every byte offset", "[storage][raftlog]") {
+  size_t start = 0;
+  const std::string full = BuildSegment(&start);
+  REQUIRE(start < full.size());
+  const std::string path = kDir + "/" + SegmentFileName(1);
+  for (size_t cut = start; cut <= full.size(); ++cut) {
+    for (int zero_fill = 0; zero_fill < 2; ++zero_fill) {
+      INFO("cut at " << cut << " zero_fill " << zero_fill);
+      MemEnv env;
+      REQUIRE(env.CreateDir(kDir).ok());
+      std::string bytes = full.substr(0, cut);
+      if (zero_fill) bytes.resize(full.size() + 16, '\0');  // a crash that left zeroed blocks
+      REQUIRE(WriteStringToFile(&env, bytes, path, true).ok());
+      auto log = OpenLog(&env);
+      CheckSurvivors(log.get());
+      const bool whole = cut == full.size();
+      REQUIRE(log->LastIndex(2) == (whole ? 8u : 5u));
+      REQUIRE(log->stats().torn_bytes_dropped == bytes.size() - (whole ? full.size() : start));
+      // The log continues cleanly after the cut, across another reopen.
+      REQUIRE(log->Append(1, Batch(1, 6, 1, 4)).ok());
+      REQUIRE(log->Sync().ok());
+      log.reset();
+      log = OpenLog(&env);
+      CheckSurvivors(log.get());
+      REQUIRE(*log->Term(1, 6) == 4);
+    }
+  }
+}
+
+TEST_CASE("RaftLog keeps every synced record through power losses", "[storage][raftlog]") {
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    INFO("seed " << seed);
+    MemEnv env;
+    RaftLogOptions options;
+    options.segment_bytes = 2048;
+    uint64_t synced_last = 0;
+    {
+      auto log = OpenLog(&env, options);
+      for (uint64_t i = 1; i <= 60; i += 3) {
+        REQUIRE(log->Append(1, Batch(1, i, 3, 1, 50)).ok());
+        if (i % 2 == 1) {
+          REQUIRE(log->Sync().ok());
+          synced_last = i + 2;
+        }
+      }
+      REQUIRE(log->Sync().ok());
+      synced_last = 60;
+      REQUIRE(log->Append(1, Batch(1, 61, 5, 1, 50)).ok());  // never synced
+    }
+    env.CrashLoseUnsynced(seed);
+    auto log = OpenLog(&env, options);
+    REQUIRE(log->LastIndex(1) >= synced_last);
+    std::vector<LogEntry> got;
+    REQUIRE(log->Entries(1, 1, log->LastIndex(1) + 1, UINT64_MAX, &got).ok());
+    REQUIRE(got == Batch(1, 1, log->LastIndex(1), 1, 50));
+  }
+}
+
+TEST_CASE("RaftLog reports corruption with segment and offset", "[storage][raftlog]") {
+  size_t start = 0;
+  const std::string full = BuildSegment(&start);
+  const std::string path = kDir + "/" + SegmentFileName(1);
+
+  SECTION("a flipped byte in a middle record") {
+    MemEnv env;
+    REQUIRE(env.CreateDir(kDir).ok());
+    REQUIRE(WriteStringToFile(&env, full, path, true).ok());
+    // The first record after the header (header 20 bytes, record header 9).
+    REQUIRE(env.FlipByte(path, kSegmentHeaderSize + 12, 0x01).ok());
+    std::unique_ptr<RaftLog> log;
+    Status st = RaftLog::Open(&env, kDir, {}, &log);
+    CHECK(st.IsCorruption());
+    CHECK(st.message().find(SegmentFileName(1) + " offset 20") != std::string::npos);
+  }
+  SECTION("a garbled length in a middle record") {
+    MemEnv env;
+    REQUIRE(env.CreateDir(kDir).ok());
+    REQUIRE(WriteStringToFile(&env, full, path, true).ok());
+    REQUIRE(env.FlipByte(path, kSegmentHeaderSize + 7, 0x40).ok());
+    std::unique_ptr<RaftLog> log;
+    Status st = RaftLog::Open(&env, kDir, {}, &log);
+    CHECK(st.IsCorruption());
+    CHECK(st.message().find("offset 20") != std::string::npos);
+  }
+  SECTION("a torn tail in a segment that is not the last") {
+    MemEnv env;
+    REQUIRE(env.CreateDir(kDir).ok());
+    REQUIRE(WriteStringToFile(&env, full.substr(0, full.size() - 3), path, true).ok());
+    REQUIRE(WriteStringToFile(&env, EncodeSegmentHeader(2), kDir + "/" + SegmentFileName(2), true)
+                .ok());
+    std::unique_ptr<RaftLog> log;
+    Status st = RaftLog::Open(&env, kDir, {}, &log);
+    CHECK(st.IsCorruption());
+    CHECK(st.message().find(SegmentFileName(1) + " offset " + std::to_string(start)) !=
+          std::string::npos);
+  }
+  SECTION("a missing segment") {
+    MemEnv env;
+    REQUIRE(env.CreateDir(kDir).ok());
+    REQUIRE(WriteStringToFile(&env, full, path, true).ok());
+    REQUIRE(WriteStringToFile(&env, EncodeSegmentHeader(3), kDir + "/" + SegmentFileName(3), true)
+                .ok());
+    std::unique_ptr<RaftLog> log;
+    CHECK(RaftLog::Open(&env, kDir, {}, &log).IsCorruption());
+  }
+  SECTION("a bad segment header") {
+    MemEnv env;
+    REQUIRE(env.CreateDir(kDir).ok());
+    REQUIRE(WriteStringToFile(&env, full, path, true).ok());
+    REQUIRE(env.FlipByte(path, 9).ok());
+    std::unique_ptr<RaftLog> log;
+    CHECK(RaftLog::Open(&env, kDir, {}, &log).IsCorruption());
+  }
+  SECTION("corruption found by a read after open") {
+    MemEnv env;
+    RaftLogOptions options;
+    options.cache_bytes = 0;
+    auto log = OpenLog(&env, options);
+    REQUIRE(log->Append(1, Batch(1, 1, 3, 1)).ok());
+    REQUIRE(log->Sync().ok());
+    REQUIRE(env.FlipByte(kDir + "/" + SegmentFileName(1), kSegmentHeaderSize + 30).ok());
+    std::vector<LogEntry> got;
+    Status st = log->Entries(1, 1, 2, UINT64_MAX, &got);
+    CHECK(st.IsCorruption());
+    CHECK(st.message().find("offset 20") != std::string::npos);
+  }
+}
+
+TEST_CASE("RaftLog group commit: one sync for a batch from many groups", "[storage][raftlog]") {
+  MemEnv env;
+  auto log = OpenLog(&env);
+  REQUIRE(log->SetHardState(0, "meta").ok());
+  REQUIRE(log->Sync().ok());  // creates the first segment
+  const uint64_t env_syncs = env.sync_count();
+  const RaftLogStats before = log->stats();
+  for (uint64_t g = 1; g <= 200; ++g) {
+    REQUIRE(log->Append(g, Batch(g, 1, 2, 1)).ok());
+    REQUIRE(log->SetHardState(g, "term=1 vote=" + std::to_string(g)).ok());
+  }
+  CHECK(log->HasPending());
+  REQUIRE(log->Sync().ok());
+  CHECK(env.sync_count() - env_syncs == 1);
+  CHECK(log->stats().file_syncs - before.file_syncs == 1);
+  CHECK(log->stats().sync_calls - before.sync_calls == 1);
+  // Nothing pending: no sync at all.
+  REQUIRE(log->Sync().ok());
+  CHECK(env.sync_count() - env_syncs == 1);
+}
+
+TEST_CASE("RaftLog write errors are sticky and lose nothing synced", "[storage][raftlog]") {
+  MemEnv base;
+  FaultInjectionEnv env(&base);
+  {
+    auto log = OpenLog(&env);
+    REQUIRE(log->Append(1, Batch(1, 1, 3, 1)).ok());
+    REQUIRE(log->Sync().ok());
+    REQUIRE(log->Append(1, Batch(1, 4, 3, 1)).ok());
+    env.set_fail_syncs(true);
+    CHECK(log->Sync().IsIOError());
+    env.set_fail_syncs(false);
+    CHECK(!log->Sync().ok());                        // sticky
+    CHECK(!log->Append(1, Batch(1, 7, 1, 1)).ok());  // refuses further writes
+  }
+  auto log = OpenLog(&env);
+  CHECK(log->LastIndex(1) >= 3);
+  std::vector<LogEntry> got;
+  REQUIRE(log->Entries(1, 1, 4, UINT64_MAX, &got).ok());
+  CHECK(got == Batch(1, 1, 3, 1));
+}
+
+TEST_CASE("RaftLog cache is bounded and unsynced entries stay readable", "[storage][raftlog]") {
+  MemEnv env;
+  RaftLogOptions options;
+  options.cache_bytes = 1000;
+  auto log = OpenLog(&env, options);
+  for (uint64_t i = 1; i <= 200; ++i) {
+    REQUIRE(log->Append(1, Batch(1, i, 1, 1, 100)).ok());
+    REQUIRE(log->stats().cached_bytes <= options.cache_bytes);
+  }
+  // Not synced yet: evicted entries are served from the pending buffer.
+  std::vector<LogEntry> got;
+  REQUIRE(log->Entries(1, 1, 201, UINT64_MAX, &got).ok());
+  CHECK(got == Batch(1, 1, 200, 1, 100));
+  CHECK(log->stats().cache_misses > 150);
+  REQUIRE(log->Sync().ok());
+  REQUIRE(log->Entries(1, 1, 201, UINT64_MAX, &got).ok());
+  CHECK(got == Batch(1, 1, 200, 1, 100));
+}
+
+TEST_CASE("Segment file names round trip", "[storage][raftlog]") {
+  uint64_t seq = 0;
+  CHECK(SegmentFileName(42) == "wal-00000000000000000042.log");
+  CHECK(ParseSegmentFileName(SegmentFileName(42), &seq));
+  CHECK(seq == 42);
+  CHECK(ParseSegmentFileName(SegmentFileName(UINT64_MAX), &seq));
+  CHECK(seq == UINT64_MAX);
+  CHECK_FALSE(ParseSegmentFileName("wal-0000000000000000004x.log", &seq));
+  CHECK_FALSE(ParseSegmentFileName("LOCK", &seq));
+}
+
+}  // namespace
+}  // namespace ringkv::storage::raftlog
