@@ -171,7 +171,8 @@ class Simulation {
   bool faults_on_ = true;
   // Liveness probes after healing: per group, the probe request and who applied it.
   std::map<GroupId, uint64_t> probe_request_;
-  std::map<GroupId, std::set<NodeId>> probe_applied_;
+  // The index at which the group's probe was applied (by any replica).
+  std::map<GroupId, uint64_t> probe_index_;
 };
 
 void SimTransport::Send(MessageBatch batch) { sim_->NetSend(std::move(batch)); }
@@ -487,7 +488,9 @@ void Simulation::ApplyEntry(Node* n, GroupId g, Replica* r, const Entry& e) {
   RINGKV_CHECK_MSG(s.ok(), s.ToString().c_str());
   const KvStateMachine::ApplyResult res = r->sm.Apply(cmd);
   if (cmd.client_id >= kProbeClientBase) {
-    if (probe_request_.count(g) && probe_request_[g] == cmd.request) probe_applied_[g].insert(n->id);
+    if (probe_request_.count(g) && probe_request_[g] == cmd.request && !probe_index_.count(g)) {
+      probe_index_[g] = e.index;
+    }
     return;
   }
   if (res.duplicate) return;
@@ -531,7 +534,7 @@ void Simulation::ServeReads(Node* n, GroupId g, Replica* r) {
 void Simulation::MaybeSnapshot(Node* n, GroupId g, Replica* r) {
   const bool due = r->applied >= r->snapshot_index + static_cast<uint64_t>(k_.snapshot_every);
   if (!due && !(r->snapshot_wanted && r->applied > r->snapshot_index)) return;
-  if (r->disk.HasUnsynced()) return;
+  // Writing the snapshot syncs the disk, which also makes earlier unsynced writes durable.
   r->snapshot_wanted = false;
   const std::string data = r->sm.EncodeSnapshot();
   std::string err;
@@ -749,10 +752,9 @@ void Simulation::Probe() {
     if (!leader) continue;
     auto& req = probe_request_[g];
     // Re-propose every few ticks until a probe has been applied somewhere.
-    if (!probe_applied_[g].empty()) continue;
+    if (probe_index_.count(g)) continue;
     if (now_ % (5 * kUnitsPerTick) != 0 && req != 0) continue;
     req++;
-    probe_applied_[g].clear();
     KvCommand cmd;
     cmd.client_id = kProbeClientBase + g;
     cmd.request = req;
@@ -769,12 +771,13 @@ bool Simulation::LivenessSatisfied() {
   for (GroupId g = 1; g <= static_cast<GroupId>(opt_.groups); g++) {
     auto leader = LeaderOf(g);
     if (!leader) return false;
+    auto probe = probe_index_.find(g);
+    if (probe == probe_index_.end()) return false;
     const ConfState& conf = N(*leader).replicas.at(g).conf;
-    for (NodeId v : conf.voters) {
-      if (!probe_applied_[g].count(v)) return false;
-    }
-    for (NodeId v : conf.learners) {
-      if (!probe_applied_[g].count(v)) return false;
+    for (const auto* set : {&conf.voters, &conf.learners}) {
+      for (NodeId v : *set) {
+        if (N(v).replicas.at(g).applied < probe->second) return false;
+      }
     }
     if (conf.IsJoint()) return false;
   }
@@ -819,8 +822,8 @@ SimResult Simulation::Run() {
     for (GroupId g = 1; g <= static_cast<GroupId>(opt_.groups); g++) {
       auto leader = LeaderOf(g);
       who += "\n  group " + std::to_string(g) + ": leader " +
-             (leader ? std::to_string(*leader) : std::string("none")) + ", probe applied on";
-      for (NodeId id : probe_applied_[g]) who += " " + std::to_string(id);
+             (leader ? std::to_string(*leader) : std::string("none")) + ", probe index " +
+             (probe_index_.count(g) ? std::to_string(probe_index_[g]) : std::string("none"));
       if (leader) who += ", conf " + consensus::DescribeConfState(N(*leader).replicas.at(g).conf);
       for (Node& n : nodes_) {
         const auto st = n.host->Group(g)->GetStatus();
