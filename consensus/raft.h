@@ -132,6 +132,17 @@ struct RaftStatus {
   std::map<NodeId, ProgressStatus> progress;  // leader only
 };
 
+// Bootstrap through the log (etcd's RawNode.Bootstrap): the committed entries
+// that build the initial membership `cs` one single-node conf change at a
+// time (voters first, then learners), at term 1 and indexes 1..n. Every
+// initial member appends them to its storage and sets HardState{term 1,
+// commit n}, with an empty ConfState; the first Ready hands them out to apply
+// (ApplyConfChange) like any committed conf change. Unlike
+// MemoryLogStorage::SetConfState, the membership history is then in the log,
+// so a member added later with an empty log can replay it from index 1.
+// REQUIRES: cs is not joint and has at least one voter.
+std::vector<Entry> BootstrapEntries(const ConfState& cs);
+
 class Raft;  // consensus/raft_core.h (internal)
 
 class RawNode {

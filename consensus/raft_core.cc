@@ -144,6 +144,8 @@ void Raft::BecomeLeader() {
   trk_.progress.at(id_).BecomeReplicate();
   trk_.progress.at(id_).match = log_.LastIndex();
   trk_.progress.at(id_).next = log_.LastIndex() + 1;
+  // The leader is always active from its own point of view (CheckQuorum).
+  trk_.progress.at(id_).recent_active = true;
   // Conservatively forbid a new conf change until everything in our log,
   // which may hold an uncommitted one, is applied.
   pending_conf_index_ = log_.LastIndex();

@@ -13,6 +13,21 @@ bool Ready::ContainsUpdates() const {
          !messages.empty() || !persisted_messages.empty();
 }
 
+std::vector<Entry> BootstrapEntries(const ConfState& cs) {
+  RINGKV_CHECK(!cs.IsJoint() && !cs.voters.empty());
+  std::vector<Entry> ents;
+  auto add = [&ents](ConfChangeType t, NodeId id) {
+    ConfChange cc;
+    cc.changes.push_back(ConfChangeSingle{t, id});
+    Entry e{1, ents.size() + 1, EntryType::kConfChange, {}};
+    EncodeConfChange(cc, &e.data);
+    ents.push_back(std::move(e));
+  };
+  for (NodeId id : cs.voters) add(ConfChangeType::kAddNode, id);
+  for (NodeId id : cs.learners) add(ConfChangeType::kAddLearner, id);
+  return ents;
+}
+
 RawNode::RawNode(std::unique_ptr<Raft> raft) : raft_(std::move(raft)) {
   prev_soft_ = raft_->GetSoftState();
   prev_hard_ = raft_->GetHardState();

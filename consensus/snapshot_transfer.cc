@@ -154,13 +154,11 @@ bool Raft::RestoreSnapshot(const Snapshot& s) {
     BecomeFollower(term_ + 1, kNoNode);
     return false;
   }
-  // A snapshot whose config does not include us is ignored (we were removed).
+  // The snapshot's config may predate the conf change that added us (the
+  // leader only sends to members of its current config); we restore it
+  // anyway and learn our membership from the entries that follow it. Until
+  // then we are not promotable, so this is safe.
   const ConfState& cs = s.meta.conf_state;
-  bool found = false;
-  for (const auto* set : {&cs.voters, &cs.learners, &cs.voters_outgoing}) {
-    if (std::find(set->begin(), set->end(), id_) != set->end()) found = true;
-  }
-  if (!found) return false;
   // If our log already contains the snapshot's last entry, just fast-forward
   // the commit index; the entries after it stay.
   if (log_.MatchTerm(s.meta.index, s.meta.term)) {

@@ -20,6 +20,10 @@ class Inflights {
   void Add(uint64_t index);
   // Frees every message whose last index is <= `to` (they were acknowledged).
   void FreeLE(uint64_t to);
+  // Frees the oldest message (used when acknowledgements were lost).
+  void FreeFirstOne() {
+    if (!q_.empty()) q_.pop_front();
+  }
   bool Full() const { return static_cast<int>(q_.size()) >= capacity_; }
   int Count() const { return static_cast<int>(q_.size()); }
   void Reset() { q_.clear(); }

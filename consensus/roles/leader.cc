@@ -213,6 +213,10 @@ void Raft::LeaderHandleAppResp(const Message& m, Progress* pr) {
 void Raft::LeaderHandleHeartbeatResp(const Message& m, Progress* pr) {
   pr->recent_active = true;
   pr->probe_sent = false;
+  // A full window with a live follower means kApp messages (or their acks)
+  // were lost; free one slot so replication resumes. If entries were lost
+  // the follower rejects the next message and we fall back to probing.
+  if (pr->state == State::kReplicate && pr->inflights.Full()) pr->inflights.FreeFirstOne();
   if (pr->state == State::kSnapshot) {
     // No acknowledged snapshot bytes since the last heartbeat: assume the
     // chunks in flight were lost and resend from the acknowledged offset.
