@@ -47,7 +47,7 @@ BtreeEngine::BtreeEngine(const EngineOptions& options)
 BtreeEngine::~BtreeEngine() {
   // Best effort: a clean close leaves nothing to replay. Errors are ignored
   // here because recovery handles any state a failed checkpoint leaves.
-  if (error_.ok() && tree_ != nullptr && (meta_dirty_ || pool_->dirty_count() > 0)) {
+  if (!abandon_ && error_.ok() && tree_ != nullptr && (meta_dirty_ || pool_->dirty_count() > 0)) {
     Checkpoint().IgnoreError();
   }
 }

@@ -89,6 +89,9 @@ class BtreeEngine final : public Engine {
   Status Checkpoint();
   // Checks every tree invariant (btree.h) and the page accounting; for tests.
   Status Validate();
+  // Tests: makes the destructor skip its final checkpoint, so dropping the
+  // engine leaves the files as a crash (process kill) at this point would.
+  void AbandonOnClose() { abandon_ = true; }
 
   // For snapshot iterators (btree_iterator.cc).
   Status ReadPageAt(uint64_t snapshot_epoch, uint64_t page_id, std::string* out);
@@ -131,6 +134,7 @@ class BtreeEngine final : public Engine {
   uint64_t key_count_ = 0;
   bool meta_dirty_ = false;    // tree or applied index changed since the last checkpoint
   Status error_;               // sticky write error
+  bool abandon_ = false;
   std::map<uint64_t, std::string> scan_cursors_;  // cursor id -> last key returned
   uint64_t next_cursor_id_ = 1;
   // Stats.

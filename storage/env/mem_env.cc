@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 namespace ringkv::storage {
 
@@ -10,6 +12,11 @@ struct MemEnv::FileState {
   std::string data;
   uint64_t synced = 0;       // bytes of data that survive a crash
   bool entry_durable = false;  // the directory entry survives a crash
+  // Positional overwrites of synced bytes since the last Sync, as (offset,
+  // synced bytes they replaced), oldest first. A crash undoes them (each one,
+  // with a tear seed, independently), as a disk loses unsynced page writes
+  // without losing the synced pages around them.
+  std::vector<std::pair<uint64_t, std::string>> preimages;
 };
 
 namespace {
@@ -40,6 +47,7 @@ class MemFileHandle final : public WritableFile,
     {
       std::lock_guard<std::mutex> l(f_->mu);
       f_->synced = f_->data.size();
+      f_->preimages.clear();
     }
     std::lock_guard<std::mutex> l(env_->mu_);
     env_->syncs_++;
@@ -78,10 +86,13 @@ class MemFileHandle final : public WritableFile,
   }
   Status Write(uint64_t offset, std::string_view data) override {
     std::lock_guard<std::mutex> l(f_->mu);
+    // Remember the synced bytes this write replaces, so a crash can restore them.
+    if (offset < f_->synced) {
+      uint64_t end = std::min<uint64_t>(offset + data.size(), f_->synced);
+      f_->preimages.emplace_back(offset, f_->data.substr(offset, end - offset));
+    }
     if (f_->data.size() < offset + data.size()) f_->data.resize(offset + data.size(), '\0');
     std::memcpy(f_->data.data() + offset, data.data(), data.size());
-    // A positional overwrite inside the synced prefix makes that part unsynced again.
-    if (offset < f_->synced) f_->synced = offset;
     return Status::OK();
   }
 
@@ -199,6 +210,10 @@ Status MemEnv::TruncateFile(const std::string& path, uint64_t size) {
   std::lock_guard<std::mutex> fl(f->mu);
   f->data.resize(size, '\0');
   f->synced = std::min<uint64_t>(f->synced, size);
+  for (auto& [off, old] : f->preimages) {
+    if (off >= size) old.clear();
+    else if (off + old.size() > size) old.resize(size - off);
+  }
   return Status::OK();
 }
 
@@ -236,6 +251,18 @@ void MemEnv::CrashLoseUnsynced(uint64_t tear_seed) {
       it = files_.erase(it);
       continue;
     }
+    // Undo unsynced overwrites newest first, so the oldest pre-image (the
+    // synced content) is what remains; a tear seed keeps some of them.
+    for (auto p = f->preimages.rbegin(); p != f->preimages.rend(); ++p) {
+      if (tear_seed != 0) {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        if (rng % 2 == 0) continue;
+      }
+      std::memcpy(f->data.data() + p->first, p->second.data(), p->second.size());
+    }
+    f->preimages.clear();
     uint64_t keep = f->synced;
     uint64_t unsynced = f->data.size() > f->synced ? f->data.size() - f->synced : 0;
     if (tear_seed != 0 && unsynced > 0) {
