@@ -25,7 +25,20 @@ namespace ringkv::storage::hash {
 struct Entry;
 
 constexpr uint64_t kMmapThresholdBytes = 1 << 20;
-constexpr uint64_t kUnmapChunkBytes = 2 << 20;
+constexpr uint64_t kUnmapChunkBytes = 1 << 20;
+// Granularity at which a rehash gives back the already-moved front of the old
+// array (madvise MADV_DONTNEED; later reads of it see zero pages).
+constexpr uint64_t kDropChunkBytes = 256 << 10;
+
+inline bool IsMapped(uint64_t n) { return n * sizeof(Entry*) >= kMmapThresholdBytes; }
+
+// Gives the pages of [buckets + from_bytes, buckets + to_bytes) back to the
+// kernel; they read as zero afterwards. REQUIRES: an mmap'd array, page-aligned
+// offsets, and that those buckets are all empty.
+inline void DropBucketPages(Entry** buckets, uint64_t from_bytes, uint64_t to_bytes) {
+  char* base = reinterpret_cast<char*>(buckets);
+  RINGKV_CHECK(madvise(base + from_bytes, to_bytes - from_bytes, MADV_DONTNEED) == 0);
+}
 
 // Returns a zeroed array of n bucket pointers. Crashes when memory is exhausted,
 // as every allocation failure in the engine does.
@@ -51,14 +64,23 @@ class ReleaseQueue {
     while (!pending_.empty()) Step();
   }
 
-  // Takes ownership of an array returned by AllocateBuckets(n).
-  void Release(Entry** buckets, uint64_t n) {
+  // Takes ownership of an array returned by AllocateBuckets(n). The first
+  // dropped_bytes were already given back with DropBucketPages: unmapping them
+  // frees no pages, so it is done at once.
+  void Release(Entry** buckets, uint64_t n, uint64_t dropped_bytes = 0) {
     uint64_t bytes = n * sizeof(Entry*);
-    if (bytes < kMmapThresholdBytes) {
+    if (!IsMapped(n)) {
       std::free(buckets);
       return;
     }
-    pending_.push_back(Range{reinterpret_cast<char*>(buckets), bytes});
+    char* start = reinterpret_cast<char*>(buckets);
+    if (dropped_bytes > 0) {
+      RINGKV_CHECK(munmap(start, dropped_bytes) == 0);
+      start += dropped_bytes;
+      bytes -= dropped_bytes;
+    }
+    if (bytes == 0) return;
+    pending_.push_back(Range{start, bytes});
     pending_bytes_ += bytes;
   }
 

@@ -46,7 +46,7 @@ HashTable::~HashTable() {
         e = next;
       }
     }
-    if (tab.buckets != nullptr) releases_.Release(tab.buckets, tab.size);
+    if (tab.buckets != nullptr) releases_.Release(tab.buckets, tab.size, t == 0 ? dropped_bytes_ : 0);
   }
   // releases_'s destructor unmaps what is left.
 }
@@ -179,9 +179,10 @@ void HashTable::Clear() {
         e = next;
       }
     }
-    if (tab.buckets != nullptr) releases_.Release(tab.buckets, tab.size);
+    if (tab.buckets != nullptr) releases_.Release(tab.buckets, tab.size, t == 0 ? dropped_bytes_ : 0);
     tab = Table{};
   }
+  dropped_bytes_ = 0;
   rehash_idx_ = -1;
   InitTable(&tables_[0], kMinBuckets);
 }
@@ -206,10 +207,20 @@ void HashTable::StartResize(uint64_t new_size) {
 
 void HashTable::FinishRehashIfDone() {
   if (tables_[0].used != 0) return;
-  releases_.Release(tables_[0].buckets, tables_[0].size);
+  releases_.Release(tables_[0].buckets, tables_[0].size, dropped_bytes_);
+  dropped_bytes_ = 0;
   tables_[0] = tables_[1];
   tables_[1] = Table{};
   rehash_idx_ = -1;
+}
+
+void HashTable::DropMovedPages() {
+  if (!IsMapped(tables_[0].size)) return;
+  uint64_t moved_bytes = static_cast<uint64_t>(rehash_idx_) * sizeof(Entry*);
+  uint64_t upto = moved_bytes & ~(kDropChunkBytes - 1);
+  if (upto <= dropped_bytes_) return;
+  DropBucketPages(tables_[0].buckets, dropped_bytes_, upto);
+  dropped_bytes_ = upto;
 }
 
 void HashTable::UnpinLayout() {
@@ -244,6 +255,7 @@ bool HashTable::RehashStep(uint64_t max_buckets) {
     from.buckets[rehash_idx_] = nullptr;
     rehash_idx_++;
   }
+  DropMovedPages();
   FinishRehashIfDone();
   if (!rehashing()) MaybeStartResize();
   return rehashing() || !releases_.empty();

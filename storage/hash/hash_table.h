@@ -20,6 +20,11 @@
 //      tables_[0].size / 8. Neither starts while rehashing or while the layout
 //      is pinned.
 //
+// Memory: during a rehash of an mmap'd array, the moved front of the old array is
+// given back to the kernel every kDropChunkBytes (MADV_DONTNEED; it reads as zero
+// afterwards, which is what a moved bucket holds), so the old array shrinks as the
+// new one fills instead of being held whole until the end.
+//
 // Snapshots (hash_snapshot.h) hook in through a BucketObserver: the table tells
 // it before any chain is modified, lets it keep removed entries alive, and does
 // not change its layout (no rehash step, no resize) while PinLayout() is held.
@@ -120,8 +125,9 @@ class HashTable {
   // not yet unmapped.
   uint64_t memory_bytes() const;
   uint64_t entry_bytes() const { return alloc_.bytes(); }
+  // Resident-or-reserved bucket array bytes (excluding pages already dropped).
   uint64_t bucket_bytes() const {
-    return (tables_[0].size + tables_[1].size) * sizeof(Entry*);
+    return (tables_[0].size + tables_[1].size) * sizeof(Entry*) - dropped_bytes_;
   }
   uint64_t seed() const { return seed_; }
 
@@ -139,6 +145,7 @@ class HashTable {
   void MaybeStartResize();
   void StartResize(uint64_t new_size);
   void FinishRehashIfDone();
+  void DropMovedPages();
   void Unlink(int table, uint64_t index, Entry** link, Entry* e);
   void Dispose(Entry* e);
   void BeforeMutate(int table, uint64_t index) {
@@ -152,6 +159,9 @@ class HashTable {
   uint64_t seed_;
   Table tables_[2];
   int64_t rehash_idx_ = -1;  // next bucket of tables_[0] to move; -1 = not rehashing
+  // Bytes at the front of tables_[0]'s array already given back to the kernel
+  // during the current rehash. Invariant: <= rehash_idx_ * 8; 0 when not rehashing.
+  uint64_t dropped_bytes_ = 0;
   int layout_pins_ = 0;
   BucketObserver* observer_ = nullptr;
   EntryAllocator alloc_;

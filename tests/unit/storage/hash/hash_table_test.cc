@@ -140,15 +140,38 @@ TEST_CASE("SCAN sees every key present for the whole scan across grows and shrin
 }
 
 TEST_CASE("SCAN during a long rehash with the rehash driven between calls", "[storage][hash][scan]") {
-  HashEngine engine(EngineOptions{}, 99);
-  uint64_t i = 0;
-  // Stop right after a grow starts, so the scan begins on two tables.
-  while (!(engine.rehashing() && engine.table().table_size(0) >= 8192)) {
-    REQUIRE(engine.Put(Key("k", i++), "v").ok());
+  for (uint64_t min_size : {uint64_t{8192}, uint64_t{262144}}) {
+    HashEngine engine(EngineOptions{}, 99);
+    uint64_t i = 0;
+    // Stop right after a grow starts, so the scan begins on two tables. The large
+    // size uses mmap'd arrays whose moved front is dropped while the scan runs.
+    while (!(engine.rehashing() && engine.table().table_size(0) >= min_size)) {
+      REQUIRE(engine.Put(Key("k", i++), "v").ok());
+    }
+    uint64_t n = i;
+    uint64_t per_call = min_size / 2000;
+    auto seen = FullScan(&engine, 20 + min_size / 1000, [&](int) { engine.RehashStep(per_call); });
+    for (uint64_t j = 0; j < n; j++) REQUIRE(seen.count(Key("k", j)) == 1);
   }
-  uint64_t n = i;
-  auto seen = FullScan(&engine, 20, [&](int) { engine.RehashStep(3); });
-  for (uint64_t j = 0; j < n; j++) REQUIRE(seen.count(Key("k", j)) == 1);
+}
+
+TEST_CASE("a rehash gives back the moved part of a large old array", "[storage][hash]") {
+  HashTable t(21);
+  uint64_t i = 0;
+  while (!(t.rehashing() && t.table_size(0) == 262144)) REQUIRE(t.Put(Key("k", i++), "v"));
+  const uint64_t full = (262144 + 524288) * sizeof(Entry*);
+  CHECK(t.bucket_bytes() == full);
+  // Move about half of the old table.
+  for (int s = 0; s < 1000; s++) t.RehashStep(100);
+  REQUIRE(t.rehashing());
+  CHECK(t.bucket_bytes() < full - 512 * 1024);
+  CHECK(t.bucket_bytes() >= 524288 * sizeof(Entry*));
+  for (uint64_t j = 0; j < i; j++) REQUIRE(t.Find(Key("k", j)) != nullptr);
+  int calls = 0;
+  while (t.RehashStep(1000)) REQUIRE(++calls < 100000);
+  CHECK(t.bucket_bytes() == 524288 * sizeof(Entry*));
+  CHECK(t.memory_bytes() == t.entry_bytes() + t.bucket_bytes());
+  for (uint64_t j = 0; j < i; j++) REQUIRE(t.Find(Key("k", j)) != nullptr);
 }
 
 }  // namespace
