@@ -1,0 +1,259 @@
+// LoopThread: accept, flush-before-poll, cron (active expiry, timeouts,
+// stats sampling), cross-thread wake-ups and the clean stop.
+#include "server/loop/loop_thread.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+
+#include "server/config/config.h"
+#include "server/log.h"
+#include "server/net/client_registry.h"
+#include "server/net/connection.h"
+#include "server/server_context.h"
+#include "server/server_stats.h"
+#include "server/shard/shard_set.h"
+
+namespace ringkv::server {
+
+namespace {
+
+constexpr std::string_view kMaxClientsError = "-ERR max number of clients reached\r\n";
+
+int64_t WallMs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+}  // namespace
+
+Result<int> BindListener(const std::string& addr, int port, int backlog, int* bound_port) {
+  sockaddr_storage ss;
+  std::memset(&ss, 0, sizeof(ss));
+  socklen_t len;
+  int family;
+  if (addr.find(':') != std::string::npos) {
+    auto* a6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    if (inet_pton(AF_INET6, addr.c_str(), &a6->sin6_addr) != 1) {
+      return Status::InvalidArgument("bad bind address '" + addr + "'");
+    }
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons(static_cast<uint16_t>(port));
+    len = sizeof(sockaddr_in6);
+    family = AF_INET6;
+  } else {
+    auto* a4 = reinterpret_cast<sockaddr_in*>(&ss);
+    if (inet_pton(AF_INET, addr.c_str(), &a4->sin_addr) != 1) {
+      return Status::InvalidArgument("bad bind address '" + addr + "'");
+    }
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons(static_cast<uint16_t>(port));
+    len = sizeof(sockaddr_in);
+    family = AF_INET;
+  }
+  int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status::IOError(std::string("socket: ") + std::strerror(errno));
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  // Every loop thread listens on its own socket bound to the same port; the
+  // kernel spreads new connections over them.
+  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(fd, backlog) != 0) {
+    std::string err = std::strerror(errno);
+    close(fd);
+    return Status::IOError("Could not create server TCP listening socket " + addr + ":" +
+                           std::to_string(port) + ": " + err);
+  }
+  socklen_t slen = sizeof(ss);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &slen);
+  *bound_port = family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
+                                   : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  return fd;
+}
+
+LoopThread::LoopThread(ServerContext* server, uint32_t index, uint32_t threads)
+    : server_(server), index_(index), threads_(threads), stats_(server->stats->loop(index)) {}
+
+LoopThread::~LoopThread() {
+  for (int fd : listen_fds_) close(fd);
+}
+
+Status LoopThread::Start() {
+  if (uv_loop_init(&loop_) != 0) return Status::IOError("uv_loop_init failed");
+  loop_.data = this;
+  uv_prepare_init(&loop_, &prepare_);
+  prepare_.data = this;
+  uv_prepare_start(&prepare_, OnPrepare);
+  uv_async_init(&loop_, &async_, OnAsync);
+  async_.data = this;
+  uv_timer_init(&loop_, &timer_);
+  timer_.data = this;
+  current_hz_ = LoadRelaxed(server_->config->hz);
+  uint64_t period = static_cast<uint64_t>(1000 / current_hz_);
+  uv_timer_start(&timer_, OnTimer, period, period);
+  for (int fd : listen_fds_) {
+    auto* l = new uv_tcp_t;
+    uv_tcp_init(&loop_, l);
+    l->data = this;
+    int rc = uv_tcp_open(l, fd);
+    if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(l),
+                                static_cast<int>(LoadRelaxed(server_->config->tcp_backlog)),
+                                OnConnection);
+    if (rc != 0) return Status::IOError(std::string("uv_listen: ") + uv_strerror(rc));
+    listeners_.push_back(l);
+  }
+  listen_fds_.clear();  // owned by the uv handles now
+  now_ms_ = WallMs();
+  thread_ = std::thread([this] { Run(); });
+  return Status::OK();
+}
+
+void LoopThread::Run() {
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  // Every handle is closed; run once more so their close callbacks finish.
+  uv_run(&loop_, UV_RUN_NOWAIT);
+  uv_loop_close(&loop_);
+}
+
+void LoopThread::RequestStop() {
+  stop_requested_.store(true);
+  uv_async_send(&async_);
+}
+
+void LoopThread::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void LoopThread::Wake() { uv_async_send(&async_); }
+
+int64_t LoopThread::RefreshNow() {
+  now_ms_ = WallMs();
+  return now_ms_;
+}
+
+void LoopThread::AddToFlushList(Connection* c) {
+  c->in_flush_list = true;
+  flush_list_.push_back(c);
+}
+
+void LoopThread::Forget(Connection* c) {
+  conns_.erase(c);
+  if (c->in_flush_list) {
+    flush_list_.erase(std::remove(flush_list_.begin(), flush_list_.end(), c), flush_list_.end());
+    c->in_flush_list = false;
+  }
+}
+
+void LoopThread::OnConnection(uv_stream_t* listener, int status) {
+  auto* self = static_cast<LoopThread*>(listener->data);
+  if (status < 0 || self->stopping_) return;
+  ServerContext* server = self->server_;
+  auto* conn = new Connection(self, static_cast<uint64_t>(
+                                        LoadRelaxed(server->config->proto_max_bulk_len)));
+  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(conn->handle())) != 0) {
+    conn->Close();
+    return;
+  }
+  server->stats->total_connections_received.fetch_add(1, std::memory_order_relaxed);
+  if (static_cast<int64_t>(server->clients->count()) >= LoadRelaxed(server->config->maxclients)) {
+    // As Redis: tell the client why, then close.
+    uv_buf_t buf = uv_buf_init(const_cast<char*>(kMaxClientsError.data()),
+                               static_cast<unsigned>(kMaxClientsError.size()));
+    uv_try_write(reinterpret_cast<uv_stream_t*>(conn->handle()), &buf, 1);
+    server->stats->rejected_connections.fetch_add(1, std::memory_order_relaxed);
+    conn->Close();
+    return;
+  }
+  self->conns_.insert(conn);
+  conn->Start(self->RefreshNow());
+}
+
+void LoopThread::OnPrepare(uv_prepare_t* p) {
+  auto* self = static_cast<LoopThread*>(p->data);
+  if (self->flush_list_.empty()) return;
+  // Flush may close a connection (which edits flush_list_), so work on a copy.
+  self->flushing_.swap(self->flush_list_);
+  for (Connection* c : self->flushing_) c->in_flush_list = false;
+  for (Connection* c : self->flushing_) {
+    if (!c->closing()) c->Flush();
+  }
+  self->flushing_.clear();
+}
+
+void LoopThread::OnTimer(uv_timer_t* t) { static_cast<LoopThread*>(t->data)->Cron(); }
+
+void LoopThread::Cron() {
+  int64_t now = RefreshNow();
+  int64_t hz = LoadRelaxed(server_->config->hz);
+  if (hz != current_hz_) {
+    current_hz_ = hz;
+    uv_timer_set_repeat(&timer_, static_cast<uint64_t>(1000 / hz));
+  }
+  // Active expiry: Redis's slow cycle, 25% of each timer period.
+  int64_t budget_us = 25 * 1000000 / hz / 100;
+  server_->shards->ActiveExpireCycle(index_, threads_, now, budget_us);
+
+  if (index_ == 0 && now - last_ops_sample_ms_ >= 1000) {
+    uint64_t ops = server_->stats->Sum([](LoopStats& l) -> RelaxedCounter& { return l.commands_processed; });
+    if (last_ops_sample_ms_ != 0) {
+      int64_t dt = now - last_ops_sample_ms_;
+      int64_t rate = dt > 0 ? static_cast<int64_t>((ops - last_ops_count_) * 1000 / static_cast<uint64_t>(dt)) : 0;
+      server_->stats->instantaneous_ops_per_sec.store(rate, std::memory_order_relaxed);
+    }
+    last_ops_sample_ms_ = now;
+    last_ops_count_ = ops;
+  }
+  if (now - last_timeout_check_ms_ >= 1000) {
+    last_timeout_check_ms_ = now;
+    int64_t timeout_s = LoadRelaxed(server_->config->timeout);
+    std::vector<Connection*> idle;
+    for (Connection* c : conns_) {
+      int64_t last = c->client().last_interaction_ms.load(std::memory_order_relaxed);
+      if (timeout_s > 0 && c->pending_output() == 0 && now - last > timeout_s * 1000) {
+        idle.push_back(c);
+      } else {
+        c->TrimBuffers();
+      }
+    }
+    for (Connection* c : idle) {
+      Log(LogLevel::kVerbose, "Closing idle client id=%llu", static_cast<unsigned long long>(c->client().id));
+      c->Close();
+    }
+  }
+}
+
+void LoopThread::OnAsync(uv_async_t* a) {
+  auto* self = static_cast<LoopThread*>(a->data);
+  std::vector<Connection*> killed;
+  for (Connection* c : self->conns_) {
+    if (c->client().kill_requested.load(std::memory_order_relaxed)) killed.push_back(c);
+  }
+  for (Connection* c : killed) c->Close();
+  if (self->stop_requested_.load() && !self->stopping_) self->BeginStop();
+}
+
+void LoopThread::BeginStop() {
+  stopping_ = true;
+  for (uv_tcp_t* l : listeners_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(l),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+  }
+  listeners_.clear();
+  // Best effort: push out replies already computed, then close every client.
+  std::vector<Connection*> all(conns_.begin(), conns_.end());
+  for (Connection* c : all) c->Flush();
+  all.assign(conns_.begin(), conns_.end());
+  for (Connection* c : all) c->Close();
+  uv_close(reinterpret_cast<uv_handle_t*>(&prepare_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
+}
+
+}  // namespace ringkv::server

@@ -1,0 +1,89 @@
+// LoopThread: one libuv event loop on its own thread. It accepts on its own
+// SO_REUSEPORT listening sockets, owns every connection it accepted, flushes
+// replies once per iteration (uv_prepare), and runs a timer at `hz` for
+// active expiry, idle timeouts and housekeeping.
+//
+// Threading: everything but Wake()/RequestStop() runs on the loop thread.
+// Owned by main(); Join() before destroying it.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "server/client_state.h"
+#include "storage/base/status.h"
+
+namespace ringkv::server {
+
+struct ServerContext;
+struct LoopStats;
+class Connection;
+
+class LoopThread : public LoopWaker {
+ public:
+  LoopThread(ServerContext* server, uint32_t index, uint32_t threads);
+  ~LoopThread();
+
+  // Adopts bound, listening sockets (takes ownership). Call before Start.
+  void AddListenFd(int fd) { listen_fds_.push_back(fd); }
+  Status Start();
+  // Thread-safe: stop accepting, flush what can be flushed, close everything,
+  // then let the thread end.
+  void RequestStop();
+  void Join();
+  // Thread-safe: run the async pass (CLIENT KILL requests, stop).
+  void Wake() override;
+
+  // Loop-thread API for connections.
+  ServerContext* server() { return server_; }
+  LoopStats* stats() { return stats_; }
+  uint32_t index() const { return index_; }
+  uv_loop_t* loop() { return &loop_; }
+  void AddToFlushList(Connection* c);
+  void Forget(Connection* c);  // on close: drop from the lists
+  // Wall-clock ms cached per loop pass (refreshed on each read callback).
+  int64_t RefreshNow();
+  int64_t now_ms() const { return now_ms_; }
+
+ private:
+  static void OnConnection(uv_stream_t* server, int status);
+  static void OnPrepare(uv_prepare_t* p);
+  static void OnTimer(uv_timer_t* t);
+  static void OnAsync(uv_async_t* a);
+  void Run();
+  void Cron();
+  void BeginStop();
+
+  ServerContext* server_;
+  uint32_t index_;
+  uint32_t threads_;
+  LoopStats* stats_;
+  uv_loop_t loop_;
+  uv_prepare_t prepare_;
+  uv_timer_t timer_;
+  uv_async_t async_;
+  std::vector<int> listen_fds_;
+  std::vector<uv_tcp_t*> listeners_;
+  std::unordered_set<Connection*> conns_;
+  std::vector<Connection*> flush_list_;
+  std::vector<Connection*> flushing_;
+  std::thread thread_;
+  std::atomic<bool> stop_requested_{false};
+  bool stopping_ = false;
+  int64_t now_ms_ = 0;
+  int64_t last_timeout_check_ms_ = 0;
+  int64_t last_ops_sample_ms_ = 0;
+  uint64_t last_ops_count_ = 0;
+  int64_t current_hz_ = 0;
+};
+
+// Creates a TCP socket bound to addr:port with SO_REUSEADDR + SO_REUSEPORT and
+// listening (backlog). port 0 picks a free port; *bound_port reports it.
+Result<int> BindListener(const std::string& addr, int port, int backlog, int* bound_port);
+
+}  // namespace ringkv::server

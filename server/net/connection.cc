@@ -1,0 +1,278 @@
+// Connection I/O: in-place parsing from a stable read buffer, replies
+// gathered per loop iteration, backpressure, limits.
+#include "server/net/connection.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cstring>
+
+#include "server/config/config.h"
+#include "server/dispatcher.h"
+#include "server/log.h"
+#include "server/loop/loop_thread.h"
+#include "server/net/client_registry.h"
+#include "server/server_context.h"
+#include "server/server_stats.h"
+
+namespace ringkv::server {
+
+namespace {
+
+constexpr size_t kInitialReadBuffer = 16 * 1024;
+// A read always gets at least this much room, so a read never delivers a sliver.
+constexpr size_t kMinReadRoom = 4 * 1024;
+// Buffers above this are released when the connection is idle.
+constexpr size_t kTrimAbove = 1 << 20;
+
+std::string FormatAddr(const sockaddr_storage& ss) {
+  char ip[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (ss.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+    port = ntohs(a->sin_port);
+    return std::string(ip) + ":" + std::to_string(port);
+  }
+  if (ss.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+    port = ntohs(a->sin6_port);
+    return "[" + std::string(ip) + "]:" + std::to_string(port);
+  }
+  return "unix:0";
+}
+
+RespLimits LimitsFor(uint64_t max_bulk_len) {
+  RespLimits l;
+  l.max_bulk_len = static_cast<int64_t>(max_bulk_len);
+  return l;
+}
+
+}  // namespace
+
+Connection::Connection(LoopThread* loop, uint64_t max_bulk_len)
+    : loop_(loop), parser_(LimitsFor(max_bulk_len)), reply_(&out_) {
+  uv_tcp_init(loop->loop(), &handle_);
+  handle_.data = this;
+  write_req_.data = this;
+}
+
+void Connection::Start(int64_t now_ms) {
+  ServerContext* server = loop_->server();
+  uv_tcp_nodelay(&handle_, 1);
+  int64_t keepalive = LoadRelaxed(server->config->tcp_keepalive);
+  if (keepalive > 0) uv_tcp_keepalive(&handle_, 1, static_cast<unsigned>(keepalive));
+  sockaddr_storage ss;
+  int len = sizeof(ss);
+  if (uv_tcp_getpeername(&handle_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+    client_.addr = FormatAddr(ss);
+  }
+  len = sizeof(ss);
+  if (uv_tcp_getsockname(&handle_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+    client_.laddr = FormatAddr(ss);
+  }
+  uv_os_fd_t fd;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(&handle_), &fd) == 0) client_.fd = fd;
+  client_.ctime_ms = now_ms;
+  client_.last_interaction_ms.store(now_ms, std::memory_order_relaxed);
+  client_.thread_index = loop_->index();
+  client_.waker = loop_;
+  {
+    std::lock_guard<std::mutex> lock(ConfigMutex());
+    client_.authenticated = server->config->requirepass.empty();
+  }
+  server->clients->Add(&client_);
+  rbuf_.reset(new char[kInitialReadBuffer]);
+  rcap_ = kInitialReadBuffer;
+  reading_ = true;
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&handle_), OnAlloc, OnRead);
+}
+
+void Connection::EnsureReadSpace() {
+  size_t used = rend_ - rstart_;
+  size_t want = kMinReadRoom;
+  size_t hint = parser_.bytes_hint();
+  if (hint > used) want = std::max(want, hint - used);
+  if (rcap_ - rend_ >= want) return;
+  if (rstart_ > 0 && rcap_ - used >= want) {
+    std::memmove(rbuf_.get(), rbuf_.get() + rstart_, used);
+    rstart_ = 0;
+    rend_ = used;
+    return;
+  }
+  size_t cap = rcap_ * 2;
+  while (cap < used + want) cap *= 2;
+  std::unique_ptr<char[]> bigger(new char[cap]);
+  std::memcpy(bigger.get(), rbuf_.get() + rstart_, used);
+  rbuf_ = std::move(bigger);
+  rcap_ = cap;
+  rstart_ = 0;
+  rend_ = used;
+}
+
+void Connection::OnAlloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  auto* c = static_cast<Connection*>(h->data);
+  c->EnsureReadSpace();
+  buf->base = c->rbuf_.get() + c->rend_;
+  buf->len = c->rcap_ - c->rend_;
+}
+
+void Connection::OnRead(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
+  auto* c = static_cast<Connection*>(s->data);
+  if (nread < 0) {
+    c->Close();
+    return;
+  }
+  if (nread == 0) return;  // EAGAIN
+  c->rend_ += static_cast<size_t>(nread);
+  LoopStats* st = c->loop_->stats();
+  st->net_input_bytes.Add(static_cast<uint64_t>(nread));
+  st->reads_processed.Add(1);
+  c->ProcessInput();
+}
+
+void Connection::ProcessInput() {
+  ServerContext* server = loop_->server();
+  int64_t now_ms = loop_->RefreshNow();
+  client_.last_interaction_ms.store(now_ms, std::memory_order_relaxed);
+  reply_.set_resp_version(client_.resp);
+  while (rstart_ < rend_ && !client_.close_after_reply && !closing_) {
+    parser_.set_auth_required(!client_.authenticated);
+    size_t consumed = 0;
+    RespParser::Status st = parser_.Parse(rbuf_.get() + rstart_, rend_ - rstart_, &consumed);
+    if (st == RespParser::Status::kIncomplete) break;
+    if (st == RespParser::Status::kError) {
+      std::string msg = "ERR " + parser_.error();
+      reply_.Error(msg);
+      loop_->stats()->error_replies.Add(1);
+      Log(LogLevel::kVerbose, "Protocol error (%s) from client: id=%llu addr=%s",
+          parser_.error().c_str(), static_cast<unsigned long long>(client_.id),
+          client_.addr.c_str());
+      client_.close_after_reply = true;
+      rstart_ = rend_;
+      break;
+    }
+    auto args = parser_.args();
+    if (!args.empty()) {
+      Dispatch(server, loop_->stats(), &client_, &reply_, args, now_ms);
+    }
+    rstart_ += consumed;
+  }
+  if (rstart_ == rend_) rstart_ = rend_ = 0;
+  client_.query_buffer_bytes.store(rend_ - rstart_, std::memory_order_relaxed);
+  if (static_cast<int64_t>(rend_ - rstart_) > LoadRelaxed(server->config->client_query_buffer_limit)) {
+    Log(LogLevel::kWarning, "Closing client that reached max query buffer length: id=%llu addr=%s",
+        static_cast<unsigned long long>(client_.id), client_.addr.c_str());
+    Close();
+    return;
+  }
+  if (!out_.empty() || client_.close_after_reply) ScheduleFlush();
+  if (client_.close_after_reply && reading_) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
+    reading_ = false;
+  }
+  UpdateReading();
+}
+
+void Connection::ScheduleFlush() {
+  if (!in_flush_list && !closing_) loop_->AddToFlushList(this);
+}
+
+void Connection::UpdateReading() {
+  if (closing_ || client_.close_after_reply) return;
+  int64_t limit = LoadRelaxed(loop_->server()->config->client_output_pause_bytes);
+  bool over = static_cast<int64_t>(pending_output()) > limit;
+  client_.output_buffer_bytes.store(pending_output(), std::memory_order_relaxed);
+  if (over && reading_) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
+    reading_ = false;
+  } else if (!over && !reading_) {
+    reading_ = true;
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&handle_), OnAlloc, OnRead);
+  }
+}
+
+void Connection::Flush() {
+  if (closing_ || writing_) return;
+  if (out_.empty()) {
+    if (client_.close_after_reply) Close();
+    return;
+  }
+  uv_buf_t buf = uv_buf_init(out_.data(), static_cast<unsigned>(out_.size()));
+  int n = uv_try_write(reinterpret_cast<uv_stream_t*>(&handle_), &buf, 1);
+  LoopStats* st = loop_->stats();
+  st->writes_processed.Add(1);
+  if (n == UV_EAGAIN) n = 0;
+  if (n < 0) {
+    Close();
+    return;
+  }
+  size_t written = static_cast<size_t>(n);
+  st->net_output_bytes.Add(written);
+  if (written == out_.size()) {
+    out_.clear();
+    client_.output_buffer_bytes.store(0, std::memory_order_relaxed);
+    if (client_.close_after_reply) {
+      Close();
+      return;
+    }
+    UpdateReading();
+    return;
+  }
+  // The kernel took part of it: hand the rest to libuv and gather new replies
+  // in the (recycled) other buffer meanwhile.
+  inflight_.swap(out_);
+  out_.clear();
+  inflight_off_ = written;
+  writing_ = true;
+  uv_buf_t rest = uv_buf_init(inflight_.data() + written,
+                              static_cast<unsigned>(inflight_.size() - written));
+  int rc = uv_write(&write_req_, reinterpret_cast<uv_stream_t*>(&handle_), &rest, 1, OnWrite);
+  if (rc != 0) {
+    writing_ = false;
+    Close();
+    return;
+  }
+  UpdateReading();
+}
+
+void Connection::OnWrite(uv_write_t* req, int status) {
+  auto* c = static_cast<Connection*>(req->data);
+  c->writing_ = false;
+  if (status < 0 || c->closing_) {
+    c->Close();
+    return;
+  }
+  c->loop_->stats()->net_output_bytes.Add(c->inflight_.size() - c->inflight_off_);
+  c->inflight_.clear();
+  c->inflight_off_ = 0;
+  if (!c->out_.empty() || c->client_.close_after_reply) {
+    c->Flush();
+  } else {
+    c->UpdateReading();
+  }
+}
+
+void Connection::TrimBuffers() {
+  if (writing_ || closing_) return;
+  if (out_.empty() && out_.capacity() > kTrimAbove) std::string().swap(out_);
+  if (inflight_.capacity() > kTrimAbove) std::string().swap(inflight_);
+  if (rstart_ == rend_ && rcap_ > kTrimAbove) {
+    rbuf_.reset(new char[kInitialReadBuffer]);
+    rcap_ = kInitialReadBuffer;
+    rstart_ = rend_ = 0;
+  }
+}
+
+void Connection::Close() {
+  if (closing_) return;
+  closing_ = true;
+  loop_->server()->clients->Remove(&client_);
+  loop_->Forget(this);
+  uv_close(reinterpret_cast<uv_handle_t*>(&handle_), OnClose);
+}
+
+void Connection::OnClose(uv_handle_t* h) { delete static_cast<Connection*>(h->data); }
+
+}  // namespace ringkv::server

@@ -1,0 +1,87 @@
+// Connection: one client socket on one loop thread — its read buffer, RESP
+// parser, gathered replies and write state.
+//
+// Life: created by LoopThread on accept, registered in the ClientRegistry,
+// destroyed in its uv_close callback. Only its loop thread touches it (other
+// threads see its ClientState through the registry, see client_state.h).
+//
+// Input: libuv reads straight into `rbuf_` (a buffer that grows only for a
+// large argument and never shrinks per read); commands are parsed in place
+// (argv are views into it) and dispatched immediately.
+// Output: every reply is appended to `out_`; the loop's "before poll" pass
+// (uv_prepare) calls Flush() once per iteration: one uv_try_write of all of
+// it, and a uv_write of what the kernel did not take. While a uv_write is in
+// flight, new replies gather in `out_`.
+// Backpressure: reading pauses while unsent output exceeds
+// client-output-pause-bytes, and resumes when the write completes.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "server/client_state.h"
+#include "server/resp/reply_builder.h"
+#include "server/resp/resp_parser.h"
+
+namespace ringkv::server {
+
+class LoopThread;
+
+class Connection {
+ public:
+  Connection(LoopThread* loop, uint64_t max_bulk_len);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  uv_tcp_t* handle() { return &handle_; }
+  ClientState& client() { return client_; }
+
+  // After uv_accept succeeded: socket options, addresses, start reading.
+  void Start(int64_t now_ms);
+  // Sends what `out_` holds (see header comment). Called by the loop's prepare pass.
+  void Flush();
+  // Closes the socket; the object is deleted by the close callback. Idempotent.
+  void Close();
+  bool closing() const { return closing_; }
+  size_t pending_output() const { return out_.size() + (inflight_.size() - inflight_off_); }
+  // Releases buffer capacity left over from a burst (called by the loop timer when idle).
+  void TrimBuffers();
+
+  // Intrusive membership in the loop's lists.
+  bool in_flush_list = false;
+
+ private:
+  static void OnAlloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void OnRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void OnWrite(uv_write_t* req, int status);
+  static void OnClose(uv_handle_t* h);
+
+  void ProcessInput();
+  void EnsureReadSpace();
+  void ScheduleFlush();
+  void UpdateReading();
+
+  uv_tcp_t handle_;
+  uv_write_t write_req_;
+  LoopThread* loop_;
+  ClientState client_;
+  RespParser parser_;
+  ReplyBuilder reply_;
+
+  std::unique_ptr<char[]> rbuf_;
+  size_t rcap_ = 0;
+  size_t rstart_ = 0;  // first unconsumed byte
+  size_t rend_ = 0;    // end of received bytes
+
+  std::string out_;       // replies not yet handed to the kernel or libuv
+  std::string inflight_;  // bytes owned by the in-flight uv_write
+  size_t inflight_off_ = 0;
+  bool writing_ = false;
+  bool reading_ = false;
+  bool closing_ = false;
+};
+
+}  // namespace ringkv::server
