@@ -49,16 +49,17 @@ Status HashEngine::Delete(std::string_view key) {
 Status HashEngine::Write(const WriteBatch& batch) {
   // Validate first: Iterate stops at the first damaged op, and applying a prefix
   // would break the batch's atomicity.
-  RINGKV_RETURN_IF_ERROR(batch.Iterate([](WriteBatch::OpType, std::string_view, std::string_view) {}));
-  Status s = batch.Iterate([this](WriteBatch::OpType type, std::string_view key,
-                                  std::string_view value) {
-    if (type == WriteBatch::OpType::kPut) {
-      user_bytes_written_ += key.size() + value.size();
-      table_->Put(key, value);
-    } else {
-      table_->Erase(key);
-    }
-  });
+  RINGKV_RETURN_IF_ERROR(
+      batch.Iterate([](WriteBatch::OpType, std::string_view, std::string_view) {}));
+  Status s =
+      batch.Iterate([this](WriteBatch::OpType type, std::string_view key, std::string_view value) {
+        if (type == WriteBatch::OpType::kPut) {
+          user_bytes_written_ += key.size() + value.size();
+          table_->Put(key, value);
+        } else {
+          table_->Erase(key);
+        }
+      });
   RINGKV_CHECK(s.ok());  // validated above
   return Status::OK();
 }

@@ -89,9 +89,7 @@ class SnapshotIterator : public Iterator {
   Status status_;
 };
 
-SnapshotRegistry::SnapshotRegistry(HashTable* table) : table_(table) {
-  table_->set_observer(this);
-}
+SnapshotRegistry::SnapshotRegistry(HashTable* table) : table_(table) { table_->set_observer(this); }
 
 SnapshotRegistry::~SnapshotRegistry() {
   RINGKV_CHECK_MSG(open_.empty(), "hash engine destroyed with a snapshot iterator still open");

@@ -46,7 +46,8 @@ HashTable::~HashTable() {
         e = next;
       }
     }
-    if (tab.buckets != nullptr) releases_.Release(tab.buckets, tab.size, t == 0 ? dropped_bytes_ : 0);
+    if (tab.buckets != nullptr)
+      releases_.Release(tab.buckets, tab.size, t == 0 ? dropped_bytes_ : 0);
   }
   // releases_'s destructor unmaps what is left.
 }
@@ -179,7 +180,8 @@ void HashTable::Clear() {
         e = next;
       }
     }
-    if (tab.buckets != nullptr) releases_.Release(tab.buckets, tab.size, t == 0 ? dropped_bytes_ : 0);
+    if (tab.buckets != nullptr)
+      releases_.Release(tab.buckets, tab.size, t == 0 ? dropped_bytes_ : 0);
     tab = Table{};
   }
   dropped_bytes_ = 0;

@@ -58,7 +58,8 @@ void MakeKey(uint64_t i, char* out) {
 
 void MakeValue(uint64_t i, size_t bytes, std::string* out) {
   out->assign(bytes, 'v');
-  for (size_t j = 0; j < bytes && j < 8; j++) (*out)[j] = static_cast<char>('a' + ((i >> (4 * j)) & 15));
+  for (size_t j = 0; j < bytes && j < 8; j++)
+    (*out)[j] = static_cast<char>('a' + ((i >> (4 * j)) & 15));
 }
 
 uint64_t ThreadCpuNs() {
@@ -68,9 +69,9 @@ uint64_t ThreadCpuNs() {
 }
 
 struct Row {
-  double insert_ops = 0;      // per second of this thread's CPU time
-  double get_ops = 0;         // per second of this thread's CPU time
-  double insert_ops_wall = 0;  // per wall-clock second (hurt by other processes)
+  double insert_ops = 0;         // per second of this thread's CPU time
+  double get_ops = 0;            // per second of this thread's CPU time
+  double insert_ops_wall = 0;    // per wall-clock second (hurt by other processes)
   double max_insert_us = 0;      // wall clock, includes preemption by other processes
   double max_insert_cpu_us = 0;  // this thread's CPU time: the engine's own pause
   uint64_t over_100us = 0;
@@ -78,7 +79,7 @@ struct Row {
   double engine_bytes_per_key = 0;  // hash only
   double rss_bytes_per_key = 0;
   double engine_bytes_per_key_load1 = 0;  // hash only, at 2^23 - 1 keys
-  uint64_t checksum = 0;  // keeps the reads from being optimized out
+  uint64_t checksum = 0;                  // keeps the reads from being optimized out
   // The five slowest inserts by CPU time: (insert number, cpu ns), to tell
   // structural pauses (at grow points, near powers of two) from noise.
   uint64_t slow_index[5] = {};
@@ -207,16 +208,17 @@ void PrintRow(const char* name, size_t value_bytes, const Row& r, bool is_hash) 
       std::snprintf(load1, sizeof(load1), "%.1f", r.engine_bytes_per_key_load1);
     }
   }
-  std::printf("| %-13s | %5zu | %6.2f (%5.2f wall) | %6.2f | %9.1f | %9.1f | %6" PRIu64 " | %5" PRIu64
-              " | %6s | %6s | %6.1f |\n",
+  std::printf("| %-13s | %5zu | %6.2f (%5.2f wall) | %6.2f | %9.1f | %9.1f | %6" PRIu64
+              " | %5" PRIu64 " | %6s | %6s | %6.1f |\n",
               name, value_bytes, r.insert_ops / 1e6, r.insert_ops_wall / 1e6, r.get_ops / 1e6,
               r.max_insert_cpu_us, r.max_insert_us, r.over_100us, r.over_1ms, engine_bpk, load1,
               r.rss_bytes_per_key);
 }
 
 void PrintSlowest(const char* name, size_t value_bytes, const Row& r) {
-  std::fprintf(stderr, "%s, %zu-byte values, slowest inserts (key count after insert: cpu us):",
-               name, value_bytes);
+  std::fprintf(stderr,
+               "%s, %zu-byte values, slowest inserts (key count after insert: cpu us):", name,
+               value_bytes);
   for (int j = 0; j < 5; j++) {
     if (r.slow_cpu_ns[j] == 0) continue;
     std::fprintf(stderr, " %" PRIu64 ": %.0f", r.slow_index[j], r.slow_cpu_ns[j] / 1e3);
@@ -253,12 +255,14 @@ int main(int argc, char** argv) {
 #endif
   std::printf("keys=%" PRIu64 ", key=%zu bytes, allocator=%s, each row in a fresh process\n\n",
               keys, kKeyBytes, allocator);
-  std::printf("ops/s are per second of the benchmark thread's CPU time (the machine is shared);\n"
-              "max/over-threshold insert latencies are thread CPU time per insert, plus the\n"
-              "wall-clock maximum, which includes preemption by other processes.\n\n");
-  std::printf("| contender | value B | insert Mop/s | get Mop/s | max insert us (cpu) | "
-              "max insert us (wall) | >100us | >1ms | engine B/key | engine B/key @2^23-1 | "
-              "RSS B/key |\n");
+  std::printf(
+      "ops/s are per second of the benchmark thread's CPU time (the machine is shared);\n"
+      "max/over-threshold insert latencies are thread CPU time per insert, plus the\n"
+      "wall-clock maximum, which includes preemption by other processes.\n\n");
+  std::printf(
+      "| contender | value B | insert Mop/s | get Mop/s | max insert us (cpu) | "
+      "max insert us (wall) | >100us | >1ms | engine B/key | engine B/key @2^23-1 | "
+      "RSS B/key |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (size_t v : values) {
     if (only.empty() || only == "hash") {

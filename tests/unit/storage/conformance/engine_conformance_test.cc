@@ -21,9 +21,12 @@ namespace {
 
 const char* KindName(EngineKind kind) {
   switch (kind) {
-    case EngineKind::kHash: return "hash";
-    case EngineKind::kLsm: return "lsm";
-    case EngineKind::kBtree: return "btree";
+    case EngineKind::kHash:
+      return "hash";
+    case EngineKind::kLsm:
+      return "lsm";
+    case EngineKind::kBtree:
+      return "btree";
   }
   return "?";
 }
@@ -237,15 +240,15 @@ TEST_CASE("conformance: ScanCursor visits every key present for the whole scan",
   uint64_t cursor = 0;
   int calls = 0, next_transient = 0, first_live = 0;
   do {
-    auto r = e->ScanCursor(cursor, 16, [&](std::string_view k, std::string_view) {
-      seen.insert(std::string(k));
-    });
+    auto r = e->ScanCursor(
+        cursor, 16, [&](std::string_view k, std::string_view) { seen.insert(std::string(k)); });
     REQUIRE(r.ok());
     cursor = *r;
     REQUIRE(cursor < (uint64_t{1} << 48));
     // Churn between calls so engines resize, flush or compact under the scan.
     if ((calls / 30) % 2 == 0) {
-      for (int i = 0; i < 150; i++) REQUIRE(e->Put("t-" + std::to_string(next_transient++), "t").ok());
+      for (int i = 0; i < 150; i++)
+        REQUIRE(e->Put("t-" + std::to_string(next_transient++), "t").ok());
     } else {
       for (int i = 0; i < 200 && first_live < next_transient; i++) {
         REQUIRE(e->Delete("t-" + std::to_string(first_live++)).ok());

@@ -23,7 +23,8 @@ std::map<std::string, std::string> Drain(Iterator* it) {
   return out;
 }
 
-TEST_CASE("snapshot iterator is isolated from writes made while it runs", "[storage][hash][snapshot]") {
+TEST_CASE("snapshot iterator is isolated from writes made while it runs",
+          "[storage][hash][snapshot]") {
   for (uint64_t seed : {11u, 12u, 13u}) {
     HashEngine e(EngineOptions{}, seed);
     std::map<std::string, std::string> model;
@@ -43,10 +44,18 @@ TEST_CASE("snapshot iterator is isolated from writes made while it runs", "[stor
       for (int j = 0; j < 5; j++) {
         int k = static_cast<int>(rng() % 12000);
         switch (rng() % 4) {
-          case 0: REQUIRE(e.Put(Key(k), "overwritten").ok()); break;
-          case 1: REQUIRE(e.Put(Key(k), std::string(200, 'z')).ok()); break;
-          case 2: REQUIRE(e.Delete(Key(k)).ok()); break;
-          default: REQUIRE(e.Put("new-" + std::to_string(rng()), "n").ok()); break;
+          case 0:
+            REQUIRE(e.Put(Key(k), "overwritten").ok());
+            break;
+          case 1:
+            REQUIRE(e.Put(Key(k), std::string(200, 'z')).ok());
+            break;
+          case 2:
+            REQUIRE(e.Delete(Key(k)).ok());
+            break;
+          default:
+            REQUIRE(e.Put("new-" + std::to_string(rng()), "n").ok());
+            break;
         }
       }
       REQUIRE(++steps <= 5000);

@@ -90,9 +90,8 @@ std::set<std::string> FullScan(HashEngine* engine, size_t count, Between between
   uint64_t cursor = 0;
   int calls = 0;
   do {
-    auto r = engine->ScanCursor(cursor, count, [&](std::string_view k, std::string_view) {
-      seen.insert(std::string(k));
-    });
+    auto r = engine->ScanCursor(
+        cursor, count, [&](std::string_view k, std::string_view) { seen.insert(std::string(k)); });
     REQUIRE(r.ok());
     cursor = *r;
     REQUIRE(cursor < (uint64_t{1} << 48));
@@ -126,8 +125,8 @@ TEST_CASE("SCAN sees every key present for the whole scan across grows and shrin
           REQUIRE(engine.Delete(Key("t-", first_live++)).ok());
         }
       }
-      uint64_t size = engine.table().rehashing() ? engine.table().table_size(1)
-                                                 : engine.table().table_size(0);
+      uint64_t size =
+          engine.table().rehashing() ? engine.table().table_size(1) : engine.table().table_size(0);
       if (size > last_size) grows++;
       if (size < last_size) shrinks++;
       last_size = size;
@@ -139,7 +138,8 @@ TEST_CASE("SCAN sees every key present for the whole scan across grows and shrin
   }
 }
 
-TEST_CASE("SCAN during a long rehash with the rehash driven between calls", "[storage][hash][scan]") {
+TEST_CASE("SCAN during a long rehash with the rehash driven between calls",
+          "[storage][hash][scan]") {
   for (uint64_t min_size : {uint64_t{8192}, uint64_t{262144}}) {
     HashEngine engine(EngineOptions{}, 99);
     uint64_t i = 0;
