@@ -517,10 +517,10 @@ Status RaftLog::Entries(uint64_t group, uint64_t lo, uint64_t hi, uint64_t max_b
   const uint64_t first = g ? g->first_index : 1;
   const uint64_t last = g ? g->last_index() : 0;
   if (lo > hi) return Status::InvalidArgument("lo > hi");
-  if (lo < first) return Status::NotFound("entry " + std::to_string(lo) + " compacted");
+  if (lo < first) return Status::OutOfRange("compacted: entry " + std::to_string(lo));
   if (hi > last + 1) {
-    return Status::OutOfRange("entry " + std::to_string(hi - 1) + " past last index " +
-                              std::to_string(last));
+    return Status::NotFound("unavailable: entry " + std::to_string(hi - 1) +
+                            " past last index " + std::to_string(last));
   }
   std::string record;
   uint64_t record_seq = 0, record_offset = UINT64_MAX;
@@ -557,10 +557,10 @@ Result<uint64_t> RaftLog::Term(uint64_t group, uint64_t index) const {
   if (index + 1 == first) {
     if (first == 1) return uint64_t{0};
     if (g->prev_term != 0) return g->prev_term;
-    return Status::NotFound("term of " + std::to_string(index) + " unknown (compacted)");
+    return Status::OutOfRange("compacted: term of " + std::to_string(index) + " unknown");
   }
-  if (index < first) return Status::NotFound("entry " + std::to_string(index) + " compacted");
-  if (index > last) return Status::OutOfRange("entry " + std::to_string(index) + " past the end");
+  if (index < first) return Status::OutOfRange("compacted: entry " + std::to_string(index));
+  if (index > last) return Status::NotFound("unavailable: entry " + std::to_string(index));
   return g->entries[index - first].term;
 }
 

@@ -119,14 +119,15 @@ class RaftLog {
 
   // Entries [lo, hi) of `group`, stopping before the total data size would
   // exceed max_bytes (but always at least one entry if lo < hi).
-  // NotFound if lo < FirstIndex (compacted), OutOfRange if hi > LastIndex + 1,
+  // Error codes match consensus/log_storage.h: OutOfRange if lo < FirstIndex
+  // (compacted), NotFound if hi > LastIndex + 1 (unavailable),
   // InvalidArgument if lo > hi, Corruption if a record fails its checksum.
   Status Entries(uint64_t group, uint64_t lo, uint64_t hi, uint64_t max_bytes,
                  std::vector<LogEntry>* out);
 
   // The term of entry `index`. Term(FirstIndex - 1) is the compaction term
-  // (0 for a log that starts at 1). NotFound if compacted away or unknown,
-  // OutOfRange if index > LastIndex.
+  // (0 for a log that starts at 1). OutOfRange if compacted away or unknown,
+  // NotFound if index > LastIndex (as consensus/log_storage.h expects).
   Result<uint64_t> Term(uint64_t group, uint64_t index) const;
 
   // For a group never written: FirstIndex 1, LastIndex 0.
