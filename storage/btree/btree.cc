@@ -103,6 +103,64 @@ Status Btree::Get(std::string_view key, std::string* value) {
   }
 }
 
+Status Btree::Scan(std::string_view start, bool skip_equal, size_t limit, const ScanFn& fn,
+                   std::string* last_key, bool* at_end) {
+  *at_end = false;
+  uint64_t id = root_;
+  PageRef ref;
+  for (uint32_t depth = 0;; depth++) {
+    Result<PageRef> r = pool_->Fetch(id);
+    if (!r.ok()) return r.status();
+    ref = std::move(r.value());
+    bool want_leaf = depth + 1 == height_;
+    if (GetPageType(ref.data()) != (want_leaf ? PageType::kLeaf : PageType::kInternal)) {
+      return Status::Corruption("btree page " + std::to_string(id) +
+                                ": unexpected page type at depth " + std::to_string(depth));
+    }
+    if (want_leaf) break;
+    Node n(ref.data(), page_bytes_);
+    id = n.Child(n.ChildIndexFor(start));
+  }
+  Node n(ref.data(), page_bytes_);
+  int i = n.LowerBound(start);
+  if (skip_equal && i < n.count() && n.Key(i) == start) i++;
+  std::string overflow_value;
+  size_t emitted = 0;
+  const uint64_t max_steps = free_list_->page_count();
+  for (uint64_t steps = 0;;) {
+    if (i >= n.count()) {
+      uint64_t next = n.link();
+      if (next == kNoPage) {
+        *at_end = true;
+        return Status::OK();
+      }
+      if (emitted >= limit) return Status::OK();
+      if (++steps > max_steps) return Status::Corruption("btree: cycle in leaf chain");
+      Result<PageRef> r = pool_->Fetch(next);
+      if (!r.ok()) return r.status();
+      ref = std::move(r.value());
+      if (GetPageType(ref.data()) != PageType::kLeaf) {
+        return Status::Corruption("btree page " + std::to_string(next) + ": sibling not a leaf");
+      }
+      n = Node(ref.data(), page_bytes_);
+      i = 0;
+      continue;
+    }
+    if (emitted >= limit) return Status::OK();
+    std::string_view key = n.Key(i);
+    LeafValue v = n.Value(i);
+    if (v.overflow) {
+      RINGKV_RETURN_IF_ERROR(ReadOverflowChain(*file_, v.first_page, v.length, &overflow_value));
+      fn(key, overflow_value);
+    } else {
+      fn(key, v.inline_value);
+    }
+    if (last_key != nullptr) last_key->assign(key.data(), key.size());
+    emitted++;
+    i++;
+  }
+}
+
 Status Btree::FreeOverflow(const std::vector<uint64_t>& ids) {
   for (uint64_t id : ids) free_list_->Free(id);
   return Status::OK();

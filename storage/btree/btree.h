@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,12 @@ class Btree {
   Status Put(std::string_view key, std::string_view value, bool* inserted);
   // *erased: true if the key was present.
   Status Delete(std::string_view key, bool* erased);
+  // Visits up to `limit` pairs with key >= start (> start with skip_equal) in
+  // order, straight from pinned pool frames (no page copies). Sets *at_end when
+  // no key follows the last one visited. `fn` must not call into the engine.
+  using ScanFn = std::function<void(std::string_view key, std::string_view value)>;
+  Status Scan(std::string_view start, bool skip_equal, size_t limit, const ScanFn& fn,
+              std::string* last_key, bool* at_end);
   // Frees every page of the tree (overflow chains included) and makes an empty root.
   Status Clear();
   // Lists every page of the tree: nodes and overflow pages.

@@ -312,33 +312,13 @@ Status BtreeEngine::ReadPageAt(uint64_t snapshot_epoch, uint64_t page_id, std::s
   return Status::OK();
 }
 
-Status BtreeEngine::ScanFrom(std::string_view start, bool skip_equal, size_t limit,
-                             const std::function<void(std::string_view, std::string_view)>& fn,
-                             std::string* last_key, bool* at_end) {
-  LivePageSource source(this);
-  TreeCursor c(&source, file_.get(), tree_->root(), tree_->height(), free_list_.page_count());
-  RINGKV_RETURN_IF_ERROR(c.Seek(start));
-  if (skip_equal && c.Valid() && c.key() == start) RINGKV_RETURN_IF_ERROR(c.Next());
-  std::string value;
-  size_t n = 0;
-  while (c.Valid() && n < limit) {
-    RINGKV_RETURN_IF_ERROR(c.Value(&value));
-    fn(c.key(), value);
-    if (last_key != nullptr) last_key->assign(c.key().data(), c.key().size());
-    n++;
-    RINGKV_RETURN_IF_ERROR(c.Next());
-  }
-  *at_end = !c.Valid();
-  return Status::OK();
-}
-
 Status BtreeEngine::Scan(std::string_view start, size_t limit,
                          std::vector<std::pair<std::string, std::string>>* out) {
   bool at_end = false;
-  return ScanFrom(
+  return tree_->Scan(
       start, false, limit,
-      [&](std::string_view k, std::string_view v) { out->emplace_back(std::string(k), std::string(v)); },
-      nullptr, &at_end);
+      [&](std::string_view k, std::string_view v) { out->emplace_back(k, v); }, nullptr,
+      &at_end);
 }
 
 Result<uint64_t> BtreeEngine::ScanCursor(uint64_t cursor, size_t count, const ScanVisitor& visit) {
@@ -355,7 +335,7 @@ Result<uint64_t> BtreeEngine::ScanCursor(uint64_t cursor, size_t count, const Sc
   }
   std::string last;
   bool at_end = false;
-  Status s = ScanFrom(start, resume, std::max<size_t>(count, 1), visit, &last, &at_end);
+  Status s = tree_->Scan(start, resume, std::max<size_t>(count, 1), visit, &last, &at_end);
   if (!s.ok()) return s;
   if (at_end) return uint64_t{0};
   uint64_t id = next_cursor_id_;
@@ -420,7 +400,7 @@ Status BtreeEngine::Restore(Iterator* source, uint64_t applied_index) {
 }
 
 Status BtreeEngine::MaybeCheckpoint() {
-  bool pool_full = pool_->dirty_count() * 2 > pool_->capacity();
+  bool pool_full = pool_->dirty_count() * 3 > pool_->capacity() * 2;
   bool wal_full = wal_ != nullptr && wal_->size() > kWalCheckpointBytes;
   if (pool_full || wal_full) return Checkpoint();
   return Status::OK();
@@ -436,6 +416,19 @@ Status BtreeEngine::Sync() {
 
 Status BtreeEngine::Checkpoint() {
   RINGKV_RETURN_IF_ERROR(error_);
+  // Pages allocated since the last checkpoint are unreferenced by the durable
+  // tree, so they go straight to their place; only pages the durable
+  // checkpoint references (and the free-list chain and meta) need the journal.
+  std::vector<std::pair<uint64_t, char*>> fresh;
+  std::vector<std::pair<uint64_t, const char*>> pages;
+  pool_->ForEachDirty([&](uint64_t id, char* data) {
+    if (free_list_.IsFresh(id)) {
+      fresh.emplace_back(id, data);
+    } else {
+      SealPage(data, page_bytes_);
+      pages.emplace_back(id, data);
+    }
+  });
   std::vector<std::pair<uint64_t, std::string>> chain;
   uint64_t head = 0;
   free_list_.PrepareCheckpoint(!snapshots_.active(), page_bytes_, &chain, &head);
@@ -452,11 +445,6 @@ Status BtreeEngine::Checkpoint() {
   std::string meta_page(page_bytes_, '\0');
   EncodeMeta(m, meta_page.data(), page_bytes_);
 
-  std::vector<std::pair<uint64_t, const char*>> pages;
-  pool_->ForEachDirty([&](uint64_t id, char* data) {
-    SealPage(data, page_bytes_);
-    pages.emplace_back(id, data);
-  });
   for (auto& [id, img] : chain) {
     SealPage(img.data(), page_bytes_);
     pages.emplace_back(id, img.data());
@@ -464,8 +452,19 @@ Status BtreeEngine::Checkpoint() {
   SealPage(meta_page.data(), page_bytes_);
   pages.emplace_back(m.seq % 2, meta_page.data());
 
+  Status s;
+  for (auto& [id, data] : fresh) {
+    s = file_->Write(id, data);
+    if (!s.ok()) return Fail(s);
+  }
+  // Fresh pages must be durable before the journal is: a complete journal is
+  // re-applied by recovery, and its meta references them.
+  if (!fresh.empty()) {
+    s = file_->Sync();
+    if (!s.ok()) return Fail(s);
+  }
   uint64_t jbytes = 0;
-  Status s = WriteJournal(env_, dir_, JournalPath(dir_), page_bytes_, m.seq, pages, &jbytes);
+  s = WriteJournal(env_, dir_, JournalPath(dir_), page_bytes_, m.seq, pages, &jbytes);
   if (!s.ok()) return Fail(s);
   journal_bytes_ += jbytes;
   for (auto& [id, data] : pages) {

@@ -13,8 +13,10 @@
 // (target: fill with one sync per write >= 2x LMDB), and since a dirty page is
 // written once per checkpoint however many commits changed it, write
 // amplification stays low (target <= 10x) where COW pays >= 4 pages for one
-// 100-byte value. A checkpoint (when the pool's dirty pages pass half its
+// 100-byte value. A checkpoint (when the pool's dirty pages pass 2/3 of its
 // capacity, the WAL passes kWalCheckpointBytes, or on Sync()):
+//   0. writes pages allocated since the last checkpoint in place (the durable
+//      tree cannot reference them, so they need no journal);
 //   1. writes the new free-list chain and the meta page (root, page count,
 //      free-list head, applied index, checkpoint LSN, key count) into the
 //      other meta slot, together with all dirty pages, into
@@ -114,9 +116,6 @@ class BtreeEngine final : public Engine {
   Status CheckSizes(std::string_view key, size_t value_bytes) const;
   Status MaybeCheckpoint();
   Status Fail(Status s);
-  Status ScanFrom(std::string_view start, bool skip_equal, size_t limit,
-                  const std::function<void(std::string_view, std::string_view)>& fn,
-                  std::string* last_key, bool* at_end);
 
   const EngineOptions options_;
   Env* env_;

@@ -31,7 +31,7 @@ void PageRef::MarkDirty() {
 
 BufferPool::BufferPool(PageFile* file, size_t capacity_frames)
     : file_(file), capacity_(std::max<size_t>(capacity_frames, 16)) {
-  table_.reserve(capacity_ * 2);
+  table_.resize(1024, nullptr);
 }
 
 Frame* BufferPool::GetFreeFrame() {
@@ -48,7 +48,7 @@ Frame* BufferPool::GetFreeFrame() {
         f->referenced = false;
         continue;
       }
-      table_.erase(f->page_id);
+      Unmap(f->page_id);
       f->in_use = false;
       return f;
     }
@@ -61,10 +61,8 @@ Frame* BufferPool::GetFreeFrame() {
 }
 
 Result<PageRef> BufferPool::Fetch(uint64_t page_id) {
-  auto it = table_.find(page_id);
-  if (it != table_.end()) {
+  if (Frame* f = Lookup(page_id)) {
     hits_++;
-    Frame* f = it->second;
     f->pins++;
     f->referenced = true;
     return PageRef(this, f);
@@ -78,12 +76,12 @@ Result<PageRef> BufferPool::Fetch(uint64_t page_id) {
   f->dirty = false;
   f->referenced = true;
   f->in_use = true;
-  table_[page_id] = f;
+  Map(page_id, f);
   return PageRef(this, f);
 }
 
 PageRef BufferPool::Create(uint64_t page_id) {
-  RINGKV_CHECK(table_.find(page_id) == table_.end());
+  RINGKV_CHECK(Lookup(page_id) == nullptr);
   Frame* f = GetFreeFrame();
   std::memset(f->data.get(), 0, file_->page_bytes());
   f->page_id = page_id;
@@ -92,25 +90,24 @@ PageRef BufferPool::Create(uint64_t page_id) {
   dirty_count_++;
   f->referenced = true;
   f->in_use = true;
-  table_[page_id] = f;
+  Map(page_id, f);
   return PageRef(this, f);
 }
 
 void BufferPool::Discard(uint64_t page_id) {
-  auto it = table_.find(page_id);
-  if (it == table_.end()) return;
-  Frame* f = it->second;
+  Frame* f = Lookup(page_id);
+  if (f == nullptr) return;
   RINGKV_CHECK(f->pins == 0);
   if (f->dirty) dirty_count_--;
   f->dirty = false;
   f->in_use = false;
-  table_.erase(it);
+  Unmap(page_id);
 }
 
 void BufferPool::DiscardAll() {
   for (auto& f : frames_) RINGKV_CHECK(f->pins == 0);
   frames_.clear();
-  table_.clear();
+  std::fill(table_.begin(), table_.end(), nullptr);
   hand_ = 0;
   dirty_count_ = 0;
 }
@@ -123,7 +120,7 @@ void BufferPool::ClearDirty() {
     std::vector<std::unique_ptr<Frame>> keep;
     for (auto& f : frames_) {
       if (keep.size() >= capacity_ && f->pins == 0) {
-        if (f->in_use) table_.erase(f->page_id);
+        if (f->in_use) Unmap(f->page_id);
         continue;
       }
       keep.push_back(std::move(f));

@@ -17,7 +17,6 @@
 #include <cstdint>
 #include <algorithm>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 #include "storage/base/status.h"
@@ -97,11 +96,21 @@ class BufferPool {
   friend class PageRef;
   Frame* GetFreeFrame();
   void Unpin(Frame* f) { f->pins--; }
+  // Page ids are dense (0..page count), so the page table is a vector indexed
+  // by page id: one load per lookup instead of hashing.
+  Frame* Lookup(uint64_t page_id) const {
+    return page_id < table_.size() ? table_[page_id] : nullptr;
+  }
+  void Map(uint64_t page_id, Frame* f) {
+    if (page_id >= table_.size()) table_.resize(std::max<size_t>(page_id + 1, table_.size() * 2));
+    table_[page_id] = f;
+  }
+  void Unmap(uint64_t page_id) { table_[page_id] = nullptr; }
 
   PageFile* file_;
   const size_t capacity_;
   std::vector<std::unique_ptr<Frame>> frames_;
-  std::unordered_map<uint64_t, Frame*> table_;
+  std::vector<Frame*> table_;
   size_t hand_ = 0;
   size_t dirty_count_ = 0;
   uint64_t hits_ = 0;

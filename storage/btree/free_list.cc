@@ -12,6 +12,7 @@ namespace ringkv::storage::btree {
 
 void FreeList::Reset(uint64_t page_count) {
   page_count_ = page_count;
+  fresh_.clear();
   free_.clear();
   pending_.clear();
   chain_.clear();
@@ -56,12 +57,16 @@ Status FreeList::Load(const PageFile& file, uint64_t head, uint64_t page_count,
 }
 
 uint64_t FreeList::Allocate() {
+  uint64_t id;
   if (!free_.empty()) {
-    uint64_t id = free_.back();
+    id = free_.back();
     free_.pop_back();
-    return id;
+  } else {
+    id = page_count_++;
   }
-  return page_count_++;
+  if (id >= fresh_.size()) fresh_.resize(std::max<uint64_t>(id + 1, 2 * fresh_.size()), false);
+  fresh_[id] = true;
+  return id;
 }
 
 void FreeList::Free(uint64_t id) {
@@ -72,6 +77,7 @@ void FreeList::Free(uint64_t id) {
 void FreeList::PrepareCheckpoint(bool release_pending, size_t page_bytes,
                                  std::vector<std::pair<uint64_t, std::string>>* pages,
                                  uint64_t* head) {
+  fresh_.assign(fresh_.size(), false);
   if (release_pending) {
     free_.insert(free_.end(), pending_.begin(), pending_.end());
     pending_.clear();

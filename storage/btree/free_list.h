@@ -38,7 +38,11 @@ class FreeList {
   Status Load(const PageFile& file, uint64_t head, uint64_t page_count, uint64_t expected_free);
 
   // Returns a free page id, lowest first, or a new page at the end of the file.
+  // The page counts as fresh until the next checkpoint.
   uint64_t Allocate();
+  // Whether `id` was allocated since the last PrepareCheckpoint: such a page is
+  // not referenced by the durable checkpoint.
+  bool IsFresh(uint64_t id) const { return id < fresh_.size() && fresh_[id]; }
   // Adds `id` to the pending set (see the file comment).
   void Free(uint64_t id);
 
@@ -61,6 +65,7 @@ class FreeList {
   std::vector<uint64_t> free_;     // sorted descending, so pop_back yields the lowest id
   std::vector<uint64_t> pending_;  // freed since the last releasing checkpoint
   std::vector<uint64_t> chain_;    // pages holding the durable free-list chain
+  std::vector<bool> fresh_;        // by page id: allocated since the last checkpoint
 };
 
 }  // namespace ringkv::storage::btree

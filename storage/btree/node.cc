@@ -110,21 +110,19 @@ void Node::Init(char* page, size_t page_bytes, uint64_t page_id, bool leaf) {
   RINGKV_CHECK(page_bytes <= kMaxPageBytes);
 }
 
-int Node::count() const { return Get16(p_ + kCountOff); }
 uint64_t Node::link() const { return DecodeFixed64(p_ + kLinkOff); }
 void Node::set_link(uint64_t id) { EncodeFixed64(p_ + kLinkOff, id); }
-uint16_t Node::Slot(int i) const { return Get16(p_ + kSlotsOff + 2 * i); }
 
 std::string_view Node::Cell(int i) const {
   const char* c = p_ + Slot(i);
   return std::string_view(c, CellBytes(c, is_leaf()));
 }
 
-std::string_view Node::Key(int i) const {
+std::string_view Node::SlowKey(int i) const {
   const char* c = p_ + Slot(i);
   uint64_t klen, vlen;
   const char* p = Varint64(c, &klen);
-  if (is_leaf()) {
+  if (leaf_) {
     p = Varint64(p, &vlen);
     p++;
   }

@@ -36,18 +36,31 @@ struct LeafValue {
 
 class Node {
  public:
-  Node(char* page, size_t page_bytes) : p_(page), page_bytes_(page_bytes) {}
+  Node(char* page, size_t page_bytes)
+      : p_(page), page_bytes_(page_bytes), leaf_(GetPageType(page) == PageType::kLeaf) {}
 
   // Formats `page` as an empty node.
   static void Init(char* page, size_t page_bytes, uint64_t page_id, bool leaf);
 
-  bool is_leaf() const { return GetPageType(p_) == PageType::kLeaf; }
-  int count() const;
+  bool is_leaf() const { return leaf_; }
+  int count() const {
+    uint16_t n;
+    __builtin_memcpy(&n, p_ + 16, 2);
+    return n;
+  }
   uint64_t link() const;
   void set_link(uint64_t id);
 
   std::string_view Cell(int i) const;
-  std::string_view Key(int i) const;
+  std::string_view Key(int i) const {
+    const uint8_t* c = reinterpret_cast<const uint8_t*>(p_ + Slot(i));
+    // Fast path: one-byte key length (and value length for leaves).
+    uint32_t klen = c[0];
+    if (klen < 128 && (!leaf_ || c[1] < 128)) {
+      return std::string_view(reinterpret_cast<const char*>(c) + (leaf_ ? 3 : 1), klen);
+    }
+    return SlowKey(i);
+  }
   LeafValue Value(int i) const;  // REQUIRES: leaf
   // Child i: -1 is the leftmost child, 0..count-1 the cells'. REQUIRES: internal.
   uint64_t Child(int i) const;
@@ -74,10 +87,16 @@ class Node {
   const char* data() const { return p_; }
 
  private:
-  uint16_t Slot(int i) const;
+  uint16_t Slot(int i) const {
+    uint16_t v;
+    __builtin_memcpy(&v, p_ + kPageHeaderBytes + 2 * i, 2);
+    return v;
+  }
+  std::string_view SlowKey(int i) const;
   void Compact();
   char* p_;
   size_t page_bytes_;
+  bool leaf_;
 };
 
 // Size of a cell that starts at `cell` on a page of the given kind.

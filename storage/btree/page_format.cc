@@ -42,7 +42,5 @@ Status VerifyPage(const char* page, size_t page_bytes, uint64_t expected_id) {
   return Status::OK();
 }
 
-PageType GetPageType(const char* page) { return static_cast<PageType>(page[4]); }
-uint64_t GetPageId(const char* page) { return DecodeFixed64(page + 8); }
 
 }  // namespace ringkv::storage::btree

@@ -48,7 +48,11 @@ void InitPageHeader(char* page, PageType type, uint64_t page_id);
 void SealPage(char* page, size_t page_bytes);
 // Checks CRC, version and id. Returns Corruption naming the page otherwise.
 Status VerifyPage(const char* page, size_t page_bytes, uint64_t expected_id);
-PageType GetPageType(const char* page);
-uint64_t GetPageId(const char* page);
+inline PageType GetPageType(const char* page) { return static_cast<PageType>(page[4]); }
+inline uint64_t GetPageId(const char* page) {
+  uint64_t v;
+  __builtin_memcpy(&v, page + 8, 8);
+  return v;
+}
 
 }  // namespace ringkv::storage::btree
