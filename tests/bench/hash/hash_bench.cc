@@ -2,16 +2,20 @@
 //
 // For each value size (16 and 100 bytes by default) and each contender, a forked
 // child process (so every measurement starts from a clean heap and RSS):
-//   1. inserts N distinct 16-byte keys, timing every single insert;
+//   1. inserts N distinct 16-byte keys, timing every single insert (wall clock);
 //   2. reads N keys chosen at random (all present), timed as a whole.
-// It prints one table row per (contender, value size): insert and get ops/s, the
-// slowest single insert while the table grew, inserts over 100 us and over 1 ms,
-// bytes/key as the engine reports it (hash only) and as the process RSS grew.
-// For the hash engine it also prints bytes/key at 2^23 - 1 keys (load 1.0, just
-// before a grow), where the bucket overhead is at its smallest.
+// It prints one table row per (contender, value size): insert and get Mop/s per
+// second of the thread's CPU time, insert latency p99 / p99.99 / max and the
+// number of inserts over 1 ms while the table grew, bytes/key as the engine
+// reports it (hash only) and as the process RSS grew. For the hash engine it also
+// prints bytes/key at 2^23 - 1 keys (load 1.0, just before a grow), where the
+// bucket overhead is smallest. The five slowest inserts and the key count at
+// which each happened go to stderr, to tell structural pauses (they would sit
+// at grow points) from preemption by other processes (anywhere).
 //
 // Usage: ringkv-bench-hash [--keys N] [--values 16,100] [--only hash|umap]
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -42,6 +47,12 @@ uint64_t RssBytes() {
   return n == 2 ? resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
 }
 
+uint64_t ThreadCpuNs() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+}
+
 // Scrambles i so consecutive keys do not share prefixes (a bijection on 64 bits).
 uint64_t Scramble(uint64_t i) {
   i ^= i >> 33;
@@ -58,41 +69,65 @@ void MakeKey(uint64_t i, char* out) {
 
 void MakeValue(uint64_t i, size_t bytes, std::string* out) {
   out->assign(bytes, 'v');
-  for (size_t j = 0; j < bytes && j < 8; j++)
+  for (size_t j = 0; j < bytes && j < 8; j++) {
     (*out)[j] = static_cast<char>('a' + ((i >> (4 * j)) & 15));
+  }
 }
 
-uint64_t ThreadCpuNs() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
-}
+// Latency histogram: 100 ns buckets up to 100 us, then one bucket per power of two.
+class Histogram {
+ public:
+  void Add(uint64_t ns) {
+    if (ns < 100000) {
+      linear_[ns / 100]++;
+    } else {
+      log_[63 - __builtin_clzll(ns)]++;
+    }
+    total_++;
+  }
+  // Upper bound (us) of the bucket holding the q-quantile.
+  double QuantileUs(double q) const {
+    uint64_t rank = static_cast<uint64_t>(q * static_cast<double>(total_));
+    uint64_t seen = 0;
+    for (int i = 0; i < 1000; i++) {
+      seen += linear_[i];
+      if (seen > rank) return (i + 1) * 0.1;
+    }
+    for (int i = 0; i < 64; i++) {
+      seen += log_[i];
+      if (seen > rank) return static_cast<double>(uint64_t{2} << i) / 1e3;
+    }
+    return 0;
+  }
+
+ private:
+  uint64_t linear_[1000] = {};
+  uint64_t log_[64] = {};
+  uint64_t total_ = 0;
+};
 
 struct Row {
-  double insert_ops = 0;         // per second of this thread's CPU time
-  double get_ops = 0;            // per second of this thread's CPU time
-  double insert_ops_wall = 0;    // per wall-clock second (hurt by other processes)
-  double max_insert_us = 0;      // wall clock, includes preemption by other processes
-  double max_insert_cpu_us = 0;  // this thread's CPU time: the engine's own pause
-  uint64_t over_100us = 0;
+  double insert_ops = 0;            // per second of this thread's CPU time
+  double get_ops = 0;               // per second of this thread's CPU time
+  double p99_us = 0, p9999_us = 0;  // insert latency quantiles, wall clock
+  double max_insert_us = 0;         // wall clock, includes preemption
   uint64_t over_1ms = 0;
   double engine_bytes_per_key = 0;  // hash only
   double rss_bytes_per_key = 0;
   double engine_bytes_per_key_load1 = 0;  // hash only, at 2^23 - 1 keys
   uint64_t checksum = 0;                  // keeps the reads from being optimized out
-  // The five slowest inserts by CPU time: (insert number, cpu ns), to tell
-  // structural pauses (at grow points, near powers of two) from noise.
+  // The five slowest inserts: key count after the insert, and wall ns.
   uint64_t slow_index[5] = {};
-  uint64_t slow_cpu_ns[5] = {};
+  uint64_t slow_ns[5] = {};
 };
 
-void NoteSlow(Row* row, uint64_t index, uint64_t cpu_ns) {
+void NoteSlow(Row* row, uint64_t index, uint64_t ns) {
   int min_slot = 0;
   for (int j = 1; j < 5; j++) {
-    if (row->slow_cpu_ns[j] < row->slow_cpu_ns[min_slot]) min_slot = j;
+    if (row->slow_ns[j] < row->slow_ns[min_slot]) min_slot = j;
   }
-  if (cpu_ns > row->slow_cpu_ns[min_slot]) {
-    row->slow_cpu_ns[min_slot] = cpu_ns;
+  if (ns > row->slow_ns[min_slot]) {
+    row->slow_ns[min_slot] = ns;
     row->slow_index[min_slot] = index;
   }
 }
@@ -122,45 +157,40 @@ struct UmapContender {
 template <typename C>
 Row Measure(uint64_t keys, size_t value_bytes) {
   Row row;
+  auto hist = std::make_unique<Histogram>();
   uint64_t rss_before = RssBytes();
   auto c = std::make_unique<C>();
   char key[kKeyBytes];
   std::string value;
-  double max_ns = 0;
-  uint64_t max_cpu_ns = 0, put_cpu_ns = 0;
+  uint64_t max_ns = 0;
   const uint64_t kLoad1Keys = (uint64_t{1} << 23) - 1;
-  auto start = Clock::now();
+  uint64_t cpu_start = ThreadCpuNs();
   for (uint64_t i = 0; i < keys; i++) {
     MakeKey(i, key);
     MakeValue(i, value_bytes, &value);
     auto t0 = Clock::now();
-    uint64_t c0 = ThreadCpuNs();
     c->Put(std::string_view(key, kKeyBytes), value);
-    uint64_t c1 = ThreadCpuNs();
     auto t1 = Clock::now();
-    double ns = std::chrono::duration<double, std::nano>(t1 - t0).count();
+    uint64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count();
+    hist->Add(ns);
     if (ns > max_ns) max_ns = ns;
-    uint64_t cpu_ns = c1 - c0;
-    put_cpu_ns += cpu_ns;
-    if (cpu_ns > max_cpu_ns) max_cpu_ns = cpu_ns;
-    if (cpu_ns > 20000) NoteSlow(&row, i + 1, cpu_ns);
-    if (cpu_ns > 100000) row.over_100us++;
-    if (cpu_ns > 1000000) row.over_1ms++;
+    if (ns > 20000) NoteSlow(&row, i + 1, ns);
+    if (ns > 1000000) row.over_1ms++;
     if (i + 1 == kLoad1Keys) {
       row.engine_bytes_per_key_load1 = static_cast<double>(c->EngineBytes()) / kLoad1Keys;
     }
   }
-  double insert_s = std::chrono::duration<double>(Clock::now() - start).count();
-  row.insert_ops_wall = keys / insert_s;
-  row.insert_ops = keys / (put_cpu_ns / 1e9);
+  // CPU time of the whole loop: key making and two vDSO clock reads per insert included.
+  row.insert_ops = keys / ((ThreadCpuNs() - cpu_start) / 1e9);
   row.max_insert_us = max_ns / 1e3;
-  row.max_insert_cpu_us = max_cpu_ns / 1e3;
+  row.p99_us = hist->QuantileUs(0.99);
+  row.p9999_us = hist->QuantileUs(0.9999);
   row.engine_bytes_per_key = static_cast<double>(c->EngineBytes()) / keys;
   row.rss_bytes_per_key = static_cast<double>(RssBytes() - rss_before) / keys;
 
   uint64_t x = 88172645463325252ull;
   std::string out;
-  uint64_t get_cpu_start = ThreadCpuNs();
+  cpu_start = ThreadCpuNs();
   for (uint64_t i = 0; i < keys; i++) {
     x ^= x << 13;
     x ^= x >> 7;
@@ -169,8 +199,7 @@ Row Measure(uint64_t keys, size_t value_bytes) {
     if (!c->Get(std::string_view(key, kKeyBytes), &out)) std::abort();
     row.checksum += static_cast<unsigned char>(out[0]);
   }
-  // Includes making the key (a few ns), as for no contender in particular.
-  row.get_ops = keys / ((ThreadCpuNs() - get_cpu_start) / 1e9);
+  row.get_ops = keys / ((ThreadCpuNs() - cpu_start) / 1e9);
   return row;
 }
 
@@ -208,20 +237,18 @@ void PrintRow(const char* name, size_t value_bytes, const Row& r, bool is_hash) 
       std::snprintf(load1, sizeof(load1), "%.1f", r.engine_bytes_per_key_load1);
     }
   }
-  std::printf("| %-13s | %5zu | %6.2f (%5.2f wall) | %6.2f | %9.1f | %9.1f | %6" PRIu64
-              " | %5" PRIu64 " | %6s | %6s | %6.1f |\n",
-              name, value_bytes, r.insert_ops / 1e6, r.insert_ops_wall / 1e6, r.get_ops / 1e6,
-              r.max_insert_cpu_us, r.max_insert_us, r.over_100us, r.over_1ms, engine_bpk, load1,
-              r.rss_bytes_per_key);
+  std::printf("| %-13s | %3zu | %5.2f | %5.2f | %6.1f | %7.1f | %9.1f | %5" PRIu64
+              " | %6s | %6s | %6.1f |\n",
+              name, value_bytes, r.insert_ops / 1e6, r.get_ops / 1e6, r.p99_us, r.p9999_us,
+              r.max_insert_us, r.over_1ms, engine_bpk, load1, r.rss_bytes_per_key);
 }
 
 void PrintSlowest(const char* name, size_t value_bytes, const Row& r) {
-  std::fprintf(stderr,
-               "%s, %zu-byte values, slowest inserts (key count after insert: cpu us):", name,
+  std::fprintf(stderr, "%s, %zu-byte values, slowest inserts (key count: wall us):", name,
                value_bytes);
   for (int j = 0; j < 5; j++) {
-    if (r.slow_cpu_ns[j] == 0) continue;
-    std::fprintf(stderr, " %" PRIu64 ": %.0f", r.slow_index[j], r.slow_cpu_ns[j] / 1e3);
+    if (r.slow_ns[j] == 0) continue;
+    std::fprintf(stderr, " %" PRIu64 ": %.0f", r.slow_index[j], r.slow_ns[j] / 1e3);
   }
   std::fprintf(stderr, "\n");
 }
@@ -253,17 +280,17 @@ int main(int argc, char** argv) {
 #else
   const char* allocator = "default malloc";
 #endif
-  std::printf("keys=%" PRIu64 ", key=%zu bytes, allocator=%s, each row in a fresh process\n\n",
-              keys, kKeyBytes, allocator);
+  std::printf("keys=%" PRIu64 ", key=%zu bytes, allocator=%s, each row in a fresh process\n", keys,
+              kKeyBytes, allocator);
   std::printf(
-      "ops/s are per second of the benchmark thread's CPU time (the machine is shared);\n"
-      "max/over-threshold insert latencies are thread CPU time per insert, plus the\n"
-      "wall-clock maximum, which includes preemption by other processes.\n\n");
+      "Mop/s are per second of the benchmark thread's CPU time (the machine may be shared).\n"
+      "Insert latencies are wall clock per insert, so they include preemption by other\n"
+      "processes; the slowest inserts and where they happened go to stderr.\n\n");
   std::printf(
-      "| contender | value B | insert Mop/s | get Mop/s | max insert us (cpu) | "
-      "max insert us (wall) | >100us | >1ms | engine B/key | engine B/key @2^23-1 | "
-      "RSS B/key |\n");
+      "| contender | value B | insert Mop/s | get Mop/s | insert p99 us | p99.99 us | max us | "
+      ">1ms | engine B/key | engine B/key @2^23-1 keys | RSS B/key |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
+  std::fflush(stdout);
   for (size_t v : values) {
     if (only.empty() || only == "hash") {
       Row r = MeasureInChild<HashContender>(keys, v);
