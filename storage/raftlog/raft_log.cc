@@ -72,6 +72,7 @@ Status RaftLog::Open(Env* env, const std::string& dir, const RaftLogOptions& opt
   for (size_t i = 0; i < seqs.size(); ++i) {
     RINGKV_RETURN_IF_ERROR(log->Replay(seqs[i], i + 1 == seqs.size()));
   }
+  RINGKV_RETURN_IF_ERROR(log->CheckNothingMissing());
   log->next_seq_ = seqs.empty() ? 1 : seqs.back() + 1;
   *out = std::move(log);
   return Status::OK();
@@ -126,6 +127,19 @@ Status RaftLog::Replay(uint64_t seq, bool is_last) {
   return Status::OK();
 }
 
+Status RaftLog::CheckNothingMissing() const {
+  for (const auto& [group, g] : groups_) {
+    for (size_t k = 0; k < g.entries.size(); ++k) {
+      if (g.entries[k].segment == kMissingSegment) {
+        return Status::Corruption("raft log " + dir_ + ": group " + std::to_string(group) +
+                                  " entry " + std::to_string(g.first_index + k) +
+                                  " is live but its segment is gone");
+      }
+    }
+  }
+  return Status::OK();
+}
+
 Status RaftLog::ReplayRecord(uint64_t seq, uint64_t offset, uint32_t record_size, RecordType type,
                              std::string_view payload) {
   uint64_t group = 0;
@@ -137,17 +151,15 @@ Status RaftLog::ReplayRecord(uint64_t seq, uint64_t offset, uint32_t record_size
         return Status::Corruption("bad entries record");
       }
       GroupState& g = groups_[group];
-      if (g.entries.empty() && !g.first_known) {
-        // Earlier segments (deleted) held only dead entries of this group, so
-        // its log starts here unless a later compact record says otherwise.
-        g.first_index = first;
-      } else if (first < g.first_index) {
-        if (g.first_known) return Status::Corruption("entries below the compaction point");
-        for (EntryLoc& loc : g.entries) DropEntry(&loc);
-        g.entries.clear();
-        g.first_index = first;
+      // Compaction points are restored exactly (every segment starts with a
+      // checkpoint), and Append never writes below one.
+      if (first < g.first_index) return Status::Corruption("entries below the compaction point");
+      // A gap: the entries in between were written in segments deleted since.
+      // They must be dead (a later truncate, compact or drop kills them);
+      // FinishReplay reports any that are still live.
+      while (g.last_index() + 1 < first) {
+        g.entries.push_back(EntryLoc{0, kMissingSegment, 0, 0, 0, 0, false, {}});
       }
-      if (first > g.last_index() + 1) return Status::Corruption("gap in entries");
       ApplyTruncate(&g, first);
       for (const EncodedEntry& e : encoded) {
         g.entries.push_back(EntryLoc{e.term, seq, offset, record_size,
@@ -168,12 +180,7 @@ Status RaftLog::ReplayRecord(uint64_t seq, uint64_t offset, uint32_t record_size
       uint64_t from = 0;
       if (!DecodeTruncate(payload, &group, &from)) return Status::Corruption("bad truncate");
       GroupState& g = groups_[group];
-      if (from < g.first_index) {
-        if (g.first_known) return Status::Corruption("truncate below the compaction point");
-        for (EntryLoc& loc : g.entries) DropEntry(&loc);
-        g.entries.clear();
-        g.first_index = from;
-      }
+      if (from < g.first_index) return Status::Corruption("truncate below the compaction point");
       ApplyTruncate(&g, from);
       return Status::OK();
     }
@@ -182,9 +189,7 @@ Status RaftLog::ReplayRecord(uint64_t seq, uint64_t offset, uint32_t record_size
       if (!DecodeCompact(payload, &group, &before, &prev_term)) {
         return Status::Corruption("bad compact");
       }
-      GroupState& g = groups_[group];
-      ApplyCompact(&g, before, prev_term);
-      g.first_known = true;
+      ApplyCompact(&groups_[group], before, prev_term);
       return Status::OK();
     }
     case RecordType::kDropGroup: {

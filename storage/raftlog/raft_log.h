@@ -22,7 +22,11 @@
 //
 // Recovery (Open) replays every segment in order, tolerates a torn tail in the
 // last segment (the incomplete last record is cut off) and reports any other
-// damage as Corruption naming the segment file and byte offset.
+// damage as Corruption naming the segment file and byte offset. Replay starts
+// from the oldest segment kept, whose opening checkpoint restores every
+// group's compaction point; entries that lived in deleted segments become
+// placeholders that later records must kill, and a placeholder still live at
+// the end is reported as Corruption (a segment went missing).
 //
 // Thread safety: none. A RaftLog belongs to one loop thread.
 //
@@ -145,6 +149,10 @@ class RaftLog {
   const RaftLogStats& stats() const { return stats_; }
 
  private:
+  // Segment sequence numbers start at 1; during replay this marks an entry
+  // whose record was in a segment deleted since (it must turn out dead).
+  static constexpr uint64_t kMissingSegment = 0;
+
   struct EntryLoc {
     uint64_t term;
     uint64_t segment;        // sequence number of the segment holding the record
@@ -159,7 +167,6 @@ class RaftLog {
   struct GroupState {
     uint64_t first_index = 1;
     uint64_t prev_term = 0;      // term of first_index - 1; 0 = unknown (or none)
-    bool first_known = false;    // replay: first_index came from a compact record
     std::deque<EntryLoc> entries;
     bool has_hard_state = false;
     std::string hard_state;
@@ -182,6 +189,8 @@ class RaftLog {
   Status Replay(uint64_t seq, bool is_last);
   Status ReplayRecord(uint64_t seq, uint64_t offset, uint32_t record_size, RecordType type,
                       std::string_view payload);
+  // Corruption if a live entry's record was not found (its segment is gone).
+  Status CheckNothingMissing() const;
 
   // Write path: encodes a record into the pending buffer, rolling to a new
   // segment first if the active one is full; returns where it will live.
