@@ -98,7 +98,8 @@ void Dispatch(ServerContext* server, LoopStats* stats, ClientState* client, Repl
   // CLIENT REPLY OFF / SKIP: the reply goes to a scratch buffer and is dropped.
   std::string* real_out = reply->buffer();
   thread_local std::string scratch;
-  bool suppress = client->reply_mode == ReplyMode::kOff || client->reply_mode == ReplyMode::kSkip;
+  const ReplyMode mode_before = client->reply_mode;
+  bool suppress = mode_before == ReplyMode::kOff || mode_before == ReplyMode::kSkip;
   if (suppress) {
     scratch.clear();
     reply->set_buffer(&scratch);
@@ -160,6 +161,10 @@ void Dispatch(ServerContext* server, LoopStats* stats, ClientState* client, Repl
 
   if (suppress) {
     reply->set_buffer(real_out);
+    // CLIENT REPLY ON while OFF: Redis decides at reply time, so its +OK is sent.
+    if (mode_before == ReplyMode::kOff && client->reply_mode == ReplyMode::kOn) {
+      real_out->append(scratch);
+    }
     scratch.clear();
   }
   if (client->reply_mode == ReplyMode::kSkip && suppress) client->reply_mode = ReplyMode::kOn;
