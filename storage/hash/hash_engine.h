@@ -58,7 +58,11 @@ class HashEngine final : public Engine {
   // least `count` keys or 10*count buckets have been seen. Returns InvalidArgument
   // for a cursor above 48 bits. REQUIRES: visit does not call into the engine.
   Result<uint64_t> ScanCursor(uint64_t cursor, size_t count, const ScanVisitor& visit) override;
-  // See hash_snapshot.h for the copy-on-write mechanism and its memory cost.
+  // A point-in-time view by copy-on-write of bucket chains (hash_snapshot.h):
+  // opening costs nothing; while it is open, each modified bucket costs ~100
+  // bytes, overwritten/deleted entries are kept until it closes, and resizes are
+  // postponed (chains grow past load 1 under inserts), so close it promptly.
+  // Order is unspecified; Seek() is NotSupported; SeekToFirst() may be repeated.
   std::unique_ptr<Iterator> NewSnapshotIterator() override;
   // Builds the new contents in a second table and swaps it in only when the
   // source was read without error, so a failed Restore leaves the engine as it

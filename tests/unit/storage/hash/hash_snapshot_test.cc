@@ -142,3 +142,36 @@ TEST_CASE("Seek on the hash snapshot iterator is NotSupported", "[storage][hash]
 
 }  // namespace
 }  // namespace ringkv::storage::hash
+
+namespace ringkv::storage::hash {
+namespace {
+
+TEST_CASE("snapshot opened in the middle of a rehash", "[storage][hash][snapshot]") {
+  HashEngine e(EngineOptions{}, 31);
+  std::map<std::string, std::string> model;
+  int i = 0;
+  while (!(e.rehashing() && e.table().table_size(0) >= 4096)) {
+    REQUIRE(e.Put("r" + std::to_string(i), std::to_string(i)).ok());
+    model["r" + std::to_string(i)] = std::to_string(i);
+    i++;
+  }
+  e.RehashStep(200);  // part way: both tables hold entries
+  REQUIRE(e.rehashing());
+  auto snap = e.NewSnapshotIterator();
+  // While the snapshot is open the rehash is paused; writes go on.
+  for (int j = 0; j < i; j += 2) REQUIRE(e.Delete("r" + std::to_string(j)).ok());
+  for (int j = 0; j < 20000; j++) REQUIRE(e.Put("n" + std::to_string(j), "new").ok());
+  CHECK(e.rehashing());
+  CHECK(Drain(snap.get()) == model);
+  snap.reset();
+  // The postponed rehash and grows finish once it closes.
+  int calls = 0;
+  while (e.RehashStep(1000)) REQUIRE(++calls < 100000);
+  CHECK(e.ApproximateCount() <= e.table().table_size(0));
+  std::string v;
+  CHECK(e.Get("r1", &v).ok());
+  CHECK(e.Get("r0", &v).IsNotFound());
+}
+
+}  // namespace
+}  // namespace ringkv::storage::hash
