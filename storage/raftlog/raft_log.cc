@@ -12,6 +12,11 @@ std::string Where(uint64_t seq, uint64_t offset) {
   return SegmentFileName(seq) + " offset " + std::to_string(offset);
 }
 
+// Entries of one group that may lie in deleted segments and still be
+// replayed as placeholders (they must be dead). Legitimate logs stay far below
+// this; a larger gap means a damaged record, and would exhaust memory.
+constexpr uint64_t kMaxReplayGap = 1u << 24;
+
 bool AllZero(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c == 0; });
 }
@@ -157,6 +162,7 @@ Status RaftLog::ReplayRecord(uint64_t seq, uint64_t offset, uint32_t record_size
       // A gap: the entries in between were written in segments deleted since.
       // They must be dead (a later truncate, compact or drop kills them);
       // FinishReplay reports any that are still live.
+      if (first - g.last_index() - 1 > kMaxReplayGap) return Status::Corruption("gap too large");
       while (g.last_index() + 1 < first) {
         g.entries.push_back(EntryLoc{0, kMissingSegment, 0, 0, 0, 0, false, {}});
       }
