@@ -78,7 +78,11 @@ Status RaftLog::Open(Env* env, const std::string& dir, const RaftLogOptions& opt
     RINGKV_RETURN_IF_ERROR(log->Replay(seqs[i], i + 1 == seqs.size()));
   }
   RINGKV_RETURN_IF_ERROR(log->CheckNothingMissing());
-  log->next_seq_ = seqs.empty() ? 1 : seqs.back() + 1;
+  // A half-created newest segment was removed by Replay; reuse its number so
+  // the sequence on disk stays contiguous.
+  log->next_seq_ = !log->segments_.empty() ? *log->segments_.rbegin() + 1
+                   : seqs.empty()          ? 1
+                                           : seqs.back();
   *out = std::move(log);
   return Status::OK();
 }

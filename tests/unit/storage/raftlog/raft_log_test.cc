@@ -274,6 +274,31 @@ TEST_CASE("RaftLog recovers from a torn last record at every byte offset", "[sto
   }
 }
 
+TEST_CASE("RaftLog recovers from a half-created newest segment", "[storage][raftlog]") {
+  size_t start = 0;
+  const std::string full = BuildSegment(&start);
+  for (size_t header_bytes = 0; header_bytes < kSegmentHeaderSize; ++header_bytes) {
+    INFO("header bytes " << header_bytes);
+    MemEnv env;
+    REQUIRE(env.CreateDir(kDir).ok());
+    REQUIRE(WriteStringToFile(&env, full, kDir + "/" + SegmentFileName(1), true).ok());
+    REQUIRE(WriteStringToFile(&env, EncodeSegmentHeader(2).substr(0, header_bytes),
+                              kDir + "/" + SegmentFileName(2), true)
+                .ok());
+    auto log = OpenLog(&env);
+    CheckSurvivors(log.get());
+    CHECK_FALSE(env.FileExists(kDir + "/" + SegmentFileName(2)));
+    // The next segment reuses number 2, so the numbering stays contiguous.
+    REQUIRE(log->Append(1, Batch(1, 6, 1, 4)).ok());
+    REQUIRE(log->Sync().ok());
+    CHECK(log->Segments().back() == 2);
+    log.reset();
+    log = OpenLog(&env);
+    CheckSurvivors(log.get());
+    CHECK(*log->Term(1, 6) == 4);
+  }
+}
+
 TEST_CASE("RaftLog keeps every synced record through power losses", "[storage][raftlog]") {
   for (uint64_t seed = 1; seed <= 40; ++seed) {
     INFO("seed " << seed);
