@@ -1,0 +1,67 @@
+# Shared helpers for the server benchmark scripts (sourced, not run).
+# Every server started here is tracked by PID and killed by PID on exit.
+
+RINGKV_ROOT=${RINGKV_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+RINGKV_SERVER=${RINGKV_SERVER:-$RINGKV_ROOT/build/server/ringkv-server}
+BENCH_PIDS=()
+
+bench_cleanup() {
+  for pid in "${BENCH_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${BENCH_PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  BENCH_PIDS=()
+}
+trap bench_cleanup EXIT
+
+# A free loopback TCP port: bind to port 0, read the port, release it.
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_ping PORT: up to 10 s for the server to answer PING.
+wait_ping() {
+  for _ in $(seq 1 100); do
+    if [ "$(redis-cli -p "$1" ping 2>/dev/null)" = "PONG" ]; then return 0; fi
+    sleep 0.1
+  done
+  echo "server on port $1 did not answer PING" >&2
+  return 1
+}
+
+# start_redis PORT CPU -> sets LAST_PID
+start_redis() {
+  taskset -c "$2" redis-server --port "$1" --save '' --appendonly no --bind 127.0.0.1 \
+    --daemonize no --logfile /dev/null &
+  LAST_PID=$!
+  BENCH_PIDS+=("$LAST_PID")
+  wait_ping "$1"
+}
+
+# start_ringkv PORT CPU THREADS [extra args...] -> sets LAST_PID
+start_ringkv() {
+  local port=$1 cpu=$2 threads=$3
+  shift 3
+  local dir
+  dir=$(mktemp -d /tmp/ringkv-bench.XXXXXX)
+  taskset -c "$cpu" "$RINGKV_SERVER" --port "$port" --threads "$threads" --dir "$dir" \
+    --loglevel warning "$@" 2>/dev/null &
+  LAST_PID=$!
+  BENCH_PIDS+=("$LAST_PID")
+  wait_ping "$port"
+}
+
+stop_pid() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  local keep=() p
+  for p in "${BENCH_PIDS[@]}"; do [ "$p" != "$1" ] && keep+=("$p"); done
+  BENCH_PIDS=("${keep[@]}")
+}
+
+# used_memory PORT / rss PORT: from INFO memory.
+info_field() {
+  redis-cli -p "$1" info memory | tr -d '\r' | awk -F: -v k="$2" '$1==k {print $2}'
+}
