@@ -5,8 +5,9 @@
 // commit index and a read-index context, are coalesced into compact per-group items,
 // so a node pair exchanges one message per tick however many groups they share
 // (the CockroachDB "coalesced heartbeats" scheme). A batch with no messages and no
-// items is still sent once per tick to each peer as a node-level liveness beat: the
-// receiver uses it to wake quiesced groups whose leader went silent.
+// items is sent as a node-level liveness beat to a peer that got nothing else during
+// the last tick: the receiver uses beats to wake quiesced groups whose leader went
+// silent.
 //
 // Plain value; whoever holds it owns it. Encoding (version 1, see message_batch.cc):
 //   byte version, varint64 from, varint64 to, varint32 n_items,

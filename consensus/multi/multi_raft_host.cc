@@ -114,7 +114,8 @@ void MultiRaftHost::Tick() {
   stats_.ticks++;
   // Peers silent for too long: wake the groups that follow a leader there.
   for (const auto& [peer, heard] : last_heard_) {
-    beat_due_.insert(peer);
+    // A peer that got nothing from us during the last tick gets a liveness beat.
+    if (!sent_since_tick_.count(peer)) beat_due_.insert(peer);
     if (stats_.ticks - heard <= static_cast<uint64_t>(options_.peer_down_ticks)) {
       peers_down_.erase(peer);
       continue;
@@ -130,7 +131,12 @@ void MultiRaftHost::Tick() {
       }
     }
   }
+  sent_since_tick_.clear();
   for (auto& [id, g] : groups_) {
+    // Decide before ticking: a tick makes the leader emit heartbeats (a Ready).
+    if (!g.quiesced && options_.quiesce && ++g.idle_ticks >= options_.quiesce_after_ticks) {
+      MaybeQuiesce(id, &g);
+    }
     if (g.quiesced) {
       stats_.quiesced_group_ticks++;
       continue;
@@ -138,7 +144,6 @@ void MultiRaftHost::Tick() {
     g.node->Tick();
     stats_.group_ticks++;
     Touch(id);
-    if (options_.quiesce && ++g.idle_ticks >= options_.quiesce_after_ticks) MaybeQuiesce(id, &g);
   }
 }
 
@@ -271,8 +276,9 @@ void MultiRaftHost::Queue(GroupId group, const Message& m) {
 
 void MultiRaftHost::Flush() {
   for (auto& [to, batch] : outbox_) {
-    beat_due_.erase(to);
     if (batch.heartbeats.empty() && batch.messages.empty()) continue;
+    beat_due_.erase(to);
+    sent_since_tick_.insert(to);
     stats_.heartbeat_items_sent += batch.heartbeats.size();
     stats_.messages_sent += batch.messages.size();
     // Split oversized batches so a frame stays bounded; order within a group is kept.
@@ -292,6 +298,7 @@ void MultiRaftHost::Flush() {
   }
   outbox_.clear();
   for (NodeId peer : beat_due_) {
+    sent_since_tick_.insert(peer);
     MessageBatch beat;
     beat.from = options_.node_id;
     beat.to = peer;

@@ -149,6 +149,8 @@ class MultiRaftHost {
   // Tick count at which each peer was last heard from.
   std::map<NodeId, uint64_t> last_heard_;
   std::set<NodeId> beat_due_;
+  // Peers sent a batch since the last Tick (they need no liveness beat).
+  std::set<NodeId> sent_since_tick_;
   // Peers silent for more than peer_down_ticks (reported unreachable once per silence).
   std::set<NodeId> peers_down_;
   HostStats stats_;

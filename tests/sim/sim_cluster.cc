@@ -56,6 +56,12 @@ struct Knobs {
   int snapshot_every = 20;
   int64_t client_timeout_ticks = 30;
   double fault_rate = 0.02;  // chance per tick of a fault action
+  // Bytes of entries per append message (1: one entry per message, so followers
+  // acknowledge a new leader's catch-up entries one by one - the Figure 8 setting).
+  uint64_t max_size_per_msg = 4096;
+  // Crash many new leaders a moment after their election: short-lived leaders leave
+  // partially replicated entries of many terms behind (the Raft paper's Figure 8).
+  bool leader_killer = false;
 };
 
 // One replica of one group on one node.
@@ -90,6 +96,7 @@ struct Node {
   int64_t tick_units = kUnitsPerTick;
   int64_t next_tick = 0;
   int64_t restart_at = -1;
+  int64_t crash_at = -1;
   std::unique_ptr<SimTransport> transport;
   std::unique_ptr<MultiRaftHost> host;
   std::map<GroupId, Replica> replicas;
@@ -186,6 +193,8 @@ void Simulation::DrawKnobs() {
   k_.torn_writes = rng_.Chance(0.7);
   k_.max_sync_delay = rng_.Range(1, 15);
   k_.snapshot_every = static_cast<int>(rng_.Range(5, 40));
+  k_.max_size_per_msg = rng_.Chance(0.3) ? 1 : 4096;
+  k_.leader_killer = rng_.Chance(0.3);
   k_.fault_rate = rng_.Chance(0.2) ? 0.0 : 0.01 + 0.05 * static_cast<double>(rng_.Uniform(100)) / 100;
   NetworkConfig& nc = net_.config();
   nc.loss = rng_.Chance(0.5) ? 0.0 : 0.1 * static_cast<double>(rng_.Uniform(100)) / 100;
@@ -210,7 +219,7 @@ consensus::Config Simulation::MakeConfig(NodeId id, MemoryLogStorage* storage, u
   c.heartbeat_tick = k_.heartbeat_tick;
   c.storage = storage;
   c.applied = applied;
-  c.max_size_per_msg = 4096;
+  c.max_size_per_msg = k_.max_size_per_msg;
   c.max_inflight_msgs = 16;
   c.max_snapshot_chunk_bytes = 256;  // small chunks: exercise chunked InstallSnapshot
   c.check_quorum = k_.check_quorum;
@@ -271,6 +280,7 @@ void Simulation::Bootstrap() {
 void Simulation::StartNode(Node* n) {
   n->up = true;
   n->restart_at = -1;
+  n->crash_at = -1;
   n->sync_in_flight = false;
   n->in_flight.clear();
   consensus::multi::HostOptions ho;
@@ -369,6 +379,14 @@ void Simulation::TickNodes() {
       }
       continue;
     }
+    if (n.crash_at >= 0 && now_ >= n.crash_at) {
+      n.crash_at = -1;
+      if (faults_on_) {
+        CrashNode(&n);
+        n.restart_at = now_ + rng_.Range(1, 20) * kUnitsPerTick;
+        continue;
+      }
+    }
     if (now_ >= n.next_tick) {
       n.host->Tick();
       n.next_tick += n.tick_units;
@@ -437,6 +455,9 @@ void Simulation::ApplyReady(Node* n, GroupId g, Replica* r, const Ready& rd) {
   if (rd.soft_state && rd.soft_state->role == Role::kLeader) {
     result_.stats.leaders_elected++;
     Trace("node " + std::to_string(n->id) + " leads group " + std::to_string(g));
+    if (k_.leader_killer && faults_on_ && n->crash_at < 0 && rng_.Chance(0.5)) {
+      n->crash_at = now_ + rng_.Range(1, 3 * kUnitsPerTick);
+    }
   }
   if (!rd.snapshot.IsEmpty()) {
     result_.stats.snapshots_installed++;
@@ -869,8 +890,14 @@ SimResult RunSimulation(const SimOptions& options) {
 }
 
 std::string ReplayCommand(const SimOptions& o) {
-  return "ringkv-sim --seed " + std::to_string(o.seed) + " --nodes " + std::to_string(o.nodes) +
-         " --groups " + std::to_string(o.groups) + " --verbose";
+  const SimOptions d;
+  std::string cmd = "ringkv-sim --seed " + std::to_string(o.seed) + " --nodes " +
+                    std::to_string(o.nodes) + " --groups " + std::to_string(o.groups);
+  if (o.fault_ticks != d.fault_ticks) cmd += " --fault-ticks " + std::to_string(o.fault_ticks);
+  if (o.liveness_ticks != d.liveness_ticks) {
+    cmd += " --liveness-ticks " + std::to_string(o.liveness_ticks);
+  }
+  return cmd + " --verbose";
 }
 
 }  // namespace ringkv::sim
