@@ -49,6 +49,14 @@ void CheckAll(HashEngine& e, const std::map<std::string, std::string>& model) {
     REQUIRE(++calls < 10000000);
   } while (cursor != 0);
   REQUIRE(seen.size() == model.size());
+  // The running memory count equals a recount of every entry's usable size
+  // (no snapshot is open here, so nothing is retired).
+  uint64_t entry_bytes = 0;
+  e.table().ForEach([&](const Entry* entry) {
+    entry_bytes += malloc_usable_size(const_cast<Entry*>(entry));
+  });
+  REQUIRE(entry_bytes == e.table().entry_bytes());
+  REQUIRE(e.Stats().memory_bytes >= entry_bytes + e.table().bucket_bytes());
 }
 
 TEST_CASE("hash engine matches std::map over 1M random operations", "[storage][hash][model]") {
