@@ -58,6 +58,13 @@ const NodeInfo* Membership::Find(NodeId id) const {
   return &*it;
 }
 
+NodeInfo* Membership::FindMutable(NodeId id) {
+  auto it = std::lower_bound(nodes_.begin(), nodes_.end(), id,
+                             [](const NodeInfo& n, NodeId v) { return n.id < v; });
+  if (it == nodes_.end() || it->id != id) return nullptr;
+  return &*it;
+}
+
 Status Membership::AddNode(NodeInfo node) {
   RINGKV_RETURN_IF_ERROR(ValidateNode(node));
   if (Find(node.id) != nullptr) {
@@ -104,7 +111,7 @@ Status Membership::ReplaceNode(NodeId old_id, NodeInfo replacement) {
 }
 
 Status Membership::SetState(NodeId id, NodeState state) {
-  auto* node = const_cast<NodeInfo*>(Find(id));
+  NodeInfo* node = FindMutable(id);
   if (node == nullptr) return Status::NotFound("node " + std::to_string(id));
   node->state = state;
   ++epoch_;
@@ -112,7 +119,7 @@ Status Membership::SetState(NodeId id, NodeState state) {
 }
 
 Status Membership::SetAddrs(NodeId id, std::string_view client_addr, std::string_view peer_addr) {
-  auto* node = const_cast<NodeInfo*>(Find(id));
+  NodeInfo* node = FindMutable(id);
   if (node == nullptr) return Status::NotFound("node " + std::to_string(id));
   node->client_addr = client_addr;
   node->peer_addr = peer_addr;

@@ -99,6 +99,8 @@ class Membership {
   bool operator==(const Membership& other) const;
 
  private:
+  NodeInfo* FindMutable(NodeId id);
+
   std::vector<NodeInfo> nodes_;  // sorted by id
   uint64_t epoch_ = 0;
 };
