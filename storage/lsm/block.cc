@@ -143,6 +143,50 @@ class Block::Iter final : public InternalIterator {
   Status status_;
 };
 
+Status Block::Find(std::string_view target, std::string* key, bool* found,
+                   std::string_view* value) const {
+  *found = false;
+  if (num_restarts_ == 0) return Status::Corruption("malformed block (restart array)");
+  const char* data = data_.data();
+  const char* limit = data + restart_offset_;
+  auto restart = [&](uint32_t i) { return DecodeFixed32(data + restart_offset_ + 4 * i); };
+  auto bad = [] { return Status::Corruption("malformed block entry"); };
+  // Last restart point whose key < target.
+  uint32_t left = 0, right = num_restarts_ - 1;
+  while (left < right) {
+    uint32_t mid = (left + right + 1) / 2;
+    uint32_t off = restart(mid);
+    if (off >= restart_offset_) return bad();
+    uint32_t shared, non_shared, value_len;
+    const char* p = DecodeEntry(data + off, limit, &shared, &non_shared, &value_len);
+    if (p == nullptr || shared != 0 || non_shared < kTagBytes) return bad();
+    if (CompareInternalKey(std::string_view(p, non_shared), target) < 0) {
+      left = mid;
+    } else {
+      right = mid - 1;
+    }
+  }
+  uint32_t off = restart(left);
+  if (off > restart_offset_) return bad();
+  const char* p = data + off;
+  key->clear();
+  // Bounded by the block size: every entry advances p.
+  while (p < limit) {
+    uint32_t shared, non_shared, value_len;
+    const char* q = DecodeEntry(p, limit, &shared, &non_shared, &value_len);
+    if (q == nullptr || shared > key->size() || shared + non_shared < kTagBytes) return bad();
+    key->resize(shared);
+    key->append(q, non_shared);
+    if (CompareInternalKey(*key, target) >= 0) {
+      *found = true;
+      *value = std::string_view(q + non_shared, value_len);
+      return Status::OK();
+    }
+    p = q + non_shared + value_len;
+  }
+  return Status::OK();
+}
+
 std::unique_ptr<InternalIterator> Block::NewIterator(std::shared_ptr<const Block> holder) const {
   return std::make_unique<Iter>(this, std::move(holder));
 }

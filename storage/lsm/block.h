@@ -30,6 +30,12 @@ class Block {
   // caller guarantees that).
   std::unique_ptr<InternalIterator> NewIterator(std::shared_ptr<const Block> holder) const;
 
+  // Point lookup without an iterator (the Get path): finds the first entry whose
+  // internal key >= target. On success *found says whether there is one; then
+  // *key holds it (its buffer is reused across calls) and *value views the block.
+  Status Find(std::string_view target, std::string* key, bool* found,
+              std::string_view* value) const;
+
  private:
   class Iter;
   std::string data_;

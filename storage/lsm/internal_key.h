@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -79,16 +80,29 @@ inline int CompareInternalKey(std::string_view a, std::string_view b) {
 }
 
 // A seek target for (user_key, snapshot sequence), built once per lookup.
+// Short keys live in an inline buffer so a point lookup does not allocate.
 class LookupKey {
  public:
   LookupKey(std::string_view user_key, uint64_t sequence) {
-    AppendInternalKey(&rep_, user_key, sequence, kValueTypeForSeek);
+    size_t n = user_key.size() + kTagBytes;
+    char* dst = space_;
+    if (n > sizeof(space_)) {
+      heap_.resize(n);
+      dst = heap_.data();
+    }
+    if (!user_key.empty()) std::memcpy(dst, user_key.data(), user_key.size());
+    EncodeFixed64(dst + user_key.size(), PackTag(sequence, kValueTypeForSeek));
+    key_ = std::string_view(dst, n);
   }
-  std::string_view internal_key() const { return rep_; }
-  std::string_view user_key() const { return ExtractUserKey(rep_); }
+  LookupKey(const LookupKey&) = delete;
+  LookupKey& operator=(const LookupKey&) = delete;
+  std::string_view internal_key() const { return key_; }
+  std::string_view user_key() const { return ExtractUserKey(key_); }
 
  private:
-  std::string rep_;
+  char space_[120];
+  std::string heap_;
+  std::string_view key_;
 };
 
 }  // namespace ringkv::storage::lsm

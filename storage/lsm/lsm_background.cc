@@ -52,7 +52,7 @@ void LsmEngine::BackgroundWork(std::unique_lock<std::mutex>* lock) {
   } else if (std::unique_ptr<Compaction> c = versions_->PickCompaction()) {
     s = RunCompaction(c.get(), lock);
   }
-  if (!s.ok() && bg_error_.ok()) bg_error_ = s;
+  if (!s.ok() && bg_error_.ok()) SetBackgroundError(s);
   bg_cv_.notify_all();
 }
 

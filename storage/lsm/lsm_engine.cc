@@ -132,15 +132,43 @@ Status LsmEngine::NewWal(uint64_t number, std::unique_ptr<LogWriter>* wal) {
 // ---------------------------------------------------------------- writes
 
 Status LsmEngine::Put(std::string_view key, std::string_view value) {
-  WriteBatch batch;
-  batch.Put(key, value);
-  return Write(batch);
+  return WriteOne(ValueType::kValue, key, value);
 }
 
-Status LsmEngine::Delete(std::string_view key) {
-  WriteBatch batch;
-  batch.Delete(key);
-  return Write(batch);
+Status LsmEngine::Delete(std::string_view key) { return WriteOne(ValueType::kDeletion, key, {}); }
+
+// The single-operation fast path: the same WAL record a one-op WriteBatch
+// would produce, without building the batch.
+Status LsmEngine::WriteOne(ValueType type, std::string_view key, std::string_view value) {
+  RINGKV_RETURN_IF_ERROR(MakeRoomForWrite());
+  uint64_t seq = versions_->last_sequence() + 1;
+  if (wal_ != nullptr) {
+    wal_record_.clear();
+    PutFixed64(&wal_record_, seq);
+    PutVarint32(&wal_record_, 1);
+    wal_record_.push_back(static_cast<char>(type == ValueType::kValue ? WriteBatch::OpType::kPut
+                                                                      : WriteBatch::OpType::kDelete));
+    PutLengthPrefixed(&wal_record_, key);
+    if (type == ValueType::kValue) PutLengthPrefixed(&wal_record_, value);
+    RINGKV_RETURN_IF_ERROR(AppendWal());
+  }
+  mem_->Add(seq, type, key, value);
+  versions_->set_last_sequence(seq);
+  user_bytes_written_.fetch_add(key.size() + value.size(), std::memory_order_relaxed);
+  return Status::OK();
+}
+
+Status LsmEngine::AppendWal() {
+  Status s = wal_->AddRecord(wal_record_, options_.sync_wal);
+  if (!s.ok()) {
+    // The WAL may now end in a partial record; appending after it would turn a
+    // torn tail into mid-file corruption, so refuse further writes.
+    std::lock_guard<std::mutex> l(mu_);
+    if (bg_error_.ok()) SetBackgroundError(s);
+    return s;
+  }
+  disk_bytes_written_.fetch_add(wal_record_.size() + kLogHeaderBytes, std::memory_order_relaxed);
+  return Status::OK();
 }
 
 Status LsmEngine::Write(const WriteBatch& batch) {
@@ -151,15 +179,7 @@ Status LsmEngine::Write(const WriteBatch& batch) {
     wal_record_.clear();
     PutFixed64(&wal_record_, first);
     wal_record_ += batch.Encode();
-    Status s = wal_->AddRecord(wal_record_, options_.sync_wal);
-    if (!s.ok()) {
-      // The WAL may now end in a partial record; appending after it would turn a
-      // torn tail into mid-file corruption, so refuse further writes.
-      std::lock_guard<std::mutex> l(mu_);
-      if (bg_error_.ok()) bg_error_ = s;
-      return s;
-    }
-    disk_bytes_written_.fetch_add(wal_record_.size() + kLogHeaderBytes, std::memory_order_relaxed);
+    RINGKV_RETURN_IF_ERROR(AppendWal());
   }
   uint64_t seq = first;
   Status s = batch.Iterate([&](WriteBatch::OpType type, std::string_view k, std::string_view v) {
@@ -172,6 +192,12 @@ Status LsmEngine::Write(const WriteBatch& batch) {
 }
 
 Status LsmEngine::MakeRoomForWrite() {
+  // Fast path without the mutex: mem_ belongs to this thread, and a background
+  // error is published through bg_failed_ as well as bg_error_.
+  if (!bg_failed_.load(std::memory_order_acquire) &&
+      mem_->ApproximateMemoryUsage() < options_.write_buffer_bytes) {
+    return Status::OK();
+  }
   std::unique_lock<std::mutex> l(mu_);
   // Each wait ends when a background unit finishes (it always notifies), and
   // every unit either shrinks the backlog or records bg_error_.

@@ -64,7 +64,9 @@ class LsmEngine final : public Engine {
  private:
   // ---- foreground (lsm_engine.cc) ----
   // Appends `ops` (WriteBatch encoding with count) to the WAL and memtable.
-  Status ApplyEncoded(std::string_view encoded_ops, uint32_t count, size_t payload_bytes);
+  Status WriteOne(ValueType type, std::string_view key, std::string_view value);
+  // Appends wal_record_ to the WAL; a failure becomes the sticky bg_error_.
+  Status AppendWal();
   Status MakeRoomForWrite();
   // Seals mem_ into imm_ and starts a new memtable (and WAL). REQUIRES: mu_ held, imm_ null.
   Status SwitchMemTable(std::unique_lock<std::mutex>* lock);
@@ -113,7 +115,13 @@ class LsmEngine final : public Engine {
   bool bg_inline_running_ = false;         // GUARDED_BY(mu_)
   int bg_paused_ = 0;                      // GUARDED_BY(mu_)
   bool shutting_down_ = false;             // GUARDED_BY(mu_)
-  Status bg_error_;                        // GUARDED_BY(mu_)
+  Status bg_error_;                        // GUARDED_BY(mu_); sticky once set
+  std::atomic<bool> bg_failed_{false};     // !bg_error_.ok(), readable without mu_
+  // REQUIRES: mu_ held.
+  void SetBackgroundError(const Status& s) {
+    bg_error_ = s;
+    bg_failed_.store(true, std::memory_order_release);
+  }
   std::set<uint64_t> pending_outputs_;     // GUARDED_BY(mu_): tables being written
   std::atomic<uint64_t> applied_index_{0};
   std::string wal_record_;                 // owner thread scratch

@@ -43,20 +43,23 @@ Result<std::shared_ptr<const Block>> Table::BlockFor(std::string_view encoded_ha
 Status Table::Get(const LookupKey& key, bool* found, ValueType* type, std::string* value) const {
   *found = false;
   if (!BloomMayContain(filter_, key.user_key())) return Status::OK();
-  auto index_it = index_->NewIterator(nullptr);
-  index_it->Seek(key.internal_key());
-  if (!index_it->Valid()) return index_it->status();
-  auto block = BlockFor(index_it->value(), /*fill_cache=*/true);
+  // Reused per thread: the Get path allocates nothing once warm.
+  thread_local std::string scratch;
+  bool hit = false;
+  std::string_view handle;
+  RINGKV_RETURN_IF_ERROR(index_->Find(key.internal_key(), &scratch, &hit, &handle));
+  if (!hit) return Status::OK();
+  auto block = BlockFor(handle, /*fill_cache=*/true);
   if (!block.ok()) return block.status();
-  auto it = block.value()->NewIterator(nullptr);
-  it->Seek(key.internal_key());
-  if (!it->Valid()) return it->status();
+  std::string_view v;
+  RINGKV_RETURN_IF_ERROR(block.value()->Find(key.internal_key(), &scratch, &hit, &v));
+  if (!hit) return Status::OK();
   ParsedInternalKey parsed;
-  if (!ParseInternalKey(it->key(), &parsed)) return Status::Corruption("sstable internal key");
+  if (!ParseInternalKey(scratch, &parsed)) return Status::Corruption("sstable internal key");
   if (parsed.user_key != key.user_key()) return Status::OK();
   *found = true;
   *type = parsed.type;
-  if (parsed.type == ValueType::kValue) value->assign(it->value().data(), it->value().size());
+  if (parsed.type == ValueType::kValue) value->assign(v.data(), v.size());
   return Status::OK();
 }
 

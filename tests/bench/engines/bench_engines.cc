@@ -1,0 +1,371 @@
+// ringkv-bench-engines: runs the same workloads on our engines (hash, lsm,
+// btree through storage::OpenEngine; kinds not built are skipped) and on
+// RocksDB, LevelDB and LMDB, and prints one table of ops/s with our engines'
+// ratios to each reference.
+//
+// Workloads, in this order on one database per engine and run:
+//   fill       N puts of distinct random 16-byte keys, 100-byte values
+//   disk       bytes of the database directory right after fill / payload bytes
+//   read       N gets of random present keys
+//   scan       10k scans of 100 keys from random present keys
+//   overwrite  N puts to random present keys
+//   delete     N deletes of every key, in a new random order
+// and on a fresh database opened with fsync on every write:
+//   syncwrite  10k puts, each fsynced before it returns
+// `--syncs S` sets the syncwrite count (10k).
+// `--runs R` repeats everything R times and prints the median; ratios are
+// computed within each run, then the median is taken. `--n` sets N (1M).
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/engine.h"
+#include "tests/bench/engines/bench_db.h"
+
+namespace ringkv::bench {
+namespace {
+
+namespace fs = std::filesystem;
+
+// One background thread for our engines' flushes and compactions (the
+// reference engines run their own background threads).
+class ThreadScheduler final : public storage::BackgroundScheduler {
+ public:
+  ThreadScheduler() : worker_([this] { Loop(); }) {}
+  ~ThreadScheduler() override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    worker_.join();
+  }
+  void Schedule(std::function<void()> task) override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      tasks_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> l(mu_);
+    while (true) {
+      cv_.wait(l, [&] { return stop_ || !tasks_.empty(); });
+      if (tasks_.empty()) return;
+      auto task = std::move(tasks_.front());
+      tasks_.pop_front();
+      l.unlock();
+      task();
+      l.lock();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  bool stop_ = false;
+  std::thread worker_;
+};
+
+class OurBench final : public BenchDb {
+ public:
+  OurBench(std::unique_ptr<storage::Engine> e, std::unique_ptr<ThreadScheduler> s)
+      : sched_(std::move(s)), engine_(std::move(e)) {}
+  ~OurBench() override { engine_.reset(); }  // before the scheduler
+  bool Put(std::string_view k, std::string_view v) override { return engine_->Put(k, v).ok(); }
+  bool Get(std::string_view k, std::string* v, bool* found) override {
+    Status s = engine_->Get(k, v);
+    *found = s.ok();
+    return s.ok() || s.IsNotFound();
+  }
+  bool Delete(std::string_view k) override { return engine_->Delete(k).ok(); }
+  // Through the snapshot iterator, touching key and value like the reference
+  // adapters do (Engine::Scan would add two string copies per pair).
+  size_t Scan(std::string_view start, size_t n) override {
+    auto it = engine_->NewSnapshotIterator();
+    size_t got = 0;
+    for (it->Seek(start); it->Valid() && got < n; it->Next()) {
+      got += !it->key().empty() && !it->value().empty();
+    }
+    return it->status().ok() ? got : 0;
+  }
+
+ private:
+  std::unique_ptr<ThreadScheduler> sched_;
+  std::unique_ptr<storage::Engine> engine_;
+};
+
+struct EngineDef {
+  std::string name;
+  bool ours;
+  std::function<std::unique_ptr<BenchDb>(const BenchDbOptions&, std::string*)> open;
+};
+
+std::unique_ptr<BenchDb> OpenOurs(storage::EngineKind kind, const BenchDbOptions& o,
+                                  std::string* error) {
+  auto sched = std::make_unique<ThreadScheduler>();
+  storage::EngineOptions eo;
+  eo.kind = kind;
+  eo.dir = o.dir;
+  eo.scheduler = sched.get();
+  eo.use_wal = true;
+  eo.sync_wal = o.sync;
+  eo.write_buffer_bytes = o.write_buffer_bytes;
+  eo.block_cache_bytes = o.block_cache_bytes;
+  auto r = storage::OpenEngine(eo);
+  if (!r.ok()) {
+    *error = r.status().ToString();
+    return nullptr;
+  }
+  return std::make_unique<OurBench>(std::move(r.value()), std::move(sched));
+}
+
+// Key i: 16 hex digits of a bijective mix of i, so keys are distinct and
+// arrive in random order.
+std::string KeyFor(uint64_t i) {
+  uint64_t x = i * 0x9e3779b97f4a7c15ull;
+  x ^= x >> 29;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 32;
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(x));
+  return std::string(buf, 16);
+}
+
+uint64_t DirBytes(const std::string& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto& e : fs::recursive_directory_iterator(dir, ec)) {
+    if (e.is_regular_file(ec)) total += e.file_size(ec);
+  }
+  return total;
+}
+
+using Clock = std::chrono::steady_clock;
+double Seconds(Clock::time_point a) { return std::chrono::duration<double>(Clock::now() - a).count(); }
+
+const std::vector<std::string> kWorkloads = {"fill", "read", "scan", "overwrite", "delete",
+                                             "syncwrite", "disk/payload"};
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+// Runs every workload on one engine; returns workload -> ops/s (disk: ratio).
+std::map<std::string, double> RunEngine(const EngineDef& def, const std::string& root, uint64_t n,
+                                        uint64_t syncs, uint64_t seed) {
+  std::map<std::string, double> r;
+  const std::string dir = root + "/" + def.name;
+  fs::remove_all(dir);
+  fs::create_directories(root);
+  BenchDbOptions o;
+  o.dir = dir;
+  std::string error;
+  auto db = def.open(o, &error);
+  if (db == nullptr) Die(def.name + ": open: " + error);
+
+  std::string values(1 << 20, '\0');
+  std::mt19937_64 rng(seed);
+  for (auto& c : values) c = static_cast<char>(rng());
+  auto value_for = [&](uint64_t i) { return std::string_view(values).substr((i * 4099) % (values.size() - 100), 100); };
+  std::vector<uint64_t> order(n);
+  for (uint64_t i = 0; i < n; i++) order[i] = i;
+
+  auto t = Clock::now();
+  for (uint64_t i = 0; i < n; i++) {
+    if (!db->Put(KeyFor(i), value_for(i))) Die(def.name + ": put failed");
+  }
+  r["fill"] = n / Seconds(t);
+  r["disk/payload"] = static_cast<double>(DirBytes(dir)) / static_cast<double>(n * 116);
+
+  std::string v;
+  bool found = false;
+  uint64_t hits = 0;
+  t = Clock::now();
+  for (uint64_t i = 0; i < n; i++) {
+    uint64_t k = rng() % n;
+    if (!db->Get(KeyFor(k), &v, &found)) Die(def.name + ": get failed");
+    hits += found;
+  }
+  r["read"] = n / Seconds(t);
+  if (hits != n) Die(def.name + ": read missed " + std::to_string(n - hits) + " keys");
+
+  const uint64_t scans = 10000;
+  uint64_t scanned = 0;
+  t = Clock::now();
+  for (uint64_t i = 0; i < scans; i++) scanned += db->Scan(KeyFor(rng() % n), 100);
+  r["scan"] = scans / Seconds(t);
+  if (scanned < scans * 90) Die(def.name + ": scans returned too few keys");
+
+  t = Clock::now();
+  for (uint64_t i = 0; i < n; i++) {
+    uint64_t k = rng() % n;
+    if (!db->Put(KeyFor(k), value_for(k + 1))) Die(def.name + ": overwrite failed");
+  }
+  r["overwrite"] = n / Seconds(t);
+
+  std::shuffle(order.begin(), order.end(), rng);
+  t = Clock::now();
+  for (uint64_t i = 0; i < n; i++) {
+    if (!db->Delete(KeyFor(order[i]))) Die(def.name + ": delete failed");
+  }
+  r["delete"] = n / Seconds(t);
+  db.reset();
+  fs::remove_all(dir);
+
+  o.sync = true;
+  db = def.open(o, &error);
+  if (db == nullptr) Die(def.name + ": open (sync): " + error);
+  t = Clock::now();
+  for (uint64_t i = 0; i < syncs; i++) {
+    if (!db->Put(KeyFor(i), value_for(i))) Die(def.name + ": sync put failed");
+  }
+  r["syncwrite"] = syncs / Seconds(t);
+  db.reset();
+  fs::remove_all(dir);
+  return r;
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+std::string Fmt(double v, bool ratio) {
+  char buf[32];
+  if (ratio) {
+    std::snprintf(buf, sizeof(buf), "%.2f", v);
+  } else if (v >= 1e6) {
+    std::snprintf(buf, sizeof(buf), "%.2fM", v / 1e6);
+  } else if (v >= 1e3) {
+    std::snprintf(buf, sizeof(buf), "%.1fk", v / 1e3);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.0f", v);
+  }
+  return buf;
+}
+
+}  // namespace
+}  // namespace ringkv::bench
+
+int main(int argc, char** argv) {
+  using namespace ringkv::bench;
+  uint64_t n = 1000000;
+  uint64_t syncs = 10000;
+  int runs = 1;
+  std::string root = "/tmp/ringkv-bench-engines";
+  std::string only;
+  for (int i = 1; i < argc; i++) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) Die("missing value after " + a);
+      return argv[++i];
+    };
+    if (a == "--n") {
+      n = std::stoull(next());
+    } else if (a == "--syncs") {
+      syncs = std::stoull(next());
+    } else if (a == "--runs") {
+      runs = std::stoi(next());
+    } else if (a == "--dir") {
+      root = next();
+    } else if (a == "--engines") {
+      only = "," + next() + ",";
+    } else {
+      std::printf("usage: %s [--n keys] [--syncs S] [--runs R] [--dir path] [--engines lsm,rocksdb,...]\n", argv[0]);
+      return a == "--help" ? 0 : 2;
+    }
+  }
+  using ringkv::storage::EngineKind;
+  std::vector<EngineDef> all = {
+      {"hash", true, [](const BenchDbOptions& o, std::string* e) { return OpenOurs(EngineKind::kHash, o, e); }},
+      {"lsm", true, [](const BenchDbOptions& o, std::string* e) { return OpenOurs(EngineKind::kLsm, o, e); }},
+      {"btree", true, [](const BenchDbOptions& o, std::string* e) { return OpenOurs(EngineKind::kBtree, o, e); }},
+      {"rocksdb", false, OpenRocksDb},
+      {"leveldb", false, OpenLevelDb},
+      {"lmdb", false, OpenLmdb},
+  };
+  std::vector<EngineDef> engines;
+  for (auto& d : all) {
+    if (!only.empty() && only.find("," + d.name + ",") == std::string::npos) continue;
+    if (d.ours) {
+      // Skip kinds this build does not include.
+      BenchDbOptions probe;
+      probe.dir = root + "/probe-" + d.name;
+      std::string error;
+      auto db = d.open(probe, &error);
+      std::filesystem::remove_all(probe.dir);
+      if (db == nullptr) {
+        std::fprintf(stderr, "skipping %s: %s\n", d.name.c_str(), error.c_str());
+        continue;
+      }
+    }
+    engines.push_back(d);
+  }
+
+  // results[engine][workload] = per-run values; ratios[column][workload] = per-run ratios.
+  std::map<std::string, std::map<std::string, std::vector<double>>> results, ratios;
+  std::vector<std::string> ratio_cols;
+  for (auto& a : engines) {
+    if (!a.ours) continue;
+    for (auto& b : engines) {
+      if (!b.ours) ratio_cols.push_back(a.name + "/" + b.name);
+    }
+  }
+  for (int run = 0; run < runs; run++) {
+    std::map<std::string, std::map<std::string, double>> this_run;
+    for (auto& d : engines) {
+      std::fprintf(stderr, "run %d/%d: %s ...\n", run + 1, runs, d.name.c_str());
+      this_run[d.name] = RunEngine(d, root, n, std::min(syncs, n), 1000 + run);
+      for (auto& [w, v] : this_run[d.name]) results[d.name][w].push_back(v);
+    }
+    for (auto& a : engines) {
+      if (!a.ours) continue;
+      for (auto& b : engines) {
+        if (b.ours) continue;
+        for (auto& w : kWorkloads) {
+          double x = this_run[a.name][w], y = this_run[b.name][w];
+          // Ops/s: higher is better, ratio = ours / theirs. Disk: lower is better,
+          // still ours / theirs (below 1 means we use less).
+          ratios[a.name + "/" + b.name][w].push_back(y > 0 ? x / y : 0);
+        }
+      }
+    }
+  }
+
+  std::printf("\nringkv engine benchmark: N=%llu keys (16 B keys, 100 B values), %llu synced writes, "
+              "median of %d run(s)\n",
+              static_cast<unsigned long long>(n), static_cast<unsigned long long>(std::min(syncs, n)), runs);
+  std::printf("ops/s per engine; disk/payload = directory bytes after fill / (N * 116 B); "
+              "ratio columns = ours / reference (same run)\n\n");
+  std::printf("%-13s", "workload");
+  for (auto& d : engines) std::printf(" %9s", d.name.c_str());
+  for (auto& c : ratio_cols) std::printf(" %13s", c.c_str());
+  std::printf("\n");
+  for (auto& w : kWorkloads) {
+    bool ratio_row = w == "disk/payload";
+    std::printf("%-13s", w.c_str());
+    for (auto& d : engines) std::printf(" %9s", Fmt(Median(results[d.name][w]), ratio_row).c_str());
+    for (auto& c : ratio_cols) std::printf(" %13s", Fmt(Median(ratios[c][w]), true).c_str());
+    std::printf("\n");
+  }
+  std::filesystem::remove_all(root);
+  return 0;
+}
