@@ -58,11 +58,17 @@ Status WalWriter::Append(WalRecordType type, uint64_t lsn, std::string_view payl
   EncodeFixed64(h + 13, lsn);
   EncodeFixed32(h, crc32c::Mask(crc32c::Value(h + 8, 13)));
   EncodeFixed32(h + 4, crc32c::Mask(crc32c::Value(payload)));
-  // One Append per record so the buffered file issues one write(2) for small ones.
-  scratch_.assign(h, sizeof(h));
-  scratch_.append(payload);
-  RINGKV_RETURN_IF_ERROR(file_->Append(scratch_));
-  bytes_written_ += scratch_.size();
+  if (payload.size() <= kCoalesceBytes) {
+    // One Append per record so the buffered file issues one write(2) for it.
+    scratch_.assign(h, sizeof(h));
+    scratch_.append(payload);
+    RINGKV_RETURN_IF_ERROR(file_->Append(scratch_));
+  } else {
+    // Large values: no extra copy of the payload.
+    RINGKV_RETURN_IF_ERROR(file_->Append(std::string_view(h, sizeof(h))));
+    RINGKV_RETURN_IF_ERROR(file_->Append(payload));
+  }
+  bytes_written_ += sizeof(h) + payload.size();
   if (sync) return file_->Sync();
   return file_->Flush();
 }

@@ -61,6 +61,7 @@ class WalWriter {
   uint64_t bytes_written() const { return bytes_written_; }
 
  private:
+  static constexpr size_t kCoalesceBytes = 64 * 1024;
   explicit WalWriter(std::unique_ptr<WritableFile> f) : file_(std::move(f)) {}
   std::unique_ptr<WritableFile> file_;
   uint64_t bytes_written_ = 0;
