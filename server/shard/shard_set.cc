@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <random>
 #include <string>
 #include <utility>
 
@@ -64,24 +65,39 @@ uint32_t ShardSet::ShardOf(std::string_view key) const {
 
 // ---- Locked ----
 
-ShardSet::Locked::Locked(ShardSet* set, std::vector<uint32_t> shards)
-    : set_(set), shards_(std::move(shards)) {
-  for (uint32_t s : shards_) set_->shards_[s]->mu.lock();
+ShardSet::Locked::Locked(ShardSet* set, uint32_t shard) : set_(set), one_(shard), count_(1) {
+  set_->shards_[shard]->mu.lock();
+}
+
+ShardSet::Locked::Locked(ShardSet* set, std::vector<uint32_t> sorted_shards)
+    : set_(set), many_(std::move(sorted_shards)) {
+  if (many_.size() == 1) {
+    one_ = many_[0];
+    many_.clear();
+    count_ = 1;
+  } else {
+    count_ = static_cast<uint32_t>(many_.size());
+  }
+  for (uint32_t s : shards()) set_->shards_[s]->mu.lock();
 }
 
 ShardSet::Locked::Locked(Locked&& other) noexcept
-    : set_(other.set_), shards_(std::move(other.shards_)) {
-  other.shards_.clear();
+    : set_(other.set_), one_(other.one_), count_(other.count_), many_(std::move(other.many_)) {
+  other.count_ = 0;
+  other.many_.clear();
 }
 
 ShardSet::Locked::~Locked() {
-  for (auto it = shards_.rbegin(); it != shards_.rend(); ++it) set_->shards_[*it]->mu.unlock();
+  if (count_ == 0) return;
+  auto held = shards();
+  for (auto it = held.rbegin(); it != held.rend(); ++it) set_->shards_[*it]->mu.unlock();
 }
 
 bool ShardSet::Locked::Holds(uint32_t shard) const {
+  if (count_ == 1) return shard == one_;
   // Guards hold one shard, a few, or all of them; all is the common large case.
-  if (shards_.size() == set_->shards_.size()) return shard < shards_.size();
-  return std::binary_search(shards_.begin(), shards_.end(), shard);
+  if (many_.size() == set_->shards_.size()) return shard < many_.size();
+  return std::binary_search(many_.begin(), many_.end(), shard);
 }
 
 Keyspace& ShardSet::Locked::Shard(uint32_t shard) {
@@ -97,9 +113,7 @@ ShardSet::Locked ShardSet::LockSorted(std::vector<uint32_t> shards) {
   return Locked(this, std::move(shards));
 }
 
-ShardSet::Locked ShardSet::LockKey(std::string_view key) {
-  return Locked(this, std::vector<uint32_t>{ShardOf(key)});
-}
+ShardSet::Locked ShardSet::LockKey(std::string_view key) { return Locked(this, ShardOf(key)); }
 
 ShardSet::Locked ShardSet::LockKeys(std::span<const std::string_view> keys) {
   std::vector<uint32_t> shards;
@@ -110,7 +124,7 @@ ShardSet::Locked ShardSet::LockKeys(std::span<const std::string_view> keys) {
 
 ShardSet::Locked ShardSet::LockShard(uint32_t shard) {
   RINGKV_CHECK(shard < shard_count());
-  return Locked(this, std::vector<uint32_t>{shard});
+  return Locked(this, shard);
 }
 
 ShardSet::Locked ShardSet::LockAll() {
@@ -180,6 +194,48 @@ uint64_t ShardSet::ActiveExpireCycle(uint32_t thread_index, uint32_t threads, in
     stats_.expired_stale_perc.store(current * 0.05 + prev * 0.95, std::memory_order_relaxed);
   }
   return total_expired;
+}
+
+// ---- Eviction ----
+
+uint64_t ShardSet::EvictRandom(bool volatile_only, int64_t now_ms, uint64_t max_keys) {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  const uint32_t n = shard_count();
+  uint64_t evicted = 0;
+  while (evicted < max_keys) {
+    // Start at a random shard and take the first one with a candidate.
+    const uint32_t start = static_cast<uint32_t>(rng() % n);
+    bool done = false;
+    bool found = false;
+    for (uint32_t i = 0; i < n && !done; i++) {
+      const uint32_t shard = (start + i) % n;
+      Shard& sh = *shards_[shard];
+      std::lock_guard<std::mutex> lock(sh.mu);
+      Keyspace& ks = *sh.keyspace;
+      if (volatile_only ? ks.ExpiresCount() == 0 : ks.KeyCount() == 0) continue;
+      std::string key;
+      Status s = volatile_only ? ks.RandomVolatileKey(now_ms, rng(), &key)
+                               : ks.RandomKey(now_ms, rng(), &key);
+      if (s.IsNotFound()) continue;  // only expired keys there (now removed)
+      if (!s.ok()) {
+        done = true;
+        break;
+      }
+      bool deleted = false;
+      if (!ks.Delete(key, now_ms, &deleted).ok()) {
+        done = true;
+        break;
+      }
+      if (deleted) {
+        evicted++;
+        stats_.evicted_keys.fetch_add(1, std::memory_order_relaxed);
+      }
+      found = true;
+      done = true;
+    }
+    if (!found) break;
+  }
+  return evicted;
 }
 
 // ---- Aggregates ----

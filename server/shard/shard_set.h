@@ -55,7 +55,8 @@ class ShardSet {
   static uint32_t ShardOfSlot(uint32_t slot, uint32_t shard_count);
 
   // RAII guard over the locks of a set of shards (held in ascending order).
-  // Movable, not copyable; unlocks on destruction.
+  // Movable, not copyable; unlocks on destruction. A single-shard guard
+  // (the common case: one-key commands) allocates nothing.
   class Locked {
    public:
     Locked(Locked&& other) noexcept;
@@ -69,13 +70,19 @@ class ShardSet {
     Keyspace& Shard(uint32_t shard);
     bool Holds(uint32_t shard) const;
     // Locked shard indexes, ascending.
-    const std::vector<uint32_t>& shards() const { return shards_; }
+    std::span<const uint32_t> shards() const {
+      return count_ == 1 ? std::span<const uint32_t>(&one_, 1) : std::span<const uint32_t>(many_);
+    }
 
    private:
     friend class ShardSet;
-    Locked(ShardSet* set, std::vector<uint32_t> shards);
+    Locked(ShardSet* set, uint32_t shard);
+    Locked(ShardSet* set, std::vector<uint32_t> sorted_shards);
     ShardSet* set_;
-    std::vector<uint32_t> shards_;
+    uint32_t one_ = 0;
+    // Number of shards held; 1 means one_, more means many_.
+    uint32_t count_ = 0;
+    std::vector<uint32_t> many_;
   };
 
   // Locks the shard of one key / of every key in `keys` / one shard / all shards.
@@ -91,6 +98,15 @@ class ShardSet {
   // time. Returns the number of keys it expired.
   uint64_t ActiveExpireCycle(uint32_t thread_index, uint32_t threads, int64_t now_ms,
                              int64_t budget_us);
+
+  // Eviction for maxmemory-policy allkeys-random (volatile_only = false) and
+  // volatile-random (true): deletes up to `max_keys` keys picked at random
+  // (a random shard holding candidates, then Keyspace::RandomKey there), and
+  // counts them in stats().evicted_keys. Returns how many were evicted; fewer
+  // than asked means no candidate is left. The caller (the dispatcher, before
+  // a denyoom command while used memory > maxmemory) decides how many.
+  // Locks one shard at a time; REQUIRES: the caller holds no guard.
+  uint64_t EvictRandom(bool volatile_only, int64_t now_ms, uint64_t max_keys);
 
   // Keys stored / keys with a TTL, summed over the shards.
   uint64_t KeyCount();

@@ -119,3 +119,40 @@ TEST_CASE("multi-key locks are taken in order and never deadlock", "[server][sha
 
 }  // namespace
 }  // namespace ringkv::server
+
+namespace ringkv::server {
+namespace {
+
+TEST_CASE("random eviction removes only candidates and counts them", "[server][shard]") {
+  ShardSet::Options o;
+  o.shard_count = 8;
+  auto opened = ShardSet::Open(o);
+  REQUIRE(opened.ok());
+  ShardSet& set = **opened;
+  const int64_t now = 1000000;
+  for (int i = 0; i < 100; i++) {
+    const std::string k = "k" + std::to_string(i);
+    auto locked = set.LockKey(k);
+    // Every fourth key has a TTL in the future.
+    const int64_t expire = i % 4 == 0 ? now + 60000 : 0;
+    REQUIRE(locked.For(k).PutString(k, "v", expire, 0, now, Prior::kAbsent).ok());
+  }
+  REQUIRE(set.ExpiresCount() == 25);
+  // volatile-random touches only keys with a TTL, and stops when none is left.
+  REQUIRE(set.EvictRandom(true, now, 10) == 10);
+  REQUIRE(set.ExpiresCount() == 15);
+  REQUIRE(set.KeyCount() == 90);
+  REQUIRE(set.EvictRandom(true, now, 100) == 15);
+  REQUIRE(set.ExpiresCount() == 0);
+  REQUIRE(set.KeyCount() == 75);
+  REQUIRE(set.EvictRandom(true, now, 5) == 0);
+  // allkeys-random empties the set.
+  REQUIRE(set.EvictRandom(false, now, 30) == 30);
+  REQUIRE(set.KeyCount() == 45);
+  REQUIRE(set.EvictRandom(false, now, 1000) == 45);
+  REQUIRE(set.KeyCount() == 0);
+  REQUIRE(set.stats().evicted_keys.load() == 100);
+}
+
+}  // namespace
+}  // namespace ringkv::server
