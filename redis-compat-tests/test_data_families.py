@@ -7,12 +7,18 @@ Covers what a fixed command list cannot: real-time expiry (lazy and active),
 SCAN iteration while keys are written and deleted, pipelines, and binary
 values. Each check is bounded in time (no open-ended waits).
 
-  data_py_compat.py RINGKV_PORT REDIS_PORT
+  test_data_families.py [RINGKV_PORT [REDIS_PORT]]
+Ports default to $RINGKV_PORT (set by run.sh, which ctest uses) and a
+redis-server this script starts on a free port and stops at the end.
 Exit status 0 when every check agrees.
 """
 
+import os
 import random
+import socket
+import subprocess
 import sys
+import tempfile
 import time
 
 import redis
@@ -156,15 +162,45 @@ def random_ops(clients):
     check("3000 random string/keyspace ops", *both(clients, run))
 
 
+def start_oracle():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    work = tempfile.mkdtemp(prefix="ringkv-oracle-")
+    proc = subprocess.Popen(["/usr/bin/redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                             "--save", "", "--appendonly", "no", "--dir", work],
+                            stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            if redis.Redis(port=port, socket_timeout=1).ping():
+                return proc, port
+        except redis.ConnectionError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("redis-server did not start")
+
+
 def main():
-    ours = redis.Redis(port=int(sys.argv[1]), socket_timeout=10)
-    theirs = redis.Redis(port=int(sys.argv[2]), socket_timeout=10)
-    clients = [ours, theirs]
-    lazy_expiry(clients)
-    active_expiry(clients)
-    scan_under_churn(clients)
-    pipelines_and_binary(clients)
-    random_ops(clients)
+    ours_port = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ["RINGKV_PORT"])
+    oracle = None
+    if len(sys.argv) > 2:
+        theirs_port = int(sys.argv[2])
+    else:
+        oracle, theirs_port = start_oracle()
+    try:
+        ours = redis.Redis(port=ours_port, socket_timeout=10)
+        theirs = redis.Redis(port=theirs_port, socket_timeout=10)
+        clients = [ours, theirs]
+        lazy_expiry(clients)
+        active_expiry(clients)
+        scan_under_churn(clients)
+        pipelines_and_binary(clients)
+        random_ops(clients)
+    finally:
+        if oracle is not None:
+            oracle.terminate()
+            oracle.wait(timeout=10)
     print("%d mismatches" % failures)
     return 1 if failures else 0
 
