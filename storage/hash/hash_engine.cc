@@ -97,7 +97,10 @@ Result<uint64_t> HashEngine::ScanCursor(uint64_t cursor, size_t count, const Sca
   if (cursor > kMaxCursor) return Status::InvalidArgument("scan cursor above 48 bits");
   if (count == 0) count = 1;
   size_t visited = 0;
-  uint64_t max_steps = static_cast<uint64_t>(count) * 10;
+  // Like Redis, give up on a call after 10 buckets per requested key, so a
+  // sparse table cannot make one call walk it all. Saturates for huge counts.
+  uint64_t max_steps =
+      count > (uint64_t{1} << 40) ? UINT64_MAX : static_cast<uint64_t>(count) * 10;
   HashTable::EntryVisitor on_entry = [&](const Entry* e) {
     EntryView v = DecodeEntry(e);
     visit(v.key, v.value);
