@@ -74,7 +74,7 @@ std::unique_ptr<Iterator> NewDbIterator(IteratorPins pins, TableCache* tables,
   std::vector<std::unique_ptr<InternalIterator>> children;
   if (pins.mem) children.push_back(pins.mem->NewIterator());
   if (pins.imm) children.push_back(pins.imm->NewIterator());
-  if (pins.version) pins.version->AddIterators(tables, /*fill_cache=*/true, &children);
+  if (pins.version) pins.version->AddIterators(pins.version, tables, /*fill_cache=*/true, &children);
   auto merged = NewMergingIterator(std::move(children));
   return std::make_unique<DbIterator>(std::move(pins), std::move(merged), snapshot_sequence);
 }

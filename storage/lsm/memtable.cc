@@ -81,24 +81,37 @@ class MemTable::Iter final : public InternalIterator {
  public:
   explicit Iter(const Table* table) : it_(table) {}
   bool Valid() const override { return it_.Valid(); }
-  void SeekToFirst() override { it_.SeekToFirst(); }
+  void SeekToFirst() override {
+    it_.SeekToFirst();
+    Decode();
+  }
   void Seek(std::string_view target) override {
     buf_.clear();
     PutVarint32(&buf_, static_cast<uint32_t>(target.size()));
     buf_.append(target.data(), target.size());
     it_.Seek(buf_.data());
+    Decode();
   }
-  void Next() override { it_.Next(); }
-  std::string_view key() const override { return GetPrefixed(it_.key()); }
-  std::string_view value() const override {
-    std::string_view k = GetPrefixed(it_.key());
-    return GetPrefixed(k.data() + k.size());
+  void Next() override {
+    it_.Next();
+    Decode();
   }
+  std::string_view key() const override { return key_; }
+  std::string_view value() const override { return value_; }
   Status status() const override { return Status::OK(); }
 
  private:
+  // Decodes the entry once per move; merging compares call key() many times.
+  void Decode() {
+    if (!it_.Valid()) return;
+    key_ = GetPrefixed(it_.key());
+    value_ = GetPrefixed(key_.data() + key_.size());
+  }
+
   Table::Iterator it_;
   std::string buf_;
+  std::string_view key_;
+  std::string_view value_;
 };
 
 std::unique_ptr<InternalIterator> MemTable::NewIterator() const {

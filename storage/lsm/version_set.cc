@@ -28,8 +28,10 @@ size_t FindFile(const std::vector<FileRef>& files, std::string_view ikey) {
 // table only when the iterator reaches it.
 class LevelIterator final : public InternalIterator {
  public:
-  LevelIterator(TableCache* tables, std::vector<FileRef> files, bool fill_cache)
-      : tables_(tables), files_(std::move(files)), fill_cache_(fill_cache) {}
+  // `version` keeps `files` alive (no per-iterator copy of the file list).
+  LevelIterator(TableCache* tables, std::shared_ptr<const Version> version,
+                const std::vector<FileRef>* files, bool fill_cache)
+      : tables_(tables), version_(std::move(version)), files_(*files), fill_cache_(fill_cache) {}
 
   bool Valid() const override { return it_ != nullptr && it_->Valid(); }
   std::string_view key() const override { return it_->key(); }
@@ -74,7 +76,8 @@ class LevelIterator final : public InternalIterator {
   }
 
   TableCache* tables_;
-  std::vector<FileRef> files_;
+  std::shared_ptr<const Version> version_;
+  const std::vector<FileRef>& files_;
   bool fill_cache_;
   size_t index_ = 0;
   std::unique_ptr<InternalIterator> it_;
@@ -114,8 +117,10 @@ Status Version::Get(TableCache* tables, const LookupKey& key, bool* found, Value
   return Status::OK();
 }
 
-void Version::AddIterators(TableCache* tables, bool fill_cache,
+void Version::AddIterators(const std::shared_ptr<const Version>& self, TableCache* tables,
+                           bool fill_cache,
                            std::vector<std::unique_ptr<InternalIterator>>* out) const {
+  RINGKV_CHECK(self.get() == this);
   for (const auto& f : files[0]) {
     auto table = tables->Get(*f);
     if (!table.ok()) {
@@ -126,7 +131,7 @@ void Version::AddIterators(TableCache* tables, bool fill_cache,
   }
   for (int level = 1; level < kNumLevels; level++) {
     if (!files[level].empty()) {
-      out->push_back(std::make_unique<LevelIterator>(tables, files[level], fill_cache));
+      out->push_back(std::make_unique<LevelIterator>(tables, self, &files[level], fill_cache));
     }
   }
 }

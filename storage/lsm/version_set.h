@@ -52,7 +52,8 @@ struct Version {
   Status Get(TableCache* tables, const LookupKey& key, bool* found, ValueType* type,
              std::string* value) const;
   // Appends one iterator per L0 file and one per non-empty deeper level.
-  void AddIterators(TableCache* tables, bool fill_cache,
+  // REQUIRES: self owns this version (the iterators keep it alive).
+  void AddIterators(const std::shared_ptr<const Version>& self, TableCache* tables, bool fill_cache,
                     std::vector<std::unique_ptr<InternalIterator>>* out) const;
   // Files in `level` whose user-key range overlaps [smallest, largest] (user keys).
   std::vector<FileRef> Overlapping(int level, std::string_view smallest,
