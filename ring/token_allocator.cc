@@ -91,7 +91,12 @@ class Allocator {
   void CountLoads() {
     replicas_.assign(view_.node_ids.size(), 0);
     leaders_.assign(view_.node_ids.size(), 0);
+    CountEmptyRuns();
+    all_lists_have_joiner_ = true;
     for (const auto& list : view_.lists) {
+      if (std::find(list.begin(), list.end(), joiner_) == list.end()) {
+        all_lists_have_joiner_ = false;
+      }
       for (size_t k = 0; k < list.size(); ++k) {
         ++replicas_[list[k]];
         if (k == 0) ++leaders_[list[k]];
@@ -121,22 +126,39 @@ class Allocator {
     deltas->push_back(Delta{node, dr, dl});
   }
 
-  // The load change on shard s if the joiner is inserted after `distinct`
-  // distinct owners of its walk. REQUIRES: the joiner is not among them.
-  void ShardEffect(uint32_t s, size_t distinct, std::vector<Delta>* deltas) const {
+  // The load change on shard s, times `times`, if the joiner is inserted
+  // after `distinct` distinct owners of its walk. REQUIRES: the joiner is not
+  // among them.
+  void ShardEffect(uint32_t s, size_t distinct, int32_t times, std::vector<Delta>* deltas) const {
     const std::vector<uint32_t>& list = view_.lists[s];
     bool has_joiner = std::find(list.begin(), list.end(), joiner_) != list.end();
     if (!has_joiner) {
-      AddDelta(deltas, joiner_, 1, 0);
-      if (list.size() == view_.replication) AddDelta(deltas, list.back(), -1, 0);
+      AddDelta(deltas, joiner_, times, 0);
+      if (list.size() == view_.replication) AddDelta(deltas, list.back(), -times, 0);
     }
     if (distinct == 0) {
       if (list.empty()) {
-        AddDelta(deltas, joiner_, 0, 1);
+        AddDelta(deltas, joiner_, 0, times);
       } else if (list[0] != joiner_) {
-        AddDelta(deltas, joiner_, 0, 1);
-        AddDelta(deltas, list[0], 0, -1);
+        AddDelta(deltas, joiner_, 0, times);
+        AddDelta(deltas, list[0], 0, -times);
       }
+    }
+  }
+
+  // empty_before_[s] = how many gaps right before shard s (s-1, s-2, ...,
+  // cyclically, at most S-1) hold no token. Those shards walk exactly like
+  // shard s, so a candidate affects them exactly as it affects s.
+  void CountEmptyRuns() {
+    const uint32_t shards = view_.shard_map.shard_count();
+    empty_before_.assign(shards, 0);
+    auto empty = [this](uint32_t gap) { return view_.gap_start[gap] == view_.gap_start[gap + 1]; };
+    // Two laps so runs that wrap past shard 0 are counted in full.
+    uint32_t run = 0;
+    for (uint32_t k = 0; k < 2 * shards; ++k) {
+      uint32_t s = k % shards;
+      if (k >= shards) empty_before_[s] = std::min(run, shards - 1);
+      run = empty(s) ? run + 1 : 0;
     }
   }
 
@@ -149,7 +171,7 @@ class Allocator {
     uint32_t seen[kMaxReplicationFactor];
     size_t distinct = 0;
     bool joiner_seen = false;
-    for (uint32_t k = 0; k < shards; ++k) {
+    for (uint32_t k = 0; k < shards;) {
       int64_t unrolled = static_cast<int64_t>(g) - k;
       uint32_t s = static_cast<uint32_t>(unrolled >= 0 ? unrolled : unrolled + shards);
       int64_t start = view_.gap_start[s] - (unrolled >= 0 ? 0 : num_tokens);
@@ -166,7 +188,14 @@ class Allocator {
         --j;
       }
       if (joiner_seen || distinct >= view_.replication) break;
-      ShardEffect(s, distinct, deltas);
+      // Once every list holds the joiner, a shard whose walk meets another
+      // owner first changes neither replicas nor leader, and neither does any
+      // shard before it. (Saves O(S) per candidate while N <= R.)
+      if (distinct >= 1 && all_lists_have_joiner_) break;
+      // Shards s-1 .. s-run have empty gaps: same walk, same effect.
+      uint32_t run = std::min(empty_before_[s], shards - 1 - k);
+      ShardEffect(s, distinct, static_cast<int32_t>(run + 1), deltas);
+      k += run + 1;
     }
   }
 
@@ -259,6 +288,8 @@ class Allocator {
   std::vector<Wide> target_leaders_;   // scaled by total_weight_
   std::vector<int64_t> replicas_;
   std::vector<int64_t> leaders_;
+  bool all_lists_have_joiner_ = false;
+  std::vector<uint32_t> empty_before_;
   std::unordered_set<uint64_t> taken_;  // every token in the table, live or not
 };
 
