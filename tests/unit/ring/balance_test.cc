@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 
 #include "ring/placement.h"
 #include "ring/token_allocator.h"
@@ -162,6 +163,46 @@ TEST_CASE("AllocateTokens rejects bad input", "[ring]") {
   CHECK(AllocateTokens(m, RingConfig{0, 3}, 1, 16).status().IsInvalidArgument());
   REQUIRE(JoinNode(&m, config, NewNode(1)).ok());
   CHECK(AllocateTokens(m, config, 1, 16).status().IsInvalidArgument());
+}
+
+}  // namespace
+}  // namespace ringkv::ring
+
+namespace ringkv::ring {
+namespace {
+
+// Other (S, R) choices: the structural guarantees hold whatever the balance:
+// every list has min(R, N) distinct live nodes, a join moves replicas only
+// onto the joiner, a removal only off the leaver.
+TEST_CASE("Structural guarantees for other shard counts and replication factors",
+          "[ring][balance]") {
+  for (RingConfig config : {RingConfig{64, 1}, RingConfig{64, 3}, RingConfig{100, 5},
+                            RingConfig{1, 3}, RingConfig{2048, 2}}) {
+    INFO("S " << config.shard_count << " R " << config.replication_factor);
+    Membership m;
+    for (NodeId n = 1; n <= 12; ++n) {
+      Placement before = ComputePlacement(m, config);
+      REQUIRE(JoinNode(&m, config, NewNode(n, 8)).ok());
+      Placement after = ComputePlacement(m, config);
+      for (const auto& list : after.replicas) {
+        REQUIRE(list.size() == std::min<size_t>(config.replication_factor, n));
+        REQUIRE(std::set<NodeId>(list.begin(), list.end()).size() == list.size());
+      }
+      for (const ReplicaMove& mv : DiffPlacements(before, after)) REQUIRE(mv.to == n);
+    }
+    if (config.shard_count >= 64) {  // else some nodes hold nothing at all
+      Balance b = BalanceOf(ComputePlacement(m, config), m.size());
+      std::printf("S=%u R=%u N=12: repl %.3f lead %.3f\n", config.shard_count,
+                  config.replication_factor, b.replica_ratio, b.leader_ratio);
+    }
+    for (NodeId gone : {NodeId{2}, NodeId{7}}) {
+      Placement before = ComputePlacement(m, config);
+      REQUIRE(m.RemoveNode(gone).ok());
+      for (const ReplicaMove& mv : DiffPlacements(before, ComputePlacement(m, config))) {
+        REQUIRE(mv.from == gone);
+      }
+    }
+  }
 }
 
 }  // namespace
