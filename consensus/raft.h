@@ -60,6 +60,9 @@ struct Config {
   uint64_t max_size_per_msg = 1 << 20;
   // Max bytes of committed entries handed out in one Ready.
   uint64_t max_committed_size_per_ready = 16 << 20;
+  // Max bytes of entry payload the leader holds uncommitted; proposals beyond
+  // it are refused (Aborted) until entries commit. 0 means no limit.
+  uint64_t max_uncommitted_entries_size = 0;
   // Max kApp messages in flight to one follower (pipelining window).
   int max_inflight_msgs = 256;
   // Max bytes of snapshot data per kSnap chunk.

@@ -45,6 +45,7 @@ Raft::Raft(const Config& c)
       pre_vote_(c.pre_vote),
       read_only_option_(c.read_only_option),
       disable_proposal_forwarding_(c.disable_proposal_forwarding),
+      max_uncommitted_size_(c.max_uncommitted_entries_size),
       log_(c.storage, c.max_committed_size_per_ready),
       trk_(c.max_inflight_msgs),
       rng_state_(c.rand_seed * 0x9E3779B97F4A7C15ull + c.id) {}
@@ -110,6 +111,7 @@ void Raft::Reset(uint64_t term) {
   }
   outgoing_snapshots_.clear();
   pending_conf_index_ = 0;
+  uncommitted_size_ = 0;
   read_only_ = ReadOnly();
   pending_read_index_messages_.clear();
 }
@@ -471,6 +473,14 @@ void Raft::AppliedTo(uint64_t i) {
     m.entries.push_back(Entry{0, 0, EntryType::kConfChange, std::move(data)});
     LeaderPropose(m).IgnoreError();  // refused only while a transfer is running; retried later
   }
+}
+
+void Raft::ReduceUncommittedSize(const std::vector<Entry>& ents) {
+  if (role_ != Role::kLeader) return;
+  uint64_t s = 0;
+  for (const auto& e : ents) s += e.data.size();
+  // Entries from before this leader's term were never counted; clamp.
+  uncommitted_size_ = s > uncommitted_size_ ? 0 : uncommitted_size_ - s;
 }
 
 void Raft::AppliedSnapshot(uint64_t i) {

@@ -48,6 +48,8 @@ class Raft {
   void AppliedTo(uint64_t i);
   // The snapshot at index i was persisted and installed.
   void AppliedSnapshot(uint64_t i);
+  // Committed entries were handed out: they no longer count as uncommitted.
+  void ReduceUncommittedSize(const std::vector<Entry>& ents);
 
   // Outboxes, drained by RawNode.
   std::vector<Message> TakeMessages() { return std::move(msgs_); }
@@ -146,6 +148,7 @@ class Raft {
   const bool pre_vote_;
   const ReadOnlyOption read_only_option_;
   const bool disable_proposal_forwarding_;
+  const uint64_t max_uncommitted_size_;
 
   // Persistent state (§5.1, Figure 2), persisted through Ready::hard_state.
   uint64_t term_ = 0;
@@ -162,6 +165,9 @@ class Raft {
   // Index of the latest conf change entry appended by this leader; a new one
   // may only be proposed once applied >= this.
   uint64_t pending_conf_index_ = 0;
+  // Leader: payload bytes appended but not yet handed out as committed.
+  // Invariant: bounded by max_uncommitted_size_ (plus one proposal).
+  uint64_t uncommitted_size_ = 0;
   ReadOnly read_only_;
   // ReadIndex requests received before this leader committed an entry of its
   // term (§6.4 step 1); answered once it has.

@@ -151,7 +151,10 @@ void RawNode::Advance(const Ready& rd) {
   if (!rd.entries.empty()) {
     r.mutable_log().StableTo(rd.entries.back().index, rd.entries.back().term);
   }
-  if (!rd.committed_entries.empty()) r.AppliedTo(rd.committed_entries.back().index);
+  if (!rd.committed_entries.empty()) {
+    r.ReduceUncommittedSize(rd.committed_entries);
+    r.AppliedTo(rd.committed_entries.back().index);
+  }
 }
 
 RaftStatus RawNode::GetStatus() const {

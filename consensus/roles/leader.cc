@@ -68,6 +68,14 @@ Status Raft::LeaderPropose(const Message& m) {
     return Status::Aborted("leadership transfer in progress; proposal dropped");
   }
   std::vector<Entry> ents = m.entries;
+  uint64_t size = 0;
+  for (const auto& e : ents) size += e.data.size();
+  // Bound the memory held by entries that may never commit (e.g. while a
+  // quorum is unreachable). One proposal is always allowed through.
+  if (max_uncommitted_size_ > 0 && uncommitted_size_ > 0 &&
+      uncommitted_size_ + size > max_uncommitted_size_) {
+    return Status::Aborted("too many uncommitted bytes; proposal dropped");
+  }
   for (size_t i = 0; i < ents.size(); ++i) {
     if (ents[i].type != EntryType::kConfChange) continue;
     ConfChange cc;
@@ -76,6 +84,7 @@ Status Raft::LeaderPropose(const Message& m) {
     pending_conf_index_ = log_.LastIndex() + i + 1;
   }
   if (!AppendEntry(std::move(ents))) return Status::Aborted("proposal dropped");
+  uncommitted_size_ += size;
   BcastAppend();
   return Status::OK();
 }

@@ -502,4 +502,19 @@ TEST_CASE("network: batching respects max_size_per_msg and the inflight window p
   CHECK(net.node(3).applied.size() == 40);
 }
 
+TEST_CASE("network: the leader bounds uncommitted proposal bytes", "[consensus][network][flow]") {
+  Network net(3, [](Config* c) { c->max_uncommitted_entries_size = 100; });
+  REQUIRE(net.Elect(1));
+  net.Isolate(1);  // nothing can commit
+  REQUIRE(net.Propose(1, std::string(60, 'a')).ok());
+  CHECK(net.Propose(1, std::string(60, 'b')).IsAborted());
+  CHECK(net.Propose(1, std::string(30, 'c')).ok());
+  net.Recover();
+  net.TickAndStabilize(2);
+  CHECK(net.node(2).applied.size() == 2);
+  // Once committed, the budget is free again.
+  CHECK(net.Propose(1, std::string(60, 'd')).ok());
+  CHECK(net.Propose(1, std::string(60, 'e')).IsAborted());
+}
+
 }  // namespace ringkv::consensus
