@@ -61,8 +61,11 @@ Result<std::unique_ptr<Raft>> Raft::New(const Config& c) {
   r->SwitchToConfig(cp->config, cp->progress);
   const HardState& hs = init->hard_state;
   if (!hs.IsEmpty()) {
-    if (hs.commit < r->log_.committed() || hs.commit > r->log_.LastIndex()) {
-      return Status::Corruption("hard state commit out of range");
+    // A commit index below the snapshot is harmless (a snapshot only holds
+    // committed state, so the log's commit already starts at its index); one
+    // beyond the log means the log lost entries it had acknowledged.
+    if (hs.commit > r->log_.LastIndex()) {
+      return Status::Corruption("hard state commit beyond the last log index");
     }
     r->log_.CommitTo(hs.commit);
     r->term_ = hs.term;

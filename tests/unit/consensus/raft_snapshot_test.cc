@@ -139,4 +139,42 @@ TEST_CASE("snapshot 7: a follower whose log already holds the snapshot index kee
   CHECK(msgs[0].index == 2);
 }
 
+TEST_CASE("snapshot 7: a snapshot with zero bytes of data is installed",
+          "[consensus][snapshot]") {
+  // Nothing was applied to the state machine yet, so its image is empty; a
+  // member added after compaction must still install it (one empty chunk
+  // with the done flag) and then follow the log.
+  Network net(3, Chunked);
+  net.AddEmptyNode(4);
+  REQUIRE(net.Elect(1));
+  for (NodeId id : {1, 2, 3}) net.Compact(id);
+  REQUIRE(net.raw(1).GetStatus().first_index > 1);
+  REQUIRE(net.raw(1).ProposeConfChange(ConfChange{ConfChangeTransition::kAuto,
+                                                  {{ConfChangeType::kAddNode, 4}}, ""})
+              .ok());
+  net.TickAndStabilize(3);
+  CHECK(net.raw(4).GetStatus().first_index > 1);  // came from the snapshot
+  CHECK(net.node(4).conf_state.voters.size() == 4);
+  REQUIRE(net.Propose(1, "x").ok());
+  net.Stabilize();
+  CHECK(net.node(4).applied == std::vector<std::string>{"x"});
+  REQUIRE(net.Check().ok());
+}
+
+TEST_CASE("snapshot 7: a hard state commit below the snapshot is tolerated on restart",
+          "[consensus][snapshot]") {
+  MemoryLogStorage s;
+  REQUIRE(s.ApplySnapshot(Snapshot{SnapshotMeta{10, 3, ConfState{{1, 2, 3}}}, "img"}).ok());
+  s.SetHardState(HardState{3, kNoNode, 4});
+  Config c;
+  c.id = 1;
+  c.storage = &s;
+  auto rn = RawNode::New(c);
+  REQUIRE(rn.ok());
+  CHECK((*rn)->GetStatus().hard_state.commit == 10);
+  // A commit beyond the log is corruption.
+  s.SetHardState(HardState{3, kNoNode, 11});
+  CHECK(RawNode::New(c).status().IsCorruption());
+}
+
 }  // namespace ringkv::consensus
