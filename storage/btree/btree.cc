@@ -249,8 +249,8 @@ Status Btree::Split(std::vector<PathEntry>* path, PageRef node, std::vector<std:
   return InsertIntoParent(path, left_id, sep, right_id);
 }
 
-Status Btree::InsertIntoParent(std::vector<PathEntry>* path, uint64_t left_id,
-                               std::string_view sep, uint64_t right_id) {
+Status Btree::InsertIntoParent(std::vector<PathEntry>* path, uint64_t left_id, std::string_view sep,
+                               uint64_t right_id) {
   std::string up = MakeInternalCell(sep, right_id);
   if (path->empty()) {
     PageRef root = NewNode(false);

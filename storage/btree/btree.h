@@ -43,8 +43,12 @@ struct BtreeCounters {
 class Btree {
  public:
   Btree(BufferPool* pool, PageFile* file, FreeList* free_list, SnapshotStore* snapshots)
-      : pool_(pool), file_(file), free_list_(free_list), snapshots_(snapshots),
-        page_bytes_(file->page_bytes()), max_cell_(MaxCellBytes(page_bytes_)) {}
+      : pool_(pool),
+        file_(file),
+        free_list_(free_list),
+        snapshots_(snapshots),
+        page_bytes_(file->page_bytes()),
+        max_cell_(MaxCellBytes(page_bytes_)) {}
 
   void SetRoot(uint64_t root, uint32_t height) {
     root_ = root;

@@ -81,12 +81,14 @@ Status BtreeEngine::Recover() {
     RINGKV_RETURN_IF_ERROR(ApplyJournalIfAny());
     RINGKV_RETURN_IF_ERROR(LoadMeta());
   }
-  if (env_->FileExists(dir_ + "/wal.tmp")) RINGKV_RETURN_IF_ERROR(env_->RemoveFile(dir_ + "/wal.tmp"));
+  if (env_->FileExists(dir_ + "/wal.tmp"))
+    RINGKV_RETURN_IF_ERROR(env_->RemoveFile(dir_ + "/wal.tmp"));
   return ReplayWalIfAny();
 }
 
 Status BtreeEngine::InitFresh() {
-  if (env_->FileExists(JournalPath(dir_))) RINGKV_RETURN_IF_ERROR(env_->RemoveFile(JournalPath(dir_)));
+  if (env_->FileExists(JournalPath(dir_)))
+    RINGKV_RETURN_IF_ERROR(env_->RemoveFile(JournalPath(dir_)));
   free_list_.Reset(kMetaPageCount);
   tree_->CreateEmpty();
   // Two meta slots (seq 0 and 1) describing the empty tree, written with the
@@ -151,8 +153,8 @@ Status BtreeEngine::LoadMeta() {
   }
   uint64_t a = slots[0].seq, b = slots[1].seq;
   if (a + 1 != b && b + 1 != a) {
-    return Status::Corruption("btree meta: slots hold checkpoints " + std::to_string(a) +
-                              " and " + std::to_string(b) + ", expected consecutive");
+    return Status::Corruption("btree meta: slots hold checkpoints " + std::to_string(a) + " and " +
+                              std::to_string(b) + ", expected consecutive");
   }
   meta_ = a > b ? slots[0] : slots[1];
   RINGKV_RETURN_IF_ERROR(
@@ -316,9 +318,8 @@ Status BtreeEngine::Scan(std::string_view start, size_t limit,
                          std::vector<std::pair<std::string, std::string>>* out) {
   bool at_end = false;
   return tree_->Scan(
-      start, false, limit,
-      [&](std::string_view k, std::string_view v) { out->emplace_back(k, v); }, nullptr,
-      &at_end);
+      start, false, limit, [&](std::string_view k, std::string_view v) { out->emplace_back(k, v); },
+      nullptr, &at_end);
 }
 
 Result<uint64_t> BtreeEngine::ScanCursor(uint64_t cursor, size_t count, const ScanVisitor& visit) {
@@ -514,10 +515,9 @@ EngineStats BtreeEngine::Stats() const {
       {"btree_wal_bytes", std::to_string(wal_bytes)},
       {"btree_journal_bytes", std::to_string(journal_bytes_)},
       {"btree_write_amplification",
-       user_bytes_written_ == 0
-           ? "0"
-           : std::to_string(static_cast<double>(st.disk_bytes_written) /
-                            static_cast<double>(user_bytes_written_))},
+       user_bytes_written_ == 0 ? "0"
+                                : std::to_string(static_cast<double>(st.disk_bytes_written) /
+                                                 static_cast<double>(user_bytes_written_))},
   };
   return st;
 }

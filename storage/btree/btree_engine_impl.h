@@ -127,12 +127,12 @@ class BtreeEngine final : public Engine {
   SnapshotStore snapshots_;
   std::unique_ptr<Btree> tree_;
   std::unique_ptr<WalWriter> wal_;
-  Meta meta_;                  // the last durable checkpoint
-  uint64_t next_lsn_ = 1;      // Invariant: next_lsn_ - 1 = last LSN applied to the tree
+  Meta meta_;              // the last durable checkpoint
+  uint64_t next_lsn_ = 1;  // Invariant: next_lsn_ - 1 = last LSN applied to the tree
   uint64_t applied_index_ = 0;
   uint64_t key_count_ = 0;
-  bool meta_dirty_ = false;    // tree or applied index changed since the last checkpoint
-  Status error_;               // sticky write error
+  bool meta_dirty_ = false;  // tree or applied index changed since the last checkpoint
+  Status error_;             // sticky write error
   bool abandon_ = false;
   std::map<uint64_t, std::string> scan_cursors_;  // cursor id -> last key returned
   uint64_t next_cursor_id_ = 1;

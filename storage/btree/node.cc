@@ -99,8 +99,7 @@ size_t CellsBytes(const std::vector<std::string>& cells, size_t begin, size_t en
   return total;
 }
 
-bool CellsFit(const std::vector<std::string>& cells, size_t begin, size_t end,
-              size_t page_bytes) {
+bool CellsFit(const std::vector<std::string>& cells, size_t begin, size_t end, size_t page_bytes) {
   return CellsBytes(cells, begin, end) <= page_bytes - kPageHeaderBytes;
 }
 

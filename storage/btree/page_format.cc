@@ -31,8 +31,8 @@ Status VerifyPage(const char* page, size_t page_bytes, uint64_t expected_id) {
   }
   uint64_t id = DecodeFixed64(page + 8);
   if (id != expected_id) {
-    return Status::Corruption("btree page " + std::to_string(expected_id) +
-                              ": holds page id " + std::to_string(id) + " (misdirected write)");
+    return Status::Corruption("btree page " + std::to_string(expected_id) + ": holds page id " +
+                              std::to_string(id) + " (misdirected write)");
   }
   uint8_t type = static_cast<uint8_t>(page[4]);
   if (type < static_cast<uint8_t>(PageType::kMeta) ||
@@ -41,6 +41,5 @@ Status VerifyPage(const char* page, size_t page_bytes, uint64_t expected_id) {
   }
   return Status::OK();
 }
-
 
 }  // namespace ringkv::storage::btree

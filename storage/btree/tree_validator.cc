@@ -16,9 +16,9 @@ struct Walker {
   uint32_t height;
   uint64_t root;
   uint64_t keys = 0;
-  std::vector<uint64_t> leaves;       // in key order
-  std::vector<uint64_t> leaf_links;   // link of each leaf
-  std::vector<uint64_t> pages;        // every reachable page
+  std::vector<uint64_t> leaves;      // in key order
+  std::vector<uint64_t> leaf_links;  // link of each leaf
+  std::vector<uint64_t> pages;       // every reachable page
 
   Status Fail(uint64_t id, const std::string& what) {
     return Status::Corruption("btree validate: page " + std::to_string(id) + ": " + what);

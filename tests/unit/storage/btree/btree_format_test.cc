@@ -142,8 +142,7 @@ TEST_CASE("free list chain round trip", "[storage][btree]") {
   REQUIRE(loaded.Load(file, head, fl.page_count(), free_count + 1).IsCorruption());
 }
 
-TEST_CASE("wal: records replay; torn tails are dropped; damage is Corruption",
-          "[storage][btree]") {
+TEST_CASE("wal: records replay; torn tails are dropped; damage is Corruption", "[storage][btree]") {
   MemEnv env;
   REQUIRE(env.CreateDir("/w").ok());
   std::unique_ptr<WalWriter> w;

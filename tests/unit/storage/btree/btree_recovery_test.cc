@@ -91,8 +91,7 @@ TEST_CASE("a checkpoint that fails at any step recovers to a consistent state",
   }
 }
 
-TEST_CASE("flipped bytes in pages and meta: Corruption, never a wrong value",
-          "[storage][btree]") {
+TEST_CASE("flipped bytes in pages and meta: Corruption, never a wrong value", "[storage][btree]") {
   MemEnv env;
   auto o = SmallOptions(&env, "/x");
   std::map<std::string, std::string> model;

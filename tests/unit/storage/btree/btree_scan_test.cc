@@ -3,7 +3,6 @@
 // (inserts, deletes, forced checkpoints) between scan steps; checks order,
 // completeness and the point-in-time property against copies of the model.
 #include <catch2/catch.hpp>
-
 #include <set>
 
 #include "tests/unit/storage/btree/btree_test_util.h"

@@ -1,9 +1,8 @@
 // Tree structure: splits and merges keep every invariant (checked by the tree
 // validator after each phase), overflow chains hold large values, and freed
 // pages are reused. Small pages (1 KiB) make trees deep with few keys.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <numeric>
 
 #include "storage/btree/node.h"
@@ -100,8 +99,9 @@ TEST_CASE("overflow values: boundaries, multi-page chains, rewrite and free", "[
   auto e = OpenOrDie(o);
   const size_t cap = o.page_bytes - kPageHeaderBytes;
   const size_t threshold = MaxCellBytes(o.page_bytes);
-  std::vector<size_t> sizes = {threshold - 30, threshold - 20, threshold, threshold + 1,
-                               cap - 1, cap, cap + 1, 2 * cap, 10 * cap + 3, 3 << 20};
+  std::vector<size_t> sizes = {
+      threshold - 30, threshold - 20, threshold,    threshold + 1, cap - 1, cap,
+      cap + 1,        2 * cap,        10 * cap + 3, 3 << 20};
   std::mt19937_64 rng(7);
   std::map<std::string, std::string> model;
   for (size_t i = 0; i < sizes.size(); i++) {
