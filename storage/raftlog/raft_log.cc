@@ -491,7 +491,8 @@ const RaftLog::GroupState* RaftLog::FindGroup(uint64_t group) const {
   return it == groups_.end() ? nullptr : &it->second;
 }
 
-Status RaftLog::ReadRecord(uint64_t seq, uint64_t offset, uint32_t size, std::string* buf) {
+Status RaftLog::ReadRecord(uint64_t seq, uint64_t offset, uint32_t size,
+                           std::string* buf) const {
   buf->resize(size);
   bool from_pending = false;
   for (const PendingSegment& ps : pending_) {
@@ -526,7 +527,7 @@ Status RaftLog::ReadRecord(uint64_t seq, uint64_t offset, uint32_t size, std::st
 }
 
 Status RaftLog::Entries(uint64_t group, uint64_t lo, uint64_t hi, uint64_t max_bytes,
-                        std::vector<LogEntry>* out) {
+                        std::vector<LogEntry>* out) const {
   out->clear();
   const GroupState* g = FindGroup(group);
   const uint64_t first = g ? g->first_index : 1;

@@ -126,8 +126,9 @@ class RaftLog {
   // Error codes match consensus/log_storage.h: OutOfRange if lo < FirstIndex
   // (compacted), NotFound if hi > LastIndex + 1 (unavailable),
   // InvalidArgument if lo > hi, Corruption if a record fails its checksum.
+  // Const (it only fills read caches), so it can back consensus' const LogStorage.
   Status Entries(uint64_t group, uint64_t lo, uint64_t hi, uint64_t max_bytes,
-                 std::vector<LogEntry>* out);
+                 std::vector<LogEntry>* out) const;
 
   // The term of entry `index`. Term(FirstIndex - 1) is the compaction term
   // (0 for a log that starts at 1). OutOfRange if compacted away or unknown,
@@ -211,7 +212,7 @@ class RaftLog {
 
   // Reads a whole record (from the pending buffer or the segment file) and
   // verifies its checksum.
-  Status ReadRecord(uint64_t seq, uint64_t offset, uint32_t size, std::string* buf);
+  Status ReadRecord(uint64_t seq, uint64_t offset, uint32_t size, std::string* buf) const;
 
   const GroupState* FindGroup(uint64_t group) const;
 
@@ -226,13 +227,14 @@ class RaftLog {
   uint64_t active_size_ = 0;  // bytes of the active segment, pending included
   std::unique_ptr<WritableFile> active_file_;
   std::vector<PendingSegment> pending_;
-  std::map<uint64_t, std::unique_ptr<RandomAccessFile>> readers_;
+  // Opened lazily by reads, hence mutable.
+  mutable std::map<uint64_t, std::unique_ptr<RandomAccessFile>> readers_;
   Status error_;  // sticky write error
 
   std::deque<std::pair<uint64_t, uint64_t>> cache_fifo_;  // (group, index), oldest first
   uint64_t cached_entries_ = 0;
 
-  RaftLogStats stats_;
+  mutable RaftLogStats stats_;  // reads count cache hits and misses
 };
 
 }  // namespace ringkv::storage::raftlog
