@@ -2,7 +2,8 @@
 // LMDB (when built with it) on the brief's targets. Not a ctest test; the
 // real engine benchmark lives in tests/bench/engines/.
 //
-//   btree_bench [dir] [keys] [btree|lmdb]   (default /tmp/ringkv-btree-bench, 200000, both)
+//   btree_bench [dir] [keys] [btree|lmdb|""] [pool MiB]
+//   (defaults: /tmp/ringkv-btree-bench, 200000, both, 64)
 //
 // Workloads (16-byte random keys, 100-byte values):
 //   fillsync   one durable commit per write (btree: use_wal+sync_wal; LMDB: one
@@ -73,6 +74,8 @@ void Die(const char* what, const Status& s) {
   std::exit(1);
 }
 
+size_t g_cache_bytes = 64 << 20;
+
 void BenchBtree(const std::string& dir, uint64_t n) {
   std::filesystem::remove_all(dir);
   EngineOptions o;
@@ -80,6 +83,7 @@ void BenchBtree(const std::string& dir, uint64_t n) {
   o.dir = dir + "/sync";
   o.use_wal = true;
   o.sync_wal = true;
+  o.block_cache_bytes = g_cache_bytes;
   {
     auto e = ringkv::storage::OpenBtreeEngine(o);
     if (!e.ok()) Die("open", e.status());
@@ -244,6 +248,7 @@ int main(int argc, char** argv) {
   std::string dir = argc > 1 ? argv[1] : "/tmp/ringkv-btree-bench";
   uint64_t n = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 200000;
   std::string only = argc > 3 ? argv[3] : "";
+  if (argc > 4) g_cache_bytes = std::strtoull(argv[4], nullptr, 10) << 20;
   if (only.empty() || only == "btree") BenchBtree(dir + "/btree", n);
 #ifdef RINGKV_BENCH_LMDB
   if (only.empty() || only == "lmdb") BenchLmdb(dir + "/lmdb", n);
