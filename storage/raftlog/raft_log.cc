@@ -91,8 +91,9 @@ Status RaftLog::Replay(uint64_t seq, bool is_last) {
   const std::string path = SegmentPath(seq);
   std::string data;
   RINGKV_RETURN_IF_ERROR(ReadFileToString(env_, path, &data));
-  if (data.size() < kSegmentHeaderSize) {
-    // Only the newest segment can be caught half-created by a crash.
+  if (data.size() < kSegmentHeaderSize || (is_last && AllZero(data))) {
+    // Only the newest segment can be caught half-created by a crash (short,
+    // or allocated but never written: all zeros).
     if (!is_last) return Status::Corruption(Where(seq, 0) + ": short segment header");
     stats_.torn_bytes_dropped += data.size();
     return env_->RemoveFile(path);
