@@ -308,6 +308,7 @@ void Simulation::StartNode(Node* n) {
 
 void Simulation::CrashNode(Node* n) {
   result_.stats.crashes++;
+  result_.stats.quiesce_events += n->host->stats().quiesce_events;
   n->up = false;
   n->host.reset();  // the RawNodes point into the storages: drop them first
   n->sync_in_flight = false;
@@ -410,7 +411,8 @@ void Simulation::HandleReadies(Node* n) {
              std::to_string(rd.snapshot.meta.index) + ": " + s.ToString());
         return;
       }
-      r.disk.WriteSnapshot(rd.snapshot);
+      const consensus::HardState hs = rd.hard_state ? *rd.hard_state : r.storage->hard_state();
+      r.disk.WriteSnapshot(rd.snapshot, &hs);
     }
     if (!rd.entries.empty()) {
       Status s = r.storage->Append(rd.entries);
@@ -419,6 +421,8 @@ void Simulation::HandleReadies(Node* n) {
     }
     if (rd.hard_state) {
       r.storage->SetHardState(*rd.hard_state);
+      // With a snapshot, the hard state went into the snapshot's record; written again
+      // after the entries so that the last record carries the final commit index.
       r.disk.WriteHardState(*rd.hard_state);
     }
     must_sync = must_sync || rd.must_sync;
@@ -867,6 +871,7 @@ SimResult Simulation::Run() {
   }
   CheckInvariants(true);
   if (!result_.ok) return result_;
+  for (Node& n : nodes_) result_.stats.quiesce_events += n.host->stats().quiesce_events;
   for (const lin::Operation& op : history_) {
     if (!op.returned) result_.stats.ops_pending++;
   }

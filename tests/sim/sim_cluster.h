@@ -48,6 +48,7 @@ struct SimStats {
   uint64_t transfers = 0;
   uint64_t snapshots_installed = 0;
   uint64_t messages_delivered = 0;
+  uint64_t quiesce_events = 0;
   uint64_t lin_steps = 0;
   bool lin_unknown = false;
 };

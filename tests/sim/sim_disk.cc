@@ -9,20 +9,28 @@ using consensus::Snapshot;
 
 void SimDisk::WriteEntries(const std::vector<Entry>& entries) {
   if (entries.empty()) return;
-  Record r{Kind::kEntries, entries, {}, {}, 0};
+  Record r{Kind::kEntries, entries, {}, false, {}, 0};
   records_.push_back(std::move(r));
 }
 
 void SimDisk::WriteHardState(const HardState& hs) {
-  records_.push_back(Record{Kind::kHardState, {}, hs, {}, 0});
+  records_.push_back(Record{Kind::kHardState, {}, hs, false, {}, 0});
 }
 
-void SimDisk::WriteSnapshot(const Snapshot& snap) {
-  records_.push_back(Record{Kind::kSnapshot, {}, {}, snap, 0});
+void SimDisk::WriteSnapshot(const Snapshot& snap, const HardState* hs) {
+  HardState at_snapshot;
+  if (hs != nullptr) {
+    // Entries after the snapshot may not survive a torn write: the commit index stored
+    // with the snapshot is the snapshot's own index. The full hard state follows in its
+    // own record after the Ready's entries.
+    at_snapshot = *hs;
+    at_snapshot.commit = snap.meta.index;
+  }
+  records_.push_back(Record{Kind::kSnapshot, {}, at_snapshot, hs != nullptr, snap, 0});
 }
 
 void SimDisk::WriteLocalSnapshot(const Snapshot& snap, uint64_t compact_index) {
-  records_.push_back(Record{Kind::kLocalSnapshot, {}, {}, snap, compact_index});
+  records_.push_back(Record{Kind::kLocalSnapshot, {}, {}, false, snap, compact_index});
 }
 
 void SimDisk::Checkpoint(const MemoryLogStorage& storage) {
@@ -30,15 +38,15 @@ void SimDisk::Checkpoint(const MemoryLogStorage& storage) {
   std::vector<Record> image;
   auto snap = storage.GetSnapshot();
   RINGKV_CHECK(snap.ok());
-  if (!snap->IsEmpty()) image.push_back(Record{Kind::kSnapshot, {}, {}, *snap, 0});
+  if (!snap->IsEmpty()) image.push_back(Record{Kind::kSnapshot, {}, {}, false, *snap, 0});
   const uint64_t first = storage.FirstIndex();
   const uint64_t last = storage.LastIndex();
   if (last >= first) {
     auto ents = storage.Entries(first, last + 1, consensus::kNoLimit);
     RINGKV_CHECK(ents.ok());
-    image.push_back(Record{Kind::kEntries, std::move(*ents), {}, {}, 0});
+    image.push_back(Record{Kind::kEntries, std::move(*ents), {}, false, {}, 0});
   }
-  image.push_back(Record{Kind::kHardState, {}, storage.hard_state(), {}, 0});
+  image.push_back(Record{Kind::kHardState, {}, storage.hard_state(), false, {}, 0});
   records_ = std::move(image);
   synced_ = records_.size();
 }
@@ -72,6 +80,7 @@ std::unique_ptr<MemoryLogStorage> SimDisk::Recover() const {
         break;
       case Kind::kSnapshot:
         RINGKV_CHECK(storage->ApplySnapshot(r.snapshot).ok());
+        if (r.has_hard_state) storage->SetHardState(r.hard_state);
         break;
       case Kind::kLocalSnapshot: {
         auto s = storage->CreateSnapshot(r.snapshot.meta.index, &r.snapshot.meta.conf_state,

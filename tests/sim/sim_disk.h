@@ -25,7 +25,12 @@ class SimDisk {
  public:
   void WriteEntries(const std::vector<consensus::Entry>& entries);
   void WriteHardState(const consensus::HardState& hs);
-  void WriteSnapshot(const consensus::Snapshot& snap);
+  // A snapshot from the leader, written in one record with the hard state of the same
+  // Ready (commit set to the snapshot index) when there is one: recovery must never see
+  // the snapshot without a commit index that covers it (the core refuses a hard state
+  // whose commit is below the snapshot), whatever a torn write keeps.
+  void WriteSnapshot(const consensus::Snapshot& snap,
+                     const consensus::HardState* hs = nullptr);
   // A snapshot the state machine took itself, plus the compaction that followed it.
   void WriteLocalSnapshot(const consensus::Snapshot& snap, uint64_t compact_index);
   void Sync() { synced_ = records_.size(); }
@@ -47,6 +52,7 @@ class SimDisk {
     Kind kind;
     std::vector<consensus::Entry> entries;
     consensus::HardState hard_state;
+    bool has_hard_state = false;  // kSnapshot: hard_state is set
     consensus::Snapshot snapshot;
     uint64_t compact_index = 0;
   };

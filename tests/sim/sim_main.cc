@@ -96,11 +96,15 @@ int main(int argc, char** argv) {
     total.snapshots_installed += r.stats.snapshots_installed;
     total.leaders_elected += r.stats.leaders_elected;
     total.messages_delivered += r.stats.messages_delivered;
+    total.quiesce_events += r.stats.quiesce_events;
     if (r.stats.lin_unknown) unknown++;
     if (!r.ok) {
       failures++;
+      // Name this binary in the replay line (a bugged build has its own name).
+      std::string replay = ringkv::sim::ReplayCommand(o);
+      replay.replace(0, std::strlen("ringkv-sim"), argv[0]);
       std::printf("FAIL seed %llu: %s\n  replay: %s\n", static_cast<unsigned long long>(s),
-                  r.failure.c_str(), ringkv::sim::ReplayCommand(o).c_str());
+                  r.failure.c_str(), replay.c_str());
       std::fflush(stdout);
       if (expect_failure || failures >= 10) break;
     } else if (verbose) {
@@ -116,7 +120,8 @@ int main(int argc, char** argv) {
   std::printf(
       "ringkv-sim: seeds %llu..%llu, %llu failed, %.1f s | ops returned %llu, pending %llu, "
       "entries applied %llu, leaders %llu, crashes %llu, partitions %llu, conf changes %llu, "
-      "transfers %llu, snapshots installed %llu, packets %llu, lin unknown %llu\n",
+      "transfers %llu, snapshots installed %llu, packets %llu, quiesce events %llu, "
+      "lin unknown %llu\n",
       static_cast<unsigned long long>(first_seed),
       static_cast<unsigned long long>(first_seed + seeds - 1),
       static_cast<unsigned long long>(failures), secs,
@@ -130,6 +135,7 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(total.transfers),
       static_cast<unsigned long long>(total.snapshots_installed),
       static_cast<unsigned long long>(total.messages_delivered),
+      static_cast<unsigned long long>(total.quiesce_events),
       static_cast<unsigned long long>(unknown));
   if (expect_failure) {
     std::printf(failures > 0 ? "expected failure found\n" : "NO failure found (expected one)\n");
