@@ -88,7 +88,8 @@ Status Membership::AddNode(NodeInfo node) {
 }
 
 Status Membership::RemoveNode(NodeId id) {
-  auto it = std::find_if(nodes_.begin(), nodes_.end(), [id](const NodeInfo& n) { return n.id == id; });
+  auto it =
+      std::find_if(nodes_.begin(), nodes_.end(), [id](const NodeInfo& n) { return n.id == id; });
   if (it == nodes_.end()) return Status::NotFound("node " + std::to_string(id));
   nodes_.erase(it);
   ++epoch_;

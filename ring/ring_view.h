@@ -33,7 +33,7 @@ struct RingView {
 
   ShardMap shard_map;
   uint32_t replication;
-  std::vector<NodeId> node_ids;  // dense index -> id, live nodes only
+  std::vector<NodeId> node_ids;   // dense index -> id, live nodes only
   std::vector<uint32_t> weights;  // dense index -> weight
   std::vector<Token> tokens;      // sorted
   // gap_start[s] = index of the first token at or after RingPosition(s);

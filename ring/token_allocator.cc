@@ -203,7 +203,7 @@ class Allocator {
     Wide change = 0;
     for (const Delta& d : deltas) {
       Wide c = NodeCost(d.node, replicas_[d.node] + d.replicas, leaders_[d.node] + d.leaders) -
-                NodeCost(d.node, replicas_[d.node], leaders_[d.node]);
+               NodeCost(d.node, replicas_[d.node], leaders_[d.node]);
       // The joiner's own error counts a quarter: filling the joiner must not
       // outweigh draining the most loaded existing nodes, but must still pull
       // when every candidate would also cost an existing node something.
@@ -252,8 +252,8 @@ class Allocator {
         Effect(g, i, &deltas);
         if (OverCap(deltas)) continue;
         Wide cost = CostChange(deltas);
-        uint64_t tie = Mix64(id_ ^ Mix64((uint64_t{ordinal} << 32) ^ Mix64((uint64_t{g} << 32) |
-                                                                          (i - view_.gap_start[g]))));
+        uint64_t tie = Mix64(id_ ^ Mix64((uint64_t{ordinal} << 32) ^
+                                         Mix64((uint64_t{g} << 32) | (i - view_.gap_start[g]))));
         if (!found || cost < best_cost || (cost == best_cost && tie < best_tie)) {
           found = true;
           best_cost = cost;
@@ -295,9 +295,8 @@ class Allocator {
 
 }  // namespace
 
-Result<std::vector<uint64_t>> AllocateTokens(const Membership& membership,
-                                             const RingConfig& config, NodeId id,
-                                             uint32_t weight) {
+Result<std::vector<uint64_t>> AllocateTokens(const Membership& membership, const RingConfig& config,
+                                             NodeId id, uint32_t weight) {
   RINGKV_RETURN_IF_ERROR(config.Validate());
   if (id == kNoNode) return Status::InvalidArgument("node id 0 is reserved");
   if (membership.Find(id) != nullptr) {
@@ -311,8 +310,7 @@ Result<std::vector<uint64_t>> AllocateTokens(const Membership& membership,
 }
 
 Status JoinNode(Membership* membership, const RingConfig& config, NodeInfo node) {
-  Result<std::vector<uint64_t>> tokens =
-      AllocateTokens(*membership, config, node.id, node.weight);
+  Result<std::vector<uint64_t>> tokens = AllocateTokens(*membership, config, node.id, node.weight);
   if (!tokens.ok()) return tokens.status();
   node.tokens = std::move(tokens.value());
   return membership->AddNode(std::move(node));

@@ -54,9 +54,8 @@ inline constexpr uint32_t kMaxTokensPerNode = 1024;
 // kUp nodes count as present. Deterministic.
 // InvalidArgument if config is invalid, id is 0 or already a member, or weight
 // is 0 or > kMaxTokensPerNode.
-Result<std::vector<uint64_t>> AllocateTokens(const Membership& membership,
-                                             const RingConfig& config, NodeId id,
-                                             uint32_t weight);
+Result<std::vector<uint64_t>> AllocateTokens(const Membership& membership, const RingConfig& config,
+                                             NodeId id, uint32_t weight);
 
 // AllocateTokens for node.id / node.weight, then Membership::AddNode. Any
 // tokens already in `node` are replaced.

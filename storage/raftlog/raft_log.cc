@@ -173,9 +173,14 @@ Status RaftLog::ReplayRecord(uint64_t seq, uint64_t offset, uint32_t record_size
       }
       ApplyTruncate(&g, first);
       for (const EncodedEntry& e : encoded) {
-        g.entries.push_back(EntryLoc{e.term, seq, offset, record_size,
+        g.entries.push_back(EntryLoc{e.term,
+                                     seq,
+                                     offset,
+                                     record_size,
                                      static_cast<uint32_t>(kRecordHeaderSize + e.data_offset),
-                                     e.data_size, false, {}});
+                                     e.data_size,
+                                     false,
+                                     {}});
       }
       return Status::OK();
     }
@@ -294,7 +299,8 @@ void RaftLog::Roll() {
   // needed for anything but its entries.
   uint64_t s, o;
   for (const auto& [group, g] : groups_) {
-    if (g.has_hard_state) EmitToActive(RecordType::kHardState, EncodeHardState(group, g.hard_state), &s, &o);
+    if (g.has_hard_state)
+      EmitToActive(RecordType::kHardState, EncodeHardState(group, g.hard_state), &s, &o);
     if (g.first_index != 1 || g.prev_term != 0) {
       EmitToActive(RecordType::kCompact, EncodeCompact(group, g.first_index, g.prev_term), &s, &o);
     }
@@ -335,8 +341,8 @@ Status RaftLog::Append(uint64_t group, const std::vector<LogEntry>& entries) {
   uint64_t first_index = existing ? existing->first_index : 1;
   uint64_t last_index = existing ? existing->last_index() : 0;
   if (first < first_index) {
-    return Status::InvalidArgument("append at " + std::to_string(first) +
-                                   " below first index " + std::to_string(first_index));
+    return Status::InvalidArgument("append at " + std::to_string(first) + " below first index " +
+                                   std::to_string(first_index));
   }
   if (first > last_index + 1) {
     return Status::InvalidArgument("append at " + std::to_string(first) + " leaves a gap after " +
@@ -356,9 +362,14 @@ Status RaftLog::Append(uint64_t group, const std::vector<LogEntry>& entries) {
   GroupState& g = groups_[group];
   const uint32_t record_size = static_cast<uint32_t>(kRecordHeaderSize + payload.size());
   for (size_t i = 0; i < entries.size(); ++i) {
-    g.entries.push_back(EntryLoc{entries[i].term, seq, off, record_size,
+    g.entries.push_back(EntryLoc{entries[i].term,
+                                 seq,
+                                 off,
+                                 record_size,
                                  static_cast<uint32_t>(kRecordHeaderSize + data_offsets[i]),
-                                 static_cast<uint32_t>(entries[i].data.size()), false, {}});
+                                 static_cast<uint32_t>(entries[i].data.size()),
+                                 false,
+                                 {}});
     CacheEntry(group, entries[i].index, &g.entries.back(), entries[i].data);
   }
   EvictIfNeeded();
@@ -492,8 +503,7 @@ const RaftLog::GroupState* RaftLog::FindGroup(uint64_t group) const {
   return it == groups_.end() ? nullptr : &it->second;
 }
 
-Status RaftLog::ReadRecord(uint64_t seq, uint64_t offset, uint32_t size,
-                           std::string* buf) const {
+Status RaftLog::ReadRecord(uint64_t seq, uint64_t offset, uint32_t size, std::string* buf) const {
   buf->resize(size);
   bool from_pending = false;
   for (const PendingSegment& ps : pending_) {
@@ -536,8 +546,8 @@ Status RaftLog::Entries(uint64_t group, uint64_t lo, uint64_t hi, uint64_t max_b
   if (lo > hi) return Status::InvalidArgument("lo > hi");
   if (lo < first) return Status::OutOfRange("compacted: entry " + std::to_string(lo));
   if (hi > last + 1) {
-    return Status::NotFound("unavailable: entry " + std::to_string(hi - 1) +
-                            " past last index " + std::to_string(last));
+    return Status::NotFound("unavailable: entry " + std::to_string(hi - 1) + " past last index " +
+                            std::to_string(last));
   }
   std::string record;
   uint64_t record_seq = 0, record_offset = UINT64_MAX;
@@ -555,7 +565,8 @@ Status RaftLog::Entries(uint64_t group, uint64_t lo, uint64_t hi, uint64_t max_b
     } else {
       ++stats_.cache_misses;
       if (loc.segment != record_seq || loc.record_offset != record_offset) {
-        RINGKV_RETURN_IF_ERROR(ReadRecord(loc.segment, loc.record_offset, loc.record_size, &record));
+        RINGKV_RETURN_IF_ERROR(
+            ReadRecord(loc.segment, loc.record_offset, loc.record_size, &record));
         record_seq = loc.segment;
         record_offset = loc.record_offset;
       }

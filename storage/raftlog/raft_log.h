@@ -69,14 +69,14 @@ struct LogEntry {
 };
 
 struct RaftLogStats {
-  uint64_t sync_calls = 0;        // Sync() calls that had something to write
-  uint64_t file_syncs = 0;        // fdatasync of segment files
-  uint64_t dir_syncs = 0;         // fsync of the log directory
+  uint64_t sync_calls = 0;  // Sync() calls that had something to write
+  uint64_t file_syncs = 0;  // fdatasync of segment files
+  uint64_t dir_syncs = 0;   // fsync of the log directory
   uint64_t bytes_written = 0;
   uint64_t segments_created = 0;
   uint64_t segments_deleted = 0;
   uint64_t cache_hits = 0;
-  uint64_t cache_misses = 0;      // entries read back from a segment
+  uint64_t cache_misses = 0;  // entries read back from a segment
   uint64_t cached_bytes = 0;
   uint64_t torn_bytes_dropped = 0;  // by recovery
 };
@@ -167,7 +167,7 @@ class RaftLog {
 
   struct GroupState {
     uint64_t first_index = 1;
-    uint64_t prev_term = 0;      // term of first_index - 1; 0 = unknown (or none)
+    uint64_t prev_term = 0;  // term of first_index - 1; 0 = unknown (or none)
     std::deque<EntryLoc> entries;
     bool has_hard_state = false;
     std::string hard_state;

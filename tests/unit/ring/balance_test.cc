@@ -5,9 +5,8 @@
 // joiner, no more than 1.05x its fair share R*S/N. At N = 3, 5, 10, 50 also
 // remove each node in turn and check that only its replicas move, no more
 // than 1.05x R*S/N. Prints the table the targets refer to.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <set>
 
@@ -77,9 +76,8 @@ TEST_CASE("Allocator balance and movement, N = 1..64", "[ring][balance]") {
     Placement after = ComputePlacement(m, config);
     Balance b = BalanceOf(after, n);
     auto moves = DiffPlacements(before, after);
-    const double ideal =
-        static_cast<double>(std::min<uint32_t>(config.replication_factor, n)) *
-        config.shard_count / n;
+    const double ideal = static_cast<double>(std::min<uint32_t>(config.replication_factor, n)) *
+                         config.shard_count / n;
     for (const ReplicaMove& mv : moves) {
       REQUIRE(mv.to == n);  // nothing moves between nodes that stay
       if (n > config.replication_factor) REQUIRE(mv.kind == ReplicaMove::Kind::kMove);
@@ -147,8 +145,8 @@ TEST_CASE("Weights: a double-weight node carries about twice the load", "[ring][
   // Fair share of node 10: 2/11 of all replicas and leaders.
   const double fair_r = 3.0 * config.shard_count * 2 / 11;
   const double fair_l = 1.0 * config.shard_count * 2 / 11;
-  std::printf("weight 2 node: replicas %u (fair %.1f), leaders %u (fair %.1f)\n",
-              load[10].replicas, fair_r, load[10].leaders, fair_l);
+  std::printf("weight 2 node: replicas %u (fair %.1f), leaders %u (fair %.1f)\n", load[10].replicas,
+              fair_r, load[10].leaders, fair_l);
   CHECK(load[10].replicas <= fair_r * kMaxMoveRatio);
   CHECK(load[10].replicas >= fair_r * 0.9);
   CHECK(load[10].leaders <= fair_l * kMaxLeaderRatio);

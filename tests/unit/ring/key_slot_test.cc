@@ -4,7 +4,6 @@
 #include "ring/key_slot.h"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 
 namespace ringkv::ring {

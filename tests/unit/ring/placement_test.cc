@@ -5,7 +5,6 @@
 #include "ring/placement.h"
 
 #include <catch2/catch.hpp>
-
 #include <set>
 
 #include "ring/token_allocator.h"
@@ -37,9 +36,9 @@ TEST_CASE("Placement follows the ring walk on a hand-built ring", "[ring]") {
   // C in gap 2, nothing in gap 3.
   const uint64_t q = uint64_t{1} << 62;
   Membership m;
-  REQUIRE(m.AddNode(Node(1, {10, q + 20})).ok());    // A
-  REQUIRE(m.AddNode(Node(2, {q + 10})).ok());        // B
-  REQUIRE(m.AddNode(Node(3, {2 * q + 5})).ok());     // C
+  REQUIRE(m.AddNode(Node(1, {10, q + 20})).ok());  // A
+  REQUIRE(m.AddNode(Node(2, {q + 10})).ok());      // B
+  REQUIRE(m.AddNode(Node(3, {2 * q + 5})).ok());   // C
   Placement p = ComputePlacement(m, RingConfig{4, 2});
   CHECK(p.replicas[0] == std::vector<NodeId>{1, 2});  // A, then B (A repeats)
   CHECK(p.replicas[1] == std::vector<NodeId>{2, 1});

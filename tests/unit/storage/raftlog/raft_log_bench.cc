@@ -4,12 +4,13 @@
 // fdatasync per iteration (plus segment rolls) and prints a table.
 //
 //   raftlog_bench [--iterations N] [--dir /path]   (default 200, under $TMPDIR)
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <unistd.h>
 
 #include "storage/raftlog/raft_log.h"
 
@@ -80,15 +81,15 @@ Row Run(Env* env, const std::string& dir, int groups, int iterations, size_t ent
 int main(int argc, char** argv) {
   int iterations = 200;
   const char* tmp = std::getenv("TMPDIR");
-  std::string dir = std::string(tmp ? tmp : "/tmp") + "/ringkv-raftlog-bench-" +
-                    std::to_string(::getpid());
+  std::string dir =
+      std::string(tmp ? tmp : "/tmp") + "/ringkv-raftlog-bench-" + std::to_string(::getpid());
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--iterations") == 0) iterations = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--dir") == 0) dir = argv[i + 1];
   }
   Env* env = Env::Default();
-  std::printf("%-8s %-12s %7s %12s %10s %9s\n", "groups", "mode", "bytes", "entries/s",
-              "fsyncs/s", "MB/s");
+  std::printf("%-8s %-12s %7s %12s %10s %9s\n", "groups", "mode", "bytes", "entries/s", "fsyncs/s",
+              "MB/s");
   int failures = 0;
   for (int groups : {1, 64, 512}) {
     for (bool per_group : {false, true}) {

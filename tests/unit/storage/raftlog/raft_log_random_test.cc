@@ -8,7 +8,6 @@
 // some operation between the last successful Sync and the crash, i.e. nothing
 // synced is lost and nothing is invented or reordered.
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <map>

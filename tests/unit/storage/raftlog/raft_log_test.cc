@@ -6,7 +6,6 @@
 #include "storage/raftlog/raft_log.h"
 
 #include <catch2/catch.hpp>
-
 #include <map>
 #include <random>
 
@@ -27,8 +26,8 @@ std::unique_ptr<RaftLog> OpenLog(Env* env, RaftLogOptions options = {}) {
 }
 
 std::string Payload(uint64_t group, uint64_t index, uint64_t term, size_t size) {
-  std::string s = "g" + std::to_string(group) + "i" + std::to_string(index) + "t" +
-                  std::to_string(term) + ":";
+  std::string s =
+      "g" + std::to_string(group) + "i" + std::to_string(index) + "t" + std::to_string(term) + ":";
   while (s.size() < size) s.push_back(static_cast<char>('a' + (index * 7 + s.size()) % 26));
   return s;
 }
@@ -36,7 +35,8 @@ std::string Payload(uint64_t group, uint64_t index, uint64_t term, size_t size) 
 std::vector<LogEntry> Batch(uint64_t group, uint64_t first, uint64_t count, uint64_t term,
                             size_t size = 40) {
   std::vector<LogEntry> v;
-  for (uint64_t i = first; i < first + count; ++i) v.push_back({i, term, Payload(group, i, term, size)});
+  for (uint64_t i = first; i < first + count; ++i)
+    v.push_back({i, term, Payload(group, i, term, size)});
   return v;
 }
 
@@ -118,7 +118,7 @@ TEST_CASE("RaftLog truncation on conflict", "[storage][raftlog]") {
     CHECK(*log->Term(1, 6) == 2);
     REQUIRE(log->Truncate(1, 8).ok());
     model.groups[1].entries.pop_back();
-    REQUIRE(log->Truncate(1, 100).ok());  // past the end: no-op
+    REQUIRE(log->Truncate(1, 100).ok());           // past the end: no-op
     CHECK(log->Term(1, 8).status().IsNotFound());  // unavailable
     REQUIRE(log->Sync().ok());
     model.Check(log.get());
@@ -126,8 +126,8 @@ TEST_CASE("RaftLog truncation on conflict", "[storage][raftlog]") {
     CHECK(log->Append(1, Batch(1, 10, 1, 2)).IsInvalidArgument());  // gap
     auto bad = Batch(1, 8, 2, 2);
     bad[1].index = 20;
-    CHECK(log->Append(1, bad).IsInvalidArgument());                 // not consecutive
-    CHECK(log->Append(2, Batch(2, 5, 1, 1)).IsInvalidArgument());   // fresh group starts at 1
+    CHECK(log->Append(1, bad).IsInvalidArgument());                // not consecutive
+    CHECK(log->Append(2, Batch(2, 5, 1, 1)).IsInvalidArgument());  // fresh group starts at 1
     model.Check(log.get());
   }
   auto log = OpenLog(&env);
@@ -169,7 +169,7 @@ TEST_CASE("RaftLog compaction deletes segments and survives reopen", "[storage][
     CHECK(files.size() == after);
 
     CHECK(log->FirstIndex(1) == 351);
-    CHECK(*log->Term(1, 350) == 3);  // the compaction term is kept
+    CHECK(*log->Term(1, 350) == 3);                    // the compaction term is kept
     CHECK(log->Term(1, 349).status().IsOutOfRange());  // compacted
     std::vector<LogEntry> got;
     CHECK(log->Entries(1, 300, 360, UINT64_MAX, &got).IsOutOfRange());
