@@ -132,6 +132,24 @@ bool SafetyChecker::CheckLeaderCompleteness(GroupId group, NodeId node, uint64_t
   return true;
 }
 
+bool SafetyChecker::CheckLeaderCommitTerm(GroupId group, NodeId node, uint64_t term,
+                                          uint64_t commit, const LogStorage& log,
+                                          std::string* error) {
+  auto [it, first_seen] = leader_commit_seen_.emplace(std::make_pair(group, term), commit);
+  if (first_seen || commit <= it->second) return true;
+  it->second = commit;
+  auto t = log.Term(commit);
+  if (!t.ok()) return true;  // compacted or not yet written: nothing to compare
+  if (*t != term) {
+    *error = G(group) + "leader " + std::to_string(node) + " of term " + std::to_string(term) +
+             " advanced its commit index to " + std::to_string(commit) +
+             ", an entry of term " + std::to_string(*t) +
+             " (a leader commits only entries of its own term, Raft paper 5.4.2)";
+    return false;
+  }
+  return true;
+}
+
 uint64_t SafetyChecker::MaxApplied(GroupId group) const {
   auto it = applied_.find(group);
   if (it == applied_.end() || it->second.empty()) return 0;

@@ -43,6 +43,11 @@ class SafetyChecker {
   // sound because the commit term recorded is never below the true one.
   bool CheckLeaderCompleteness(GroupId group, NodeId node, uint64_t term, uint64_t commit,
                                const consensus::LogStorage& log, std::string* error);
+  // Raft paper §5.4.2 (Figure 8): a leader only ever advances its commit index to an
+  // entry of its own term; older entries become committed only indirectly. Checked
+  // against the commit index the leader had when first seen leading in `term`.
+  bool CheckLeaderCommitTerm(GroupId group, NodeId node, uint64_t term, uint64_t commit,
+                             const consensus::LogStorage& log, std::string* error);
   // The highest index any replica of the group has applied.
   uint64_t MaxApplied(GroupId group) const;
 
@@ -62,6 +67,8 @@ class SafetyChecker {
   std::map<GroupId, std::map<uint64_t, Committed>> committed_;
   // Per (group, leader term): the commit index already recorded.
   std::map<std::pair<GroupId, uint64_t>, uint64_t> recorded_upto_;
+  // Per (group, term): the last commit index checked for the leader of that term.
+  std::map<std::pair<GroupId, uint64_t>, uint64_t> leader_commit_seen_;
 };
 
 }  // namespace ringkv::sim

@@ -747,7 +747,9 @@ void Simulation::CheckInvariants(bool full) {
       if (!safety_.ObserveLeader(g, st.hard_state.term, n.id, &is_new, &err) ||
           !safety_.CheckLeaderCompleteness(g, n.id, st.hard_state.term,
                                            std::min(st.hard_state.commit, r.storage->LastIndex()),
-                                           *r.storage, &err)) {
+                                           *r.storage, &err) ||
+          !safety_.CheckLeaderCommitTerm(g, n.id, st.hard_state.term, st.hard_state.commit,
+                                         *r.storage, &err)) {
         Fail(err);
         return;
       }
