@@ -100,7 +100,7 @@ TEST_CASE("large values and keys", "[storage][hash]") {
   CHECK(e->Stats().memory_bytes >= value.size() + key.size());
 }
 
-TEST_CASE("write batch applies in order and rejects damage atomically", "[storage][hash]") {
+TEST_CASE("write batch applies in order; Decode refuses a damaged batch", "[storage][hash]") {
   auto e = NewEngine();
   WriteBatch b;
   b.Put("a", "1");
@@ -116,7 +116,7 @@ TEST_CASE("write batch applies in order and rejects damage atomically", "[storag
   REQUIRE(e->Get("c", &v).ok());
   CHECK(v == "4");
 
-  // A decoded batch whose tail is damaged: nothing may be applied.
+  // A damaged encoding never becomes a batch, so Write cannot apply half of one.
   WriteBatch good;
   good.Put("x", "1");
   good.Put("y", "2");
