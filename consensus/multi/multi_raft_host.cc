@@ -229,7 +229,7 @@ std::vector<GroupReady> MultiRaftHost::TakeReadies() {
     GroupReady gr;
     gr.group = id;
     gr.ready = g->node->GetReady();
-    const Ready& rd = gr.ready;
+    Ready& rd = gr.ready;
     if (rd.soft_state) {
       g->leader = rd.soft_state->leader;
       if (rd.soft_state->role != g->role) g->pending_reads = 0;  // reads die with the role
@@ -240,7 +240,9 @@ std::vector<GroupReady> MultiRaftHost::TakeReadies() {
     }
     g->pending_reads -= static_cast<int>(rd.read_states.size());
     if (g->pending_reads < 0) g->pending_reads = 0;
-    for (const Message& m : rd.messages) Queue(id, m);
+    // The host sends these itself; moving them avoids copying every entry payload.
+    for (Message& m : rd.messages) Queue(id, std::move(m));
+    rd.messages.clear();
     out.push_back(std::move(gr));
   }
   dirty_.clear();
@@ -261,11 +263,10 @@ void MultiRaftHost::Advance(const std::vector<GroupReady>& readies) {
   }
 }
 
-void MultiRaftHost::Queue(GroupId group, const Message& m) {
-  MessageBatch& b = outbox_[m.to];
+void MultiRaftHost::Queue(GroupId group, Message copy) {
+  MessageBatch& b = outbox_[copy.to];
   b.from = options_.node_id;
-  b.to = m.to;
-  Message copy = m;
+  b.to = copy.to;
   copy.group_id = group;
   if (CanCoalesce(copy)) {
     b.heartbeats.push_back(ToItem(copy));

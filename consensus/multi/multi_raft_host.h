@@ -111,7 +111,8 @@ class MultiRaftHost {
 
   bool HasReady() const;
   // The Ready of every group with work, in group order. Immediate messages are
-  // queued for the next Flush.
+  // moved out of each Ready (its `messages` comes back empty) and queued for the next
+  // Flush.
   std::vector<GroupReady> TakeReadies();
   // REQUIRES: `readies` is the last TakeReadies() result, persisted and applied.
   void Advance(const std::vector<GroupReady>& readies);
@@ -136,7 +137,7 @@ class MultiRaftHost {
   void Wake(GroupId group, GroupState* g);
   void Touch(GroupId group) { dirty_.insert(group); }
   void MaybeQuiesce(GroupId group, GroupState* g);
-  void Queue(GroupId group, const Message& m);
+  void Queue(GroupId group, Message m);
   void QueueQuiesce(GroupId group, NodeId to, uint64_t term, uint64_t commit);
   void StepOne(const Message& m, bool is_quiesce_item);
 
