@@ -217,7 +217,11 @@ std::map<std::string, double> RunEngine(const EngineDef& def, const std::string&
   t = Clock::now();
   for (uint64_t i = 0; i < scans; i++) scanned += db->Scan(KeyFor(rng() % n), 100);
   r["scan"] = scans / Seconds(t);
-  if (scanned < scans * 90) throw EngineFailed{def.name + ": scans returned too few keys"};
+  if (scanned < scans * 90) {
+    // An unordered engine (hash) has no Seek: its scan cell prints 0.
+    std::fprintf(stderr, "bench: %s: scans returned too few keys; scan left out\n", def.name.c_str());
+    r["scan"] = 0;
+  }
 
   t = Clock::now();
   for (uint64_t i = 0; i < n; i++) {
