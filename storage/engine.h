@@ -56,6 +56,11 @@ struct EngineOptions {
   size_t write_buffer_bytes = 8 << 20;   // lsm memtable size before a flush
   size_t block_cache_bytes = 64 << 20;   // lsm block cache / btree buffer pool
   size_t page_bytes = 4096;              // btree page size
+  // Hot-key cache (storage.cache-mb): when > 0 and kind is lsm or btree, OpenEngine
+  // wraps the engine in a CachedEngine (storage/cache) holding at most this many
+  // bytes of recently read keys, values and "absent" results, coherent with
+  // every write. 0 (the default) means no cache. Ignored for hash.
+  size_t cache_bytes = 0;
 };
 
 // Figures an engine reports in INFO storage. Counters that do not apply stay 0.

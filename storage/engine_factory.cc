@@ -10,10 +10,15 @@
 #ifdef RINGKV_HAVE_BTREE
 #include "storage/btree/btree_engine.h"
 #endif
+#ifdef RINGKV_HAVE_CACHE
+#include "storage/cache/cached_engine.h"
+#endif
 
 namespace ringkv::storage {
 
-Result<std::unique_ptr<Engine>> OpenEngine(const EngineOptions& options) {
+namespace {
+
+Result<std::unique_ptr<Engine>> OpenUncached(const EngineOptions& options) {
   switch (options.kind) {
     case EngineKind::kHash:
 #ifdef RINGKV_HAVE_HASH
@@ -35,6 +40,20 @@ Result<std::unique_ptr<Engine>> OpenEngine(const EngineOptions& options) {
 #endif
   }
   return Status::InvalidArgument("unknown engine kind");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> OpenEngine(const EngineOptions& options) {
+  Result<std::unique_ptr<Engine>> opened = OpenUncached(options);
+  if (!opened.ok() || options.cache_bytes == 0 || options.kind == EngineKind::kHash) {
+    return opened;
+  }
+#ifdef RINGKV_HAVE_CACHE
+  return NewCachedEngine(std::move(opened).value(), options.cache_bytes);
+#else
+  return Status::NotSupported("hot-key cache not built");
+#endif
 }
 
 }  // namespace ringkv::storage
