@@ -4,6 +4,7 @@ error and the connection closes, while another client keeps working; inline
 commands; a 100k-command pipeline in one write; large values; RESP3."""
 
 import socket
+import time
 
 from compat import PORT, check, client, encode, eq, finish, raw
 
@@ -76,5 +77,28 @@ check(b"_\r\n+OK\r\n" in data, "RESP3 null for a missing key")
 # CLIENT REPLY OFF / ON.
 got, _ = raw(b"CLIENT REPLY OFF\r\nPING\r\nCLIENT REPLY ON\r\nPING\r\nQUIT\r\n")
 eq(got, b"+OK\r\n+PONG\r\n+OK\r\n", "CLIENT REPLY")
+
+# Backpressure: a client that pipelines 200 GETs of a 1 MB value without
+# reading must not make the server buffer 200 MB; after it reads, every reply
+# arrives. (ringkv only: client-output-pause-bytes is not a Redis setting.)
+if keeper.info("server").get("ringkv_version"):
+    keeper.config_set("client-output-pause-bytes", "1mb")
+    keeper.set("mb", b"m" * (1 << 20))
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=30)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.sendall(encode("GET", "mb") * 200)
+    time.sleep(1.0)
+    peak = max(int(c.get("omem", 0)) for c in keeper.client_list())
+    check(peak < 16 << 20, f"pending output bounded while the client does not read: {peak}")
+    want = 200 * (len(b"$1048576\r\n") + (1 << 20) + 2)
+    got = 0
+    while got < want:
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        got += len(chunk)
+    s.close()
+    eq(got, want, "all 200 big replies delivered after reading resumed")
+    keeper.config_set("client-output-pause-bytes", "64mb")
 
 finish()

@@ -48,7 +48,9 @@ struct ClientState {
   std::string lib_ver;
   // Shared: read by CLIENT LIST on other threads.
   std::atomic<int64_t> last_interaction_ms{0};
-  std::atomic<int32_t> last_command{-1};   // index into CommandTable::all()
+  // Index into CommandTable::all() in the low 16 bits, 1 + subcommand index
+  // above (so CLIENT LIST can print "client|list"); -1 before any command.
+  std::atomic<int32_t> last_command{-1};
   std::atomic<uint64_t> query_buffer_bytes{0};
   std::atomic<uint64_t> output_buffer_bytes{0};
   std::atomic<uint64_t> commands_processed{0};

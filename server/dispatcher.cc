@@ -8,6 +8,7 @@
 #include <string>
 
 #include "server/client_state.h"
+#include "server/commands/arg_parse.h"
 #include "server/commands/command.h"
 #include "server/commands/errors.h"
 #include "server/config/config.h"
@@ -27,12 +28,15 @@ inline int64_t MonotonicUs() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 
-// Used memory, re-read at most once per millisecond per thread (a jemalloc
-// epoch refresh costs microseconds; maxmemory needs no finer grain).
+// Used memory, re-read once per millisecond or every 16 denyoom commands per
+// thread, whichever comes first (a jemalloc epoch refresh costs microseconds;
+// the count bound keeps a burst of large writes from overshooting unseen).
 int64_t CachedUsedMemory(ServerStats* stats, int64_t now_us) {
   thread_local int64_t last_us = -1'000'000;
-  if (now_us - last_us >= 1000) {
+  thread_local int calls_since = 0;
+  if (now_us - last_us >= 1000 || ++calls_since >= 16) {
     last_us = now_us;
+    calls_since = 0;
     int64_t used = UsedMemory();
     stats->used_memory_cached.store(used, std::memory_order_relaxed);
     if (used > stats->used_memory_peak.load(std::memory_order_relaxed)) {
@@ -41,6 +45,24 @@ int64_t CachedUsedMemory(ServerStats* stats, int64_t now_us) {
     return used;
   }
   return stats->used_memory_cached.load(std::memory_order_relaxed);
+}
+
+// CLIENT LIST shows "client|list": parent index in the low 16 bits, the
+// 1-based subcommand index above (see client_info.cc).
+int32_t CommandIndexForClientList(const CommandSpec& spec, size_t index,
+                                  std::span<const std::string_view> args) {
+  int32_t packed = static_cast<int32_t>(index);
+  if (!spec.subcommands.empty() && args.size() >= 2) {
+    for (size_t i = 0; i < spec.subcommands.size(); ++i) {
+      std::string_view full = spec.subcommands[i].name;
+      size_t bar = full.find('|');
+      if (bar != std::string_view::npos && EqualsIgnoreCase(full.substr(bar + 1), args[1])) {
+        packed |= static_cast<int32_t>((i + 1) << 16);
+        break;
+      }
+    }
+  }
+  return packed;
 }
 
 void Reject(LoopStats* stats, const CommandSpec* spec, size_t index, ReplyBuilder* reply,
@@ -129,6 +151,8 @@ void Dispatch(ServerContext* server, LoopStats* stats, ClientState* client, Repl
     if (oom) {
       Reject(stats, spec, index, reply, errors::kOom);
     } else {
+      client->last_command.store(CommandIndexForClientList(*spec, index, args),
+                                 std::memory_order_relaxed);
       CommandContext ctx{args, reply, client, server, now_ms};
       spec->handler(ctx);
       int64_t duration_us = MonotonicUs() - start_us;
@@ -139,7 +163,6 @@ void Dispatch(ServerContext* server, LoopStats* stats, ClientState* client, Repl
       client->commands_processed.store(
           client->commands_processed.load(std::memory_order_relaxed) + 1,
           std::memory_order_relaxed);
-      client->last_command.store(static_cast<int32_t>(index), std::memory_order_relaxed);
       // reply->buffer() may have been switched by the handler (CLIENT REPLY).
       if (out->size() > reply_start && (*out)[reply_start] == '-') {
         c.failed_calls.Add(1);

@@ -8,10 +8,15 @@
 namespace ringkv::server {
 
 std::string FormatClientInfo(const ClientState& c, const CommandTable& table, int64_t now_ms) {
+  // last_command packs the parent index (low 16 bits) and 1 + subcommand index.
   int32_t cmd = c.last_command.load(std::memory_order_relaxed);
   std::string cmd_name = "NULL";
-  if (cmd >= 0 && static_cast<size_t>(cmd) < table.all().size()) {
-    cmd_name = std::string(table.all()[static_cast<size_t>(cmd)].name);
+  size_t parent = static_cast<size_t>(cmd & 0xffff);
+  size_t sub = static_cast<size_t>(cmd >> 16);
+  if (cmd >= 0 && parent < table.all().size()) {
+    const CommandSpec& spec = table.all()[parent];
+    cmd_name = std::string(sub > 0 && sub <= spec.subcommands.size() ? spec.subcommands[sub - 1].name
+                                                                    : spec.name);
   }
   int64_t age_s = (now_ms - c.ctime_ms) / 1000;
   int64_t idle_s = (now_ms - c.last_interaction_ms.load(std::memory_order_relaxed)) / 1000;

@@ -91,6 +91,8 @@ Status LoopThread::Start() {
   uv_prepare_init(&loop_, &prepare_);
   prepare_.data = this;
   uv_prepare_start(&prepare_, OnPrepare);
+  uv_idle_init(&loop_, &idle_);
+  idle_.data = this;
   uv_async_init(&loop_, &async_, OnAsync);
   async_.data = this;
   uv_timer_init(&loop_, &timer_);
@@ -177,7 +179,13 @@ void LoopThread::OnConnection(uv_stream_t* listener, int status) {
 
 void LoopThread::OnPrepare(uv_prepare_t* p) {
   auto* self = static_cast<LoopThread*>(p->data);
-  if (self->flush_list_.empty()) return;
+  if (self->flush_list_.empty()) {
+    if (self->idle_active_) {
+      uv_idle_stop(&self->idle_);
+      self->idle_active_ = false;
+    }
+    return;
+  }
   // Flush may close a connection (which edits flush_list_), so work on a copy.
   self->flushing_.swap(self->flush_list_);
   for (Connection* c : self->flushing_) c->in_flush_list = false;
@@ -185,7 +193,18 @@ void LoopThread::OnPrepare(uv_prepare_t* p) {
     if (!c->closing()) c->Flush();
   }
   self->flushing_.clear();
+  // A flush that resumed parked input queued new output: poll must not block.
+  bool more = !self->flush_list_.empty();
+  if (more && !self->idle_active_) {
+    uv_idle_start(&self->idle_, OnIdle);
+    self->idle_active_ = true;
+  } else if (!more && self->idle_active_) {
+    uv_idle_stop(&self->idle_);
+    self->idle_active_ = false;
+  }
 }
+
+void LoopThread::OnIdle(uv_idle_t*) {}
 
 void LoopThread::OnTimer(uv_timer_t* t) { static_cast<LoopThread*>(t->data)->Cron(); }
 
@@ -252,6 +271,7 @@ void LoopThread::BeginStop() {
   all.assign(conns_.begin(), conns_.end());
   for (Connection* c : all) c->Close();
   uv_close(reinterpret_cast<uv_handle_t*>(&prepare_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
 }

@@ -53,6 +53,7 @@ class LoopThread : public LoopWaker {
  private:
   static void OnConnection(uv_stream_t* server, int status);
   static void OnPrepare(uv_prepare_t* p);
+  static void OnIdle(uv_idle_t* i);
   static void OnTimer(uv_timer_t* t);
   static void OnAsync(uv_async_t* a);
   void Run();
@@ -65,6 +66,10 @@ class LoopThread : public LoopWaker {
   LoopStats* stats_;
   uv_loop_t loop_;
   uv_prepare_t prepare_;
+  // Active only while a flush pass left work queued (a connection resumed
+  // parked input): keeps the next poll from blocking.
+  uv_idle_t idle_;
+  bool idle_active_ = false;
   uv_timer_t timer_;
   uv_async_t async_;
   std::vector<int> listen_fds_;

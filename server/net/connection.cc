@@ -137,7 +137,13 @@ void Connection::ProcessInput() {
   int64_t now_ms = loop_->RefreshNow();
   client_.last_interaction_ms.store(now_ms, std::memory_order_relaxed);
   reply_.set_resp_version(client_.resp);
-  while (rstart_ < rend_ && !client_.close_after_reply && !closing_) {
+  // Backpressure inside one read: stop parsing once this client's unsent
+  // output passes the pause limit; the rest of the input waits in rbuf_ and is
+  // processed when the writes drain (OnWrite).
+  const size_t pause_bytes =
+      static_cast<size_t>(LoadRelaxed(server->config->client_output_pause_bytes));
+  while (rstart_ < rend_ && !client_.close_after_reply && !closing_ &&
+         pending_output() <= pause_bytes) {
     parser_.set_auth_required(!client_.authenticated);
     size_t consumed = 0;
     RespParser::Status st = parser_.Parse(rbuf_.get() + rstart_, rend_ - rstart_, &consumed);
@@ -217,6 +223,10 @@ void Connection::Flush() {
       Close();
       return;
     }
+    if (rstart_ < rend_) {
+      ProcessInput();  // input parked by backpressure
+      return;
+    }
     UpdateReading();
     return;
   }
@@ -247,6 +257,11 @@ void Connection::OnWrite(uv_write_t* req, int status) {
   c->loop_->stats()->net_output_bytes.Add(c->inflight_.size() - c->inflight_off_);
   c->inflight_.clear();
   c->inflight_off_ = 0;
+  if (c->rstart_ < c->rend_ && !c->client_.close_after_reply) {
+    // Input parked by backpressure: run it now that output drained.
+    c->ProcessInput();
+    if (c->closing_) return;
+  }
   if (!c->out_.empty() || c->client_.close_after_reply) {
     c->Flush();
   } else {

@@ -218,3 +218,41 @@ TEST_CASE("CLIENT commands", "[server][dispatch]") {
   REQUIRE(h.RunInt({"client", "kill", "id", std::to_string(h.client().id), "skipme", "no"}) == 1);
   REQUIRE(h.client().close_after_reply);
 }
+
+TEST_CASE("CLIENT LIST shows the running command with its subcommand", "[server][dispatch]") {
+  Harness h;
+  std::string list = h.RunBulk({"client", "list"});
+  REQUIRE(list.find("cmd=client|list") != std::string::npos);
+  h.Run({"ping"});
+  REQUIRE(h.RunBulk({"client", "info"}).find("cmd=client|info") != std::string::npos);
+}
+
+TEST_CASE("allkeys-random eviction keeps writes succeeding under maxmemory", "[server][dispatch]") {
+  // Method: cap memory 2 MiB above what the process uses now, then write 40
+  // values of 256 KiB (10 MiB). With noeviction some writes must fail; with
+  // allkeys-random all succeed and keys get evicted.
+  Harness h;
+  const std::string value(256 * 1024, 'v');
+  auto cap_near_current = [&]() {
+    std::string mem = h.RunBulk({"info", "memory"});
+    size_t at = mem.find("used_memory:");
+    REQUIRE(at != std::string::npos);
+    int64_t used = std::stoll(mem.substr(at + 12));
+    REQUIRE(h.Run({"config", "set", "maxmemory", std::to_string(used + (2 << 20))}) == "+OK\r\n");
+  };
+  cap_near_current();
+  int oom = 0;
+  for (int i = 0; i < 40; ++i) {
+    std::string r = h.Run({"set", "n" + std::to_string(i), value});
+    if (r.rfind("-OOM", 0) == 0) ++oom;
+  }
+  REQUIRE(oom > 0);
+  REQUIRE(h.Run({"flushall"}) == "+OK\r\n");
+  REQUIRE(h.Run({"config", "set", "maxmemory-policy", "allkeys-random"}) == "+OK\r\n");
+  cap_near_current();
+  for (int i = 0; i < 40; ++i) {
+    REQUIRE(h.Run({"set", "e" + std::to_string(i), value}) == "+OK\r\n");
+  }
+  REQUIRE(h.shards().stats().evicted_keys.load() > 0);
+  REQUIRE(h.RunInt({"dbsize"}) < 40);
+}
