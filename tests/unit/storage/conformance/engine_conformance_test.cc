@@ -2,6 +2,8 @@
 // storage::OpenEngine, each case on a fresh engine in a fresh temporary directory.
 // Kinds whose engine is not built (OpenEngine returns NotSupported) are skipped
 // with a warning, so lsm and btree join as soon as they land.
+// lsm and btree also run wrapped in the hot-key cache (EngineOptions::cache_bytes,
+// storage/cache), small enough that cases also exercise its evictions.
 // Method: each case compares the engine with an in-memory model (std::map) and
 // checks the contract in storage/engine.h, never an engine's internals.
 #include <stdlib.h>
@@ -31,6 +33,15 @@ const char* KindName(EngineKind kind) {
   return "?";
 }
 
+// One engine configuration under test: a kind, optionally behind the hot-key cache.
+struct Variant {
+  EngineKind kind;
+  size_t cache_bytes;  // 0: no cache
+  std::string Name() const {
+    return std::string(KindName(kind)) + (cache_bytes > 0 ? "+cache" : "");
+  }
+};
+
 // A directory under /tmp, removed with its contents when destroyed.
 class TempDir {
  public:
@@ -53,15 +64,16 @@ class TempDir {
 // A fresh engine of one kind in its own directory. Destroys the engine before
 // the directory.
 struct Fixture {
-  explicit Fixture(EngineKind k) : kind(k) {}
+  explicit Fixture(Variant v) : kind(v.kind), cache_bytes(v.cache_bytes) {}
   // Returns false (after a WARN) when this kind is not built.
   bool Open() {
     EngineOptions options;
     options.kind = kind;
+    options.cache_bytes = cache_bytes;
     options.dir = dir.path() + "/engine";
     auto r = OpenEngine(options);
     if (!r.ok() && r.status().IsNotSupported()) {
-      WARN("skipping engine kind " << KindName(kind) << ": " << r.status().ToString());
+      WARN("skipping engine " << Name() << ": " << r.status().ToString());
       return false;
     }
     REQUIRE(r.ok());
@@ -74,14 +86,28 @@ struct Fixture {
     REQUIRE(Open());
   }
 
+  std::string Name() const { return Variant{kind, cache_bytes}.Name(); }
+
   EngineKind kind;
+  size_t cache_bytes;
   TempDir dir;
   std::unique_ptr<Engine> engine;
 };
 
-EngineKind KindParam() {
-  int k = GENERATE(0, 1, 2);
-  return static_cast<EngineKind>(k);
+// The 16 KiB cache holds a few hundred small entries: the cases below use more
+// keys than that, so hits, misses and evictions all happen.
+constexpr size_t kTestCacheBytes = 16 << 10;
+
+Variant KindParam() {
+  int k = GENERATE(0, 1, 2, 3, 4);
+  switch (k) {
+    case 3:
+      return Variant{EngineKind::kLsm, kTestCacheBytes};
+    case 4:
+      return Variant{EngineKind::kBtree, kTestCacheBytes};
+    default:
+      return Variant{static_cast<EngineKind>(k), 0};
+  }
 }
 
 std::map<std::string, std::string> Contents(Engine* e) {
@@ -103,7 +129,7 @@ std::string Key(int i) {
 TEST_CASE("conformance: put get delete overwrite", "[storage][conformance]") {
   Fixture f(KindParam());
   if (!f.Open()) return;
-  INFO("engine " << KindName(f.kind));
+  INFO("engine " << f.Name());
   Engine* e = f.engine.get();
   std::string v = "stale";
   CHECK(e->Get("a", &v).IsNotFound());
@@ -129,7 +155,7 @@ TEST_CASE("conformance: put get delete overwrite", "[storage][conformance]") {
 TEST_CASE("conformance: binary keys and values", "[storage][conformance]") {
   Fixture f(KindParam());
   if (!f.Open()) return;
-  INFO("engine " << KindName(f.kind));
+  INFO("engine " << f.Name());
   Engine* e = f.engine.get();
   const std::string k1("\0", 1), k2("\0\0", 2), k3("a\0b\xff", 4), k4("\xff\xff", 2);
   const std::string v1("\0x\0", 3), v3(256, '\0');
@@ -158,7 +184,7 @@ TEST_CASE("conformance: binary keys and values", "[storage][conformance]") {
 TEST_CASE("conformance: large values", "[storage][conformance]") {
   Fixture f(KindParam());
   if (!f.Open()) return;
-  INFO("engine " << KindName(f.kind));
+  INFO("engine " << f.Name());
   Engine* e = f.engine.get();
   std::mt19937_64 rng(3);
   std::map<std::string, std::string> model;
@@ -181,7 +207,7 @@ TEST_CASE("conformance: large values", "[storage][conformance]") {
 TEST_CASE("conformance: write batch applies atomically, in order", "[storage][conformance]") {
   Fixture f(KindParam());
   if (!f.Open()) return;
-  INFO("engine " << KindName(f.kind));
+  INFO("engine " << f.Name());
   Engine* e = f.engine.get();
   REQUIRE(e->Put("gone", "x").ok());
   WriteBatch b;
@@ -203,7 +229,7 @@ TEST_CASE("conformance: write batch applies atomically, in order", "[storage][co
 TEST_CASE("conformance: ordered Scan", "[storage][conformance]") {
   Fixture f(KindParam());
   if (!f.Open()) return;
-  INFO("engine " << KindName(f.kind));
+  INFO("engine " << f.Name());
   Engine* e = f.engine.get();
   std::map<std::string, std::string> model;
   std::mt19937_64 rng(5);
@@ -232,7 +258,7 @@ TEST_CASE("conformance: ScanCursor visits every key present for the whole scan",
           "[storage][conformance]") {
   Fixture f(KindParam());
   if (!f.Open()) return;
-  INFO("engine " << KindName(f.kind));
+  INFO("engine " << f.Name());
   Engine* e = f.engine.get();
   const int kStable = 2000;
   for (int i = 0; i < kStable; i++) REQUIRE(e->Put(Key(i), "stable").ok());
@@ -262,7 +288,7 @@ TEST_CASE("conformance: ScanCursor visits every key present for the whole scan",
 TEST_CASE("conformance: snapshot iterator is a point-in-time view", "[storage][conformance]") {
   Fixture f(KindParam());
   if (!f.Open()) return;
-  INFO("engine " << KindName(f.kind));
+  INFO("engine " << f.Name());
   Engine* e = f.engine.get();
   std::map<std::string, std::string> model;
   for (int i = 0; i < 3000; i++) {
@@ -293,10 +319,10 @@ TEST_CASE("conformance: snapshot iterator is a point-in-time view", "[storage][c
 }
 
 TEST_CASE("conformance: Restore replaces everything", "[storage][conformance]") {
-  EngineKind kind = KindParam();
+  Variant kind = KindParam();
   Fixture src(kind), dst(kind);
   if (!src.Open() || !dst.Open()) return;
-  INFO("engine " << KindName(kind));
+  INFO("engine " << kind.Name());
   std::map<std::string, std::string> model;
   for (int i = 0; i < 2000; i++) {
     model[Key(i)] = "src" + std::to_string(i);
@@ -324,7 +350,7 @@ TEST_CASE("conformance: Clear removes every key and keeps the applied index",
           "[storage][conformance]") {
   Fixture f(KindParam());
   if (!f.Open()) return;
-  INFO("engine " << KindName(f.kind));
+  INFO("engine " << f.Name());
   Engine* e = f.engine.get();
   for (int i = 0; i < 5000; i++) REQUIRE(e->Put(Key(i), "v").ok());
   e->set_applied_index(99);
@@ -345,7 +371,7 @@ TEST_CASE("conformance: Clear removes every key and keeps the applied index",
 TEST_CASE("conformance: applied index round-trip", "[storage][conformance]") {
   Fixture f(KindParam());
   if (!f.Open()) return;
-  INFO("engine " << KindName(f.kind));
+  INFO("engine " << f.Name());
   CHECK(f.engine->applied_index() == 0);
   REQUIRE(f.engine->Put("k", "v").ok());
   f.engine->set_applied_index(17);
@@ -367,7 +393,7 @@ TEST_CASE("conformance: randomized model test vs std::map", "[storage][conforman
   if (!f.Open()) return;
   const char* env_seed = std::getenv("RINGKV_SEED");
   const uint64_t seed = env_seed != nullptr ? std::strtoull(env_seed, nullptr, 10) : 777;
-  INFO("engine " << KindName(f.kind) << " seed " << seed << " (replay with RINGKV_SEED)");
+  INFO("engine " << f.Name() << " seed " << seed << " (replay with RINGKV_SEED)");
   Engine* e = f.engine.get();
   std::mt19937_64 rng(seed);
   std::map<std::string, std::string> model;
