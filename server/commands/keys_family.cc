@@ -28,6 +28,7 @@
 #include "server/commands/errors.h"
 #include "server/config/config.h"
 #include "server/server_context.h"
+#include "server/shard/glob.h"
 #include "server/shard/shard_set.h"
 
 namespace ringkv::server {
@@ -113,7 +114,7 @@ void CmdKeys(CommandContext& ctx) {
     for (uint64_t step = 0; step < (uint64_t{1} << 40); step++) {
       auto r = locked.Shard(shard).Scan(cursor, 1024, ctx.now_ms,
                                         [&](std::string_view k, const ValueView&) {
-                                          if (all || GlobMatch(pattern, k)) keys.emplace_back(k);
+                                          if (all || StringMatch(pattern, k)) keys.emplace_back(k);
                                         });
       if (!r.ok()) return ReplyOpError(ctx.reply, r.status());
       cursor = *r;
@@ -183,7 +184,7 @@ void CmdScan(CommandContext& ctx) {
                  .Scan(engine_cursor, static_cast<size_t>(want - visited), ctx.now_ms,
                        [&](std::string_view k, const ValueView& v) {
                          visited++;
-                         if (use_pattern && !GlobMatch(pattern, k)) return;
+                         if (use_pattern && !StringMatch(pattern, k)) return;
                          if (use_type && !EqualsIgnoreCase(type_name, TypeName(v.type))) return;
                          keys.emplace_back(k);
                        });
