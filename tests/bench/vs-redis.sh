@@ -35,7 +35,7 @@ run_one() {
   local name=$1 cfg=$2 p=$3 port=$4
   taskset -c "$BENCH_CPUS" redis-benchmark -p "$port" -t "$TESTS" -n "$N" -c "$CLIENTS" -P "$p" \
     -r 100000 --csv 2>/dev/null | tr -d '"' | awk -F, -v n="$name" -v c="$cfg" -v p="$p" \
-    'NR>1 {print n, c, p, $1, $2, $5, $7}' >> "$results"
+    'NR>1 {gsub(/ /, "_", $1); print n, c, p, $1, $2, $5, $7}' >> "$results"
 }
 
 for threads in $THREADS_LIST; do
