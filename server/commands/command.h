@@ -97,6 +97,7 @@ class CommandTable {
 
 // Family registration, one per file in server/commands/.
 void RegisterStringFamily(CommandTable* table);
+// Keys also registers the OBJECT and MEMORY containers (MEMORY USAGE/HELP only).
 void RegisterKeysFamily(CommandTable* table);
 void RegisterServerFamily(CommandTable* table);
 void RegisterConnectionFamily(CommandTable* table);
