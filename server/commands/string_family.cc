@@ -539,8 +539,9 @@ Result<LcsResult> ComputeLcs(std::string_view a, std::string_view b, bool want_s
   const uint64_t alen = a.size(), blen = b.size();
   const uint64_t cells = (alen + 1) * (blen + 1);
   std::vector<uint32_t> dp;
-  // Bounded like Redis's ztrymalloc: refuse tables we cannot allocate.
-  constexpr uint64_t kMaxCells = uint64_t{1} << 32;
+  // Redis refuses when ztrymalloc fails; we refuse above 2^28 cells (1 GiB
+  // of table) so a large LCS cannot exhaust the machine's memory.
+  constexpr uint64_t kMaxCells = uint64_t{1} << 28;
   if (cells > kMaxCells) {
     return UserError("ERR Insufficient memory, failed allocating transient memory for LCS");
   }
