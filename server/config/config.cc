@@ -229,7 +229,8 @@ Status ApplyNode(const YAML::Node& node, const std::string& prefix, Config* conf
   for (auto it = node.begin(); it != node.end(); ++it) {
     std::string key = it->first.as<std::string>();
     std::string full = prefix.empty() ? key : prefix + "." + key;
-    const YAML::Node& v = it->second;
+    // By value: the iterator yields a temporary pair; a reference would dangle.
+    YAML::Node v = it->second;
     if (v.IsMap()) {
       if (FindKey(full) != nullptr) return Status::InvalidArgument(Quote(full) + ": expected a scalar, got a map");
       bool is_section = false;
