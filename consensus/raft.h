@@ -72,6 +72,11 @@ struct Config {
   // Run a PreVote round before incrementing the term.
   bool pre_vote = false;
   ReadOnlyOption read_only_option = ReadOnlyOption::kSafe;
+  // kLeaseBased only: the bound, in percent, on how much faster or slower any
+  // node's tick runs than any other's. The lease is shortened so that it ends
+  // before a follower that last heard from the leader could vote for anyone
+  // else (see Raft::LeaseValid). Lease reads are unsafe if the bound is wrong.
+  int lease_clock_drift_percent = 10;
   // Drop proposals on followers instead of forwarding them to the leader.
   bool disable_proposal_forwarding = false;
   // Seed of the RNG for randomized election timeouts.

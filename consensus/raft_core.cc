@@ -32,6 +32,9 @@ Status Config::Validate() const {
   if (read_only_option == ReadOnlyOption::kLeaseBased && !check_quorum) {
     return Status::InvalidArgument("check_quorum must be enabled for lease-based reads");
   }
+  if (lease_clock_drift_percent < 0 || lease_clock_drift_percent >= 100) {
+    return Status::InvalidArgument("lease clock drift must be in [0, 100) percent");
+  }
   return Status::OK();
 }
 
@@ -44,6 +47,7 @@ Raft::Raft(const Config& c)
       check_quorum_(c.check_quorum),
       pre_vote_(c.pre_vote),
       read_only_option_(c.read_only_option),
+      lease_clock_drift_percent_(c.lease_clock_drift_percent),
       disable_proposal_forwarding_(c.disable_proposal_forwarding),
       max_uncommitted_size_(c.max_uncommitted_entries_size),
       log_(c.storage, c.max_committed_size_per_ready),
@@ -117,6 +121,9 @@ void Raft::Reset(uint64_t term) {
   uncommitted_size_ = 0;
   read_only_ = ReadOnly();
   pending_read_index_messages_.clear();
+  leader_ticks_ = 0;
+  lease_acks_.clear();
+  lease_revoked_ = false;
 }
 
 void Raft::BecomeFollower(uint64_t term, NodeId lead) {
@@ -284,6 +291,7 @@ void Raft::TickElection() {
 
 void Raft::TickHeartbeat() {
   ++heartbeat_elapsed_;
+  ++leader_ticks_;
   ++election_elapsed_;
   if (election_elapsed_ >= election_timeout_) {
     election_elapsed_ = 0;

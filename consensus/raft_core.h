@@ -129,6 +129,14 @@ class Raft {
   void SendHeartbeat(NodeId to, const std::string& ctx);
   void SendTimeoutNow(NodeId to);
   bool CommittedEntryInCurrentTerm() const;
+  // Leader lease (§6.4.1), kLeaseBased only. True if a quorum acknowledged a
+  // heartbeat sent recently enough that none of them can have voted for
+  // another candidate yet (see the comment in leader.cc).
+  bool LeaseValid() const;
+  // The heartbeat context that stamps a lease heartbeat with leader_ticks_,
+  // and its parser (false if ctx is not a lease stamp).
+  std::string LeaseStampContext() const;
+  static bool ParseLeaseStamp(const std::string& ctx, uint64_t* ticks);
   void RespondToReadIndex(const Message& req, uint64_t read_index);
   void ReleasePendingReadIndexMessages();
   // --- snapshot_transfer.cc: sending side ---
@@ -147,6 +155,7 @@ class Raft {
   const bool check_quorum_;
   const bool pre_vote_;
   const ReadOnlyOption read_only_option_;
+  const int lease_clock_drift_percent_;
   const bool disable_proposal_forwarding_;
   const uint64_t max_uncommitted_size_;
 
@@ -172,6 +181,15 @@ class Raft {
   // ReadIndex requests received before this leader committed an entry of its
   // term (§6.4 step 1); answered once it has.
   std::vector<Message> pending_read_index_messages_;
+  // Leader: ticks since it became leader; heartbeats in kLeaseBased mode carry
+  // the value at send time and followers echo it back.
+  uint64_t leader_ticks_ = 0;
+  // Leader: per peer, the largest leader_ticks_ stamp it acknowledged.
+  std::map<NodeId, uint64_t> lease_acks_;
+  // Leader: set once it sent TimeoutNow. The transferee campaigns with the
+  // transfer flag, which followers honour even inside a lease, so this leader
+  // may be deposed at any moment: no lease reads for the rest of its term.
+  bool lease_revoked_ = false;
   // Ticks since the last election timeout reset (follower/candidate), or
   // since the last CheckQuorum round (leader).
   int election_elapsed_ = 0;

@@ -157,6 +157,7 @@ void Raft::SendHeartbeat(NodeId to, const std::string& ctx) {
 
 void Raft::BcastHeartbeat() {
   std::string ctx = read_only_.LastPendingRequestCtx();
+  if (ctx.empty() && read_only_option_ == ReadOnlyOption::kLeaseBased) ctx = LeaseStampContext();
   BcastHeartbeatWithCtx(ctx);
 }
 
@@ -167,6 +168,7 @@ void Raft::BcastHeartbeatWithCtx(const std::string& ctx) {
 }
 
 void Raft::SendTimeoutNow(NodeId to) {
+  lease_revoked_ = true;
   Message m;
   m.type = MessageType::kTimeoutNow;
   m.to = to;
@@ -238,7 +240,15 @@ void Raft::LeaderHandleHeartbeatResp(const Message& m, Progress* pr) {
   } else if (pr->match < log_.LastIndex()) {
     SendAppend(m.from);
   }
-  if (read_only_option_ != ReadOnlyOption::kSafe || m.context.empty()) return;
+  if (m.context.empty()) return;
+  uint64_t stamp = 0;
+  if (ParseLeaseStamp(m.context, &stamp)) {
+    uint64_t& acked = lease_acks_[m.from];
+    acked = std::max(acked, stamp);
+    return;
+  }
+  // Read requests go through a heartbeat round in kSafe mode, and in
+  // kLeaseBased mode whenever the lease does not hold.
   const auto* acks = read_only_.RecvAck(m.from, m.context);
   if (acks == nullptr) return;
   if (quorum::Vote(trk_.config.voters, *acks) != quorum::VoteResult::kWon) return;
@@ -265,6 +275,61 @@ void Raft::LeaderTransfer(const Message& m, Progress* pr) {
   }
 }
 
+namespace {
+// A lease stamp context; ReadIndex contexts are caller-chosen request ids, so
+// the prefix starts with a NUL byte to keep the two apart in practice.
+const std::string kLeaseStampPrefix("\0lease:", 7);
+}  // namespace
+
+std::string Raft::LeaseStampContext() const {
+  return kLeaseStampPrefix + std::to_string(leader_ticks_);
+}
+
+bool Raft::ParseLeaseStamp(const std::string& ctx, uint64_t* ticks) {
+  const size_t n = kLeaseStampPrefix.size();
+  if (ctx.size() <= n || ctx.compare(0, n, kLeaseStampPrefix) != 0) return false;
+  uint64_t v = 0;
+  for (size_t i = kLeaseStampPrefix.size(); i < ctx.size(); ++i) {
+    if (ctx[i] < '0' || ctx[i] > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(ctx[i] - '0');
+  }
+  *ticks = v;
+  return true;
+}
+
+// Why the lease is this short. A follower that acknowledged the heartbeat
+// stamped S received it after the leader sent it, i.e. after the leader's
+// tick S, and reset its election timer then; it refuses votes (in_lease in
+// Step) until election_timeout_ of ITS ticks have passed, and since the first
+// of those may come right after the reset, that is at least
+// (election_timeout_ - 1) of its tick periods. Now, at the leader's tick T,
+// at most (T - S + 1) of the leader's tick periods have passed since S. With
+// tick rates differing by at most d percent, the follower cannot have voted
+// for anyone else yet if
+//   (T - S + 1) * (100 + d) < (election_timeout_ - 1) * (100 - d).
+// If a quorum (the leader counts itself) satisfies this, no other leader can
+// have been elected yet, so the commit index is up to date. CheckQuorum alone
+// is not enough: it only proves a quorum was heard from at some point in the
+// last election timeout, so a deposed leader kept serving reads for up to
+// two election timeouts. Delayed or duplicated acks are harmless: a stamp only
+// ever understates how recently the follower heard from us.
+bool Raft::LeaseValid() const {
+  if (lease_revoked_) return false;
+  const uint64_t d = static_cast<uint64_t>(lease_clock_drift_percent_);
+  const uint64_t limit = static_cast<uint64_t>(std::max(election_timeout_ - 1, 0)) * (100 - d);
+  std::map<NodeId, bool> fresh;
+  for (const auto& [id, pr] : trk_.progress) {
+    if (id == id_) {
+      fresh[id] = true;
+      continue;
+    }
+    auto it = lease_acks_.find(id);
+    if (it == lease_acks_.end() || it->second > leader_ticks_) continue;
+    fresh[id] = (leader_ticks_ - it->second + 1) * (100 + d) < limit;
+  }
+  return quorum::Vote(trk_.config.voters, fresh) == quorum::VoteResult::kWon;
+}
+
 bool Raft::CommittedEntryInCurrentTerm() const {
   return log_.TermOrZero(log_.committed()) == term_;
 }
@@ -283,8 +348,9 @@ void Raft::LeaderReadIndex(const Message& m) {
     }
     return;
   }
-  if (read_only_option_ == ReadOnlyOption::kLeaseBased) {
-    // §6.4.1: within the lease (CheckQuorum keeps it), no round trip.
+  if (read_only_option_ == ReadOnlyOption::kLeaseBased && LeaseValid()) {
+    // §6.4.1: within the lease, no round trip. Otherwise fall back to the
+    // ReadIndex heartbeat round below.
     RespondToReadIndex(m, log_.committed());
     return;
   }

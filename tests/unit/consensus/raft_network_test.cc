@@ -248,6 +248,8 @@ TEST_CASE("network: lease-based reads answer without a round trip (6.4.1)",
     c->read_only_option = ReadOnlyOption::kLeaseBased;
   });
   REQUIRE(net.Elect(1));
+  // The lease starts with the first acknowledged heartbeat round.
+  net.TickAndStabilize(1);
   net.raw(1).ReadIndex("lease");
   net.HandleReady(1);  // no message delivery
   REQUIRE(net.node(1).read_states.size() == 1);
@@ -259,6 +261,72 @@ TEST_CASE("network: lease-based reads answer without a round trip (6.4.1)",
   c.storage = &s;
   c.read_only_option = ReadOnlyOption::kLeaseBased;
   CHECK(RawNode::New(c).status().IsInvalidArgument());
+}
+
+// Regression (ringkv-sim seed 17882): CheckQuorum only proves a quorum was
+// heard from at some point in the last election timeout, so the old lease
+// (valid while CheckQuorum kept the leader) let a deposed leader serve reads
+// for up to two election timeouts, long after the others elected a new
+// leader and committed writes. The lease now runs from the heartbeat a quorum
+// acknowledged, shortened by the clock drift bound.
+TEST_CASE("network: a leader cut off after its CheckQuorum round serves no stale lease reads",
+          "[consensus][network][read]") {
+  Network net(3, [](Config* c) {
+    c->check_quorum = true;
+    c->read_only_option = ReadOnlyOption::kLeaseBased;
+  });
+  REQUIRE(net.Elect(1));
+  REQUIRE(net.Propose(1, "x").ok());
+  // One tick short of the leader's first CheckQuorum round: every follower
+  // has acknowledged recent heartbeats.
+  net.TickAndStabilize(net.node(1).config.election_tick - 1);
+  REQUIRE(net.raw(1).GetStatus().soft_state.role == Role::kLeader);
+  net.Isolate(1);
+  // Another election timeout: the leader passes its CheckQuorum round on the
+  // acks from before the partition, the followers' leases run out.
+  net.TickAndStabilize(net.node(1).config.election_tick);
+  REQUIRE(net.raw(1).GetStatus().soft_state.role == Role::kLeader);
+  if (net.raw(2).GetStatus().soft_state.role != Role::kLeader &&
+      net.raw(3).GetStatus().soft_state.role != Role::kLeader) {
+    net.Campaign(2);
+    net.Stabilize();
+  }
+  const NodeId new_leader =
+      net.raw(2).GetStatus().soft_state.role == Role::kLeader ? 2 : 3;
+  REQUIRE(net.raw(new_leader).GetStatus().soft_state.role == Role::kLeader);
+  REQUIRE(net.Propose(new_leader, "y").ok());
+  net.Stabilize();
+  const uint64_t new_commit = net.raw(new_leader).GetStatus().hard_state.commit;
+  // The old leader still believes it leads; a read there must not be
+  // answered at its stale commit index (it may only wait or fail).
+  net.raw(1).ReadIndex("stale");
+  net.Stabilize();
+  for (const ReadState& rs : net.node(1).read_states) {
+    if (rs.request_ctx == "stale") CHECK(rs.index >= new_commit);
+  }
+  CHECK(net.node(1).read_states.empty());
+  REQUIRE(net.Check().ok());
+}
+
+// After sending TimeoutNow the transferee campaigns with the transfer flag,
+// which followers honour even inside a lease, so the leader must stop lease
+// reads at once.
+TEST_CASE("network: a leader that started a leadership transfer serves no lease reads",
+          "[consensus][network][read]") {
+  Network net(3, [](Config* c) {
+    c->check_quorum = true;
+    c->read_only_option = ReadOnlyOption::kLeaseBased;
+  });
+  REQUIRE(net.Elect(1));
+  net.TickAndStabilize(1);
+  // Deliver nothing: TimeoutNow is held back, as by a slow network.
+  net.drop = [](const Message& m) { return m.type == MessageType::kTimeoutNow; };
+  net.raw(1).TransferLeader(2);
+  net.Stabilize();
+  REQUIRE(net.raw(1).GetStatus().soft_state.role == Role::kLeader);
+  net.raw(1).ReadIndex("during-transfer");
+  net.HandleReady(1);
+  CHECK(net.node(1).read_states.empty());  // no immediate lease answer
 }
 
 TEST_CASE("network: learners replicate but never vote or campaign; promotion",
