@@ -350,6 +350,17 @@ Status Raft::Step(const Message& m) {
       r.type = MessageType::kAppResp;
       r.to = m.from;
       Send(std::move(r));
+    } else if (m.type == MessageType::kVote) {
+      // §5.1: the candidate learns our term from the rejection and catches
+      // up. Without this a candidate whose requests only ever reach nodes
+      // with a higher term (which, with a stale configuration, never send
+      // it anything) campaigns at a lower term forever (sim seed 13134).
+      Message r;
+      r.type = MessageType::kVoteResp;
+      r.to = m.from;
+      r.term = term_;
+      r.reject = true;
+      Send(std::move(r));
     } else if (m.type == MessageType::kPreVote) {
       Message r;
       r.type = MessageType::kPreVoteResp;

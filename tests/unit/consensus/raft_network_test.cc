@@ -329,6 +329,38 @@ TEST_CASE("network: a leader that started a leadership transfer serves no lease 
   CHECK(net.node(1).read_states.empty());  // no immediate lease answer
 }
 
+// Regression (ringkv-sim seed 13134, liveness): a node with a stale
+// configuration kept raising its term without ever messaging the only live
+// candidate, which campaigned at a lower term that was silently ignored.
+// A lower-term vote request now gets a rejection carrying our term (§5.1),
+// and the candidate catches up and can win the next round.
+TEST_CASE("network: a lower-term vote request is rejected with our term",
+          "[consensus][network][election]") {
+  Network net(3);
+  REQUIRE(net.Elect(1));
+  net.Isolate(2);
+  for (int i = 0; i < 3; ++i) net.Campaign(2);
+  net.Stabilize();
+  const uint64_t high = net.raw(2).GetStatus().hard_state.term;
+  REQUIRE(high > net.raw(3).GetStatus().hard_state.term);
+  net.Recover();
+  // Node 3 campaigns at a term below node 2's; only node 2 hears it.
+  net.drop = [](const Message& m) { return m.from == 1 || m.to == 1; };
+  const size_t sent_before = net.node(2).sent.size();
+  net.Campaign(3);
+  net.Stabilize();
+  bool rejected_with_term = false;
+  for (size_t i = sent_before; i < net.node(2).sent.size(); ++i) {
+    const Message& m = net.node(2).sent[i];
+    if (m.to == 3 && m.type == MessageType::kVoteResp && m.reject && m.term == high) {
+      rejected_with_term = true;
+    }
+  }
+  CHECK(rejected_with_term);
+  CHECK(net.raw(3).GetStatus().hard_state.term >= high);
+  REQUIRE(net.Check().ok());
+}
+
 TEST_CASE("network: learners replicate but never vote or campaign; promotion",
           "[consensus][network][learner]") {
   Network net(3, nullptr, /*learners=*/1);
