@@ -33,7 +33,9 @@ Status CheckNodeInvariants(const Raft& r) {
     if (r.vote() != r.id()) return Violation(r, "leader did not vote for itself");
     auto it = r.tracker().progress.find(r.id());
     if (it == r.tracker().progress.end()) return Violation(r, "leader has no own progress");
-    if (it->second.match != log.LastIndex()) return Violation(r, "leader match != last index");
+    if (it->second.match != log.StableLastIndex()) {
+      return Violation(r, "leader match != persisted last index");
+    }
     for (const auto& [id, pr] : r.tracker().progress) {
       if (pr.match >= pr.next) return Violation(r, "progress match >= next");
       if (pr.match > log.LastIndex()) return Violation(r, "progress match beyond leader log");

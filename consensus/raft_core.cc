@@ -152,9 +152,11 @@ void Raft::BecomeLeader() {
   Reset(term_);
   lead_ = id_;
   role_ = Role::kLeader;
-  // The leader's own log is its match; it replicates to itself trivially.
+  // The leader's match is what it has persisted: entries still in its unstable
+  // log may be lost by a crash, so they must not count towards a quorum
+  // (sim seed 85255). OnStable() acknowledges them once the owner persisted them.
   trk_.progress.at(id_).BecomeReplicate();
-  trk_.progress.at(id_).match = log_.LastIndex();
+  trk_.progress.at(id_).match = log_.StableLastIndex();
   trk_.progress.at(id_).next = log_.LastIndex() + 1;
   // The leader is always active from its own point of view (CheckQuorum).
   trk_.progress.at(id_).recent_active = true;
@@ -464,8 +466,8 @@ void Raft::SwitchToConfig(const progress::TrackerConfig& cfg, const progress::Pr
     BecomeFollower(term_, kNoNode);
     return;
   }
-  // New members start probing; the leader's own progress tracks its log.
-  self->second.match = log_.LastIndex();
+  // New members start probing; the leader's own progress tracks its persisted log.
+  self->second.match = log_.StableLastIndex();
   self->second.next = log_.LastIndex() + 1;
   if (self->second.state != progress::State::kReplicate) self->second.BecomeReplicate();
   if (MaybeCommit()) {

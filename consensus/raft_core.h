@@ -13,7 +13,8 @@
 // Invariants (checked by consensus/invariants.h):
 //   - role_ == kLeader implies lead_ == id_ and vote_ == id_;
 //   - log_.applied() <= log_.committed() <= log_.LastIndex();
-//   - as leader, progress[id_].match == log_.LastIndex().
+//   - as leader, progress[id_].match == log_.StableLastIndex(): the leader
+//     counts itself towards a quorum only for entries it has persisted.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +49,9 @@ class Raft {
   void AppliedTo(uint64_t i);
   // The snapshot at index i was persisted and installed.
   void AppliedSnapshot(uint64_t i);
+  // The owner persisted the log up to StableLastIndex() (RawNode::Advance). A
+  // leader acknowledges its own entries only now, and may commit.
+  void OnStable();
   // Committed entries were handed out: they no longer count as uncommitted.
   void ReduceUncommittedSize(const std::vector<Entry>& ents);
 

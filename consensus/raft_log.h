@@ -70,6 +70,10 @@ class RaftLog {
   // The owner persisted entries up to (i, t) / the snapshot at index i.
   void StableTo(uint64_t i, uint64_t t);
   void StableSnapTo(uint64_t i);
+  // The last index the owner has persisted (every entry up to it is in storage
+  // and equal to ours). Meaningful without an unstable snapshot (a leader never
+  // has one); with one it is the snapshot's index.
+  uint64_t StableLastIndex() const { return unstable_offset_ - 1; }
 
   // Replaces the log with a snapshot (follower install, §7).
   void Restore(const Snapshot& snap);

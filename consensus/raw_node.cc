@@ -150,6 +150,7 @@ void RawNode::Advance(const Ready& rd) {
   }
   if (!rd.entries.empty()) {
     r.mutable_log().StableTo(rd.entries.back().index, rd.entries.back().term);
+    r.OnStable();
   }
   if (!rd.committed_entries.empty()) {
     r.ReduceUncommittedSize(rd.committed_entries);

@@ -95,12 +95,21 @@ bool Raft::AppendEntry(std::vector<Entry> ents) {
     ents[i].term = term_;
     ents[i].index = li + 1 + i;
   }
-  li = log_.Append(ents);
-  // The leader's own append counts towards the quorum; the Ready contract
-  // (persist entries before applying committed ones) keeps this safe.
-  trk_.progress.at(id_).MaybeUpdate(li);
-  MaybeCommit();
+  log_.Append(ents);
+  // The leader does NOT count these entries yet: they are only in memory until
+  // the owner persists them, and messages (with the commit index) go out before
+  // that write. Counting them here let a leader commit an entry that only one
+  // other replica of three had durably; a crash of the leader then lost it and
+  // a replica without it was elected (sim seed 85255). OnStable() acknowledges
+  // them after the write, as etcd's self-MsgAppResp after persistence does.
   return true;
+}
+
+void Raft::OnStable() {
+  if (role_ != Role::kLeader) return;
+  auto self = trk_.progress.find(id_);
+  if (self == trk_.progress.end()) return;
+  if (self->second.MaybeUpdate(log_.StableLastIndex()) && MaybeCommit()) BcastAppend();
 }
 
 bool Raft::MaybeCommit() {
