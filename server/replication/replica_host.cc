@@ -1,0 +1,648 @@
+#include "server/replication/replica_host.h"
+
+#include <algorithm>
+#include <random>
+
+#include "consensus/multi/message_batch.h"
+#include "consensus/multi/multi_raft_host.h"
+#include "consensus/raft.h"
+#include "server/replication/payload_codec.h"
+#include "server/replication/raft_log_storage.h"
+#include "storage/base/coding.h"
+#include "storage/env/env.h"
+#include "storage/raftlog/raft_log.h"
+
+namespace ringkv::server::replication {
+
+using consensus::ConfChange;
+using consensus::ConfState;
+using consensus::Entry;
+using consensus::EntryType;
+using consensus::Ready;
+using consensus::Role;
+using consensus::multi::GroupReady;
+using consensus::multi::MessageBatch;
+using consensus::multi::MultiRaftHost;
+using storage::raftlog::RaftLog;
+
+namespace {
+constexpr std::string_view kNotLeader = "not leader";
+// Ready rounds handled back to back before the loop gets a chance to poll again.
+constexpr int kMaxRoundsPerIteration = 64;
+}  // namespace
+
+Status NotLeaderError(std::string_view why) {
+  return Status::Aborted(std::string(kNotLeader) + ": " + std::string(why));
+}
+
+bool IsNotLeader(const Status& s) {
+  return s.IsAborted() && s.message().compare(0, kNotLeader.size(), kNotLeader) == 0;
+}
+
+// Everything the replication thread owns. Lives on that thread's stack between Start
+// and Stop; every member is touched only on that thread.
+class ReplicaHost::Loop : public consensus::multi::Transport {
+ public:
+  using ProposeDone = std::function<void(Status, std::string, NodeId)>;
+  using ReadDone = std::function<void(Status, NodeId)>;
+
+  Loop(ReplicaHost* owner, std::unique_ptr<RaftLog> log, uv_loop_t* uv)
+      : owner_(owner), opt_(owner->options_), sm_(owner->sm_), uv_(uv), log_(std::move(log)) {
+    std::random_device rd;
+    next_proposal_id_ = (static_cast<uint64_t>(rd()) << 32 | rd()) >> 1;
+    seed_ = static_cast<uint64_t>(rd()) << 32 | rd();
+  }
+
+  // Transport: encode a batch into one frame.
+  void Send(MessageBatch batch) override {
+    std::string bytes;
+    consensus::multi::EncodeMessageBatch(batch, &bytes);
+    link_->Send(batch.to, kRaftChannel, std::move(bytes));
+  }
+
+  Status Init(std::unique_ptr<PeerLink> link) {
+    link_ = std::move(link);
+    if (!link_) return Status::InvalidArgument("make_link returned no link");
+    consensus::multi::HostOptions ho;
+    ho.node_id = opt_.self;
+    ho.peers = opt_.peers;
+    ho.quiesce = !opt_.lease_reads;
+    ho.quiesce_after_ticks = 3 * opt_.election_ticks;
+    ho.peer_down_ticks = opt_.election_ticks;
+    host_ = std::make_unique<MultiRaftHost>(ho, this);
+    for (uint64_t g : log_->Groups()) {
+      if (!log_->HardState(g).ok()) continue;  // only entries/compaction: never bootstrapped
+      RINGKV_RETURN_IF_ERROR(OpenGroup(g, nullptr));
+    }
+    uv_timer_init(uv_, &timer_);
+    uv_async_init(uv_, &async_, [](uv_async_t* h) { static_cast<Loop*>(h->data)->OnAsync(); });
+    uv_check_init(uv_, &check_);
+    timer_.data = async_.data = check_.data = this;
+    uv_timer_start(&timer_, [](uv_timer_t* h) { static_cast<Loop*>(h->data)->OnTick(); },
+                   opt_.tick_ms, opt_.tick_ms);
+    // Every loop iteration ends with Process(): whatever timers, posted tasks and peer
+    // frames brought in during the iteration is persisted with one sync.
+    uv_check_start(&check_, [](uv_check_t* h) { static_cast<Loop*>(h->data)->Process(); });
+    return Status::OK();
+  }
+
+  uv_async_t* async() { return &async_; }
+
+  // After uv_run returns: drop the link (it may own handles on this loop), close ours
+  // and anything left, and let the close callbacks run.
+  void Close() {
+    link_.reset();
+    uv_walk(
+        uv_,
+        [](uv_handle_t* h, void*) {
+          if (!uv_is_closing(h)) uv_close(h, nullptr);
+        },
+        nullptr);
+    uv_run(uv_, UV_RUN_DEFAULT);
+  }
+
+  void EnsureGroup(GroupId gid, std::vector<NodeId> voters, std::vector<NodeId> learners) {
+    if (groups_.count(gid)) return;
+    ConfState cs;
+    cs.voters = std::move(voters);
+    cs.learners = std::move(learners);
+    Status s = OpenGroup(gid, &cs);
+    RINGKV_CHECK_MSG(s.ok(), s.ToString().c_str());
+  }
+
+  void Propose(GroupId gid, std::string command, ProposeDone done) {
+    st_.proposals++;
+    auto it = groups_.find(gid);
+    if (it == groups_.end()) {
+      st_.proposals_failed++;
+      done(Status::NotFound("no such group"), "", 0);
+      return;
+    }
+    Group& g = it->second;
+    if (g.role != Role::kLeader) {
+      st_.proposals_failed++;
+      done(NotLeaderError("propose"), "", g.leader);
+      return;
+    }
+    const uint64_t id = next_proposal_id_++;
+    Status s = host_->Propose(gid, EncodeProposal({opt_.self, id}, command));
+    if (!s.ok()) {
+      st_.proposals_failed++;
+      done(NotLeaderError(s.ToString()), "", g.leader);
+      return;
+    }
+    g.proposals.emplace(id, Proposal{0, std::move(done)});
+  }
+
+  void ReadBarrier(GroupId gid, bool allow_follower, ReadDone done) {
+    st_.reads++;
+    auto it = groups_.find(gid);
+    if (it == groups_.end()) {
+      st_.reads_failed++;
+      done(Status::NotFound("no such group"), 0);
+      return;
+    }
+    Group& g = it->second;
+    const bool leader = g.role == Role::kLeader;
+    if (!leader && (!allow_follower || g.leader == consensus::kNoNode)) {
+      st_.reads_failed++;
+      done(NotLeaderError("read"), g.leader);
+      return;
+    }
+    std::string ctx;
+    PutFixed64(&ctx, next_read_id_++);
+    Status s = host_->ReadIndex(gid, ctx);
+    RINGKV_CHECK(s.ok());
+    g.reads.emplace(std::move(ctx),
+                    Read{ticks_ + 2 * static_cast<uint64_t>(opt_.election_ticks), leader,
+                         std::move(done)});
+  }
+
+  void TransferLeader(GroupId gid, NodeId to) { host_->TransferLeader(gid, to).IgnoreError(); }
+
+  void OnFrame(NodeId from, uint8_t channel, std::string_view payload) {
+    if (channel != kRaftChannel) {
+      st_.bad_frames++;
+      return;
+    }
+    MessageBatch batch;
+    Status s = consensus::multi::DecodeMessageBatch(payload, &batch);
+    if (!s.ok() || batch.from != from || batch.to != opt_.self) {
+      st_.bad_frames++;
+      return;
+    }
+    host_->Receive(batch);
+  }
+
+ private:
+  struct Proposal {
+    uint64_t index = 0;  // 0 until the entry shows up in a Ready
+    ProposeDone done;
+  };
+  struct Read {
+    uint64_t deadline_tick;
+    bool leader_side;
+    ReadDone done;
+  };
+  struct Group {
+    std::unique_ptr<RaftLogStorage> storage;
+    uint64_t applied = 0;  // the state machine's applied index
+    NodeId leader = consensus::kNoNode;
+    Role role = Role::kFollower;
+    std::map<uint64_t, Proposal> proposals;  // by proposal id
+    std::map<uint64_t, uint64_t> by_index;   // log index -> proposal id
+    std::map<std::string, Read> reads;       // waiting for their read state, by ctx
+    std::multimap<uint64_t, Read> confirmed;  // read index -> read, waiting for apply
+  };
+
+  Status OpenGroup(GroupId gid, const ConfState* bootstrap) {
+    auto opened = RaftLogStorage::Open(storage::Env::Default(), log_.get(), raft_dir(), gid);
+    if (!opened.ok()) return opened.status();
+    std::unique_ptr<RaftLogStorage> storage = std::move(opened.value());
+    if (bootstrap != nullptr && !log_->HardState(gid).ok()) {
+      // A brand-new group: every initial member records the same membership (no log
+      // entries), so the group can elect a leader at once.
+      RINGKV_RETURN_IF_ERROR(storage->SetConfState(*bootstrap));
+      RINGKV_RETURN_IF_ERROR(storage->SetHardState(consensus::HardState{}));
+      SyncLog();
+    }
+    // Recover the state machine: the log before FirstIndex is gone, so a state machine
+    // behind it restarts from the snapshot file first.
+    uint64_t applied = sm_->AppliedIndex(gid);
+    if (applied + 1 < storage->FirstIndex()) {
+      consensus::Snapshot snap;
+      RINGKV_RETURN_IF_ERROR(storage->ReadSnapshotFile(&snap));
+      std::string_view state;
+      RINGKV_RETURN_IF_ERROR(DecodeSnapshotData(snap.data, &state));
+      RINGKV_RETURN_IF_ERROR(sm_->Restore(gid, snap.meta.index, state));
+      applied = snap.meta.index;
+    }
+    consensus::Config c;
+    c.id = opt_.self;
+    c.election_tick = opt_.election_ticks;
+    c.heartbeat_tick = opt_.heartbeat_ticks;
+    c.storage = storage.get();
+    // The core must not think it applied what it has not committed; entries the state
+    // machine already holds are skipped when handed out again.
+    c.applied = std::min(applied, storage->hard_state().commit);
+    if (c.applied + 1 < storage->FirstIndex()) c.applied = 0;
+    c.max_snapshot_chunk_bytes = opt_.snapshot_chunk_bytes;
+    c.check_quorum = true;
+    c.pre_vote = true;
+    c.read_only_option = opt_.lease_reads ? consensus::ReadOnlyOption::kLeaseBased
+                                          : consensus::ReadOnlyOption::kSafe;
+    // The proposer must hear NotLeader at once instead of a silent forward.
+    c.disable_proposal_forwarding = true;
+    c.rand_seed = seed_ ^ (gid * 0x9e3779b97f4a7c15ull) ^ opt_.self;
+    RINGKV_RETURN_IF_ERROR(host_->AddGroup(gid, c));
+    Group& g = groups_[gid];
+    g.storage = std::move(storage);
+    g.applied = applied;
+    return Status::OK();
+  }
+
+  std::string raft_dir() const { return opt_.dir + "/raft"; }
+
+  void SyncLog() {
+    if (!log_->HasPending()) return;
+    Status s = log_->Sync();
+    // A node whose WAL cannot be made durable must not acknowledge anything more.
+    RINGKV_CHECK_MSG(s.ok(), s.ToString().c_str());
+    st_.syncs++;
+  }
+
+  void OnTick() {
+    ticks_++;
+    host_->Tick();
+    switch (opt_.fsync) {
+      case ReplicaHostOptions::Fsync::kAlways:
+      case ReplicaHostOptions::Fsync::kBatch:
+        SyncLog();  // commit-index-only changes (and, under kBatch, everything)
+        break;
+      case ReplicaHostOptions::Fsync::kNever:
+        if (ticks_ % std::max<uint64_t>(1, 1000 / std::max<uint32_t>(1, opt_.tick_ms)) == 0) {
+          SyncLog();
+        }
+        break;
+    }
+    for (auto& [gid, g] : groups_) {
+      for (auto it = g.reads.begin(); it != g.reads.end();) {
+        if (it->second.deadline_tick > ticks_) {
+          ++it;
+          continue;
+        }
+        st_.reads_failed++;
+        auto done = std::move(it->second.done);
+        it = g.reads.erase(it);
+        done(NotLeaderError("read index not confirmed in time"), g.leader);
+      }
+    }
+  }
+
+  void OnAsync() {
+    std::deque<std::function<void()>> tasks;
+    bool stop;
+    {
+      std::lock_guard<std::mutex> l(owner_->mu_);
+      tasks.swap(owner_->tasks_);
+      stop = owner_->stop_requested_;
+      if (stop) {
+        owner_->accepting_ = false;
+        owner_->wakeup_ = nullptr;
+      }
+    }
+    for (auto& t : tasks) t();
+    if (stop) Shutdown();
+  }
+
+  void Shutdown() {
+    for (auto& [gid, g] : groups_) {
+      FailProposals(&g, Status::Aborted("replica host stopped"));
+      FailReads(&g, Status::Aborted("replica host stopped"), /*leader_side_only=*/false);
+    }
+    SyncLog();
+    {
+      std::lock_guard<std::mutex> l(owner_->leaders_mu_);
+      owner_->leaders_.clear();
+    }
+    Publish();
+    uv_stop(uv_);
+  }
+
+  // One pass of the MultiRaftHost loop contract (see the header).
+  void Process() {
+    for (int round = 0; round < kMaxRoundsPerIteration && host_->HasReady(); round++) {
+      std::vector<GroupReady> rds = host_->TakeReadies();
+      host_->Flush();  // leader appends go out while we write
+      bool must_sync = false;
+      for (GroupReady& gr : rds) {
+        Persist(gr.group, gr.ready);
+        must_sync = must_sync || gr.ready.must_sync;
+      }
+      if (must_sync && opt_.fsync == ReplicaHostOptions::Fsync::kAlways) SyncLog();
+      for (GroupReady& gr : rds) Apply(gr.group, gr.ready);
+      host_->Advance(rds);
+      host_->Flush();  // persisted messages: only now
+      st_.ready_rounds++;
+      for (GroupReady& gr : rds) MaybeSnapshot(gr.group);
+    }
+    host_->Flush();
+    if (host_->HasReady()) uv_async_send(&async_);  // come back after polling
+    Publish();
+  }
+
+  void Persist(GroupId gid, const Ready& rd) {
+    Group& g = groups_.at(gid);
+    if (!rd.snapshot.IsEmpty()) {
+      Status s = g.storage->ApplySnapshot(rd.snapshot);
+      RINGKV_CHECK_MSG(s.ok(), s.ToString().c_str());
+    }
+    if (!rd.entries.empty()) {
+      for (const Entry& e : rd.entries) TrackEntry(&g, e);
+      Status s = g.storage->Append(rd.entries);
+      RINGKV_CHECK_MSG(s.ok(), s.ToString().c_str());
+      st_.entries_persisted += rd.entries.size();
+    }
+    if (rd.hard_state) {
+      Status s = g.storage->SetHardState(*rd.hard_state);
+      RINGKV_CHECK_MSG(s.ok(), s.ToString().c_str());
+    }
+  }
+
+  // Remembers at which index each of our proposals landed; a proposal whose index is
+  // overwritten by another entry has lost.
+  void TrackEntry(Group* g, const Entry& e) {
+    ProposalHeader h;
+    std::string_view cmd;
+    const bool ours = e.type == EntryType::kNormal && !e.data.empty() &&
+                      DecodeProposal(e.data, &h, &cmd).ok() && h.node == opt_.self &&
+                      g->proposals.count(h.id);
+    auto bi = g->by_index.find(e.index);
+    if (bi != g->by_index.end() && !(ours && bi->second == h.id)) {
+      FailProposal(g, bi->second, NotLeaderError("entry overwritten by another leader"));
+      g->by_index.erase(bi);
+    }
+    if (ours) {
+      g->proposals[h.id].index = e.index;
+      g->by_index[e.index] = h.id;
+    }
+  }
+
+  void Apply(GroupId gid, const Ready& rd) {
+    Group& g = groups_.at(gid);
+    if (rd.soft_state) {
+      g.leader = rd.soft_state->leader;
+      g.role = rd.soft_state->role;
+      std::lock_guard<std::mutex> l(owner_->leaders_mu_);
+      owner_->leaders_[gid] = g.leader;
+    }
+    if (!rd.snapshot.IsEmpty() && rd.snapshot.meta.index > g.applied) {
+      std::string_view state;
+      Status s = DecodeSnapshotData(rd.snapshot.data, &state);
+      if (s.ok()) s = sm_->Restore(gid, rd.snapshot.meta.index, state);
+      RINGKV_CHECK_MSG(s.ok(), s.ToString().c_str());
+      g.applied = rd.snapshot.meta.index;
+      st_.snapshots_installed++;
+    }
+    for (const Entry& e : rd.committed_entries) {
+      st_.entries_committed++;
+      if (e.index <= g.applied) continue;  // covered by the state machine already
+      g.applied = e.index;
+      if (e.type == EntryType::kConfChange) {
+        ConfChange cc;
+        Status s = consensus::DecodeConfChange(e.data, &cc);
+        RINGKV_CHECK_MSG(s.ok(), s.ToString().c_str());
+        s = g.storage->SetConfState(host_->Group(gid)->ApplyConfChange(cc));
+        RINGKV_CHECK_MSG(s.ok(), s.ToString().c_str());
+        continue;
+      }
+      if (e.data.empty()) continue;  // a new leader's no-op
+      ProposalHeader h;
+      std::string_view cmd;
+      if (!DecodeProposal(e.data, &h, &cmd).ok()) {
+        // Every replica skips the same bytes, so the state machines stay equal.
+        st_.bad_frames++;
+        continue;
+      }
+      std::string reply = sm_->Apply(gid, e.index, cmd);
+      st_.entries_applied++;
+      auto bi = g.by_index.find(e.index);
+      if (bi != g.by_index.end()) {
+        if (h.node != opt_.self || bi->second != h.id) {
+          FailProposal(&g, bi->second, NotLeaderError("entry overwritten by another leader"));
+        }
+        g.by_index.erase(bi);
+      }
+      if (h.node == opt_.self) {
+        auto pi = g.proposals.find(h.id);
+        if (pi != g.proposals.end()) {
+          auto done = std::move(pi->second.done);
+          g.proposals.erase(pi);
+          st_.proposals_ok++;
+          done(Status::OK(), std::move(reply), opt_.self);
+        }
+      }
+    }
+    if (rd.soft_state && g.role != Role::kLeader) {
+      FailProposals(&g, NotLeaderError("leadership lost"));
+      FailReads(&g, NotLeaderError("leadership lost"), /*leader_side_only=*/true);
+    }
+    for (const consensus::ReadState& rs : rd.read_states) {
+      auto it = g.reads.find(rs.request_ctx);
+      if (it == g.reads.end()) continue;  // timed out already
+      g.confirmed.emplace(rs.index, std::move(it->second));
+      g.reads.erase(it);
+    }
+    while (!g.confirmed.empty() && g.confirmed.begin()->first <= g.applied) {
+      auto done = std::move(g.confirmed.begin()->second.done);
+      g.confirmed.erase(g.confirmed.begin());
+      st_.reads_ok++;
+      done(Status::OK(), g.leader);
+    }
+  }
+
+  void FailProposal(Group* g, uint64_t id, const Status& why) {
+    auto pi = g->proposals.find(id);
+    if (pi == g->proposals.end()) return;
+    auto done = std::move(pi->second.done);
+    g->proposals.erase(pi);
+    st_.proposals_failed++;
+    done(why, "", g->leader);
+  }
+
+  void FailProposals(Group* g, const Status& why) {
+    auto proposals = std::move(g->proposals);
+    g->proposals.clear();
+    g->by_index.clear();
+    for (auto& [id, p] : proposals) {
+      st_.proposals_failed++;
+      p.done(why, "", g->leader);
+    }
+  }
+
+  void FailReads(Group* g, const Status& why, bool leader_side_only) {
+    for (auto it = g->reads.begin(); it != g->reads.end();) {
+      if (leader_side_only && !it->second.leader_side) {
+        ++it;
+        continue;
+      }
+      auto done = std::move(it->second.done);
+      it = g->reads.erase(it);
+      st_.reads_failed++;
+      done(why, g->leader);
+    }
+    if (!leader_side_only) {
+      auto confirmed = std::move(g->confirmed);
+      g->confirmed.clear();
+      for (auto& [index, r] : confirmed) {
+        st_.reads_failed++;
+        r.done(why, g->leader);
+      }
+    }
+  }
+
+  // Snapshot + compaction once the log holds snapshot_every_entries applied entries
+  // past the last snapshot.
+  void MaybeSnapshot(GroupId gid) {
+    Group& g = groups_.at(gid);
+    const uint64_t snap_index = g.storage->FirstIndex() - 1;
+    if (g.applied < snap_index + opt_.snapshot_every_entries) return;
+    if (g.applied > g.storage->LastIndex()) return;  // restored past our log: wait
+    if (sm_->AppliedIndex(gid) != g.applied) return;  // the image would not match
+    auto data = sm_->TakeSnapshot(gid);
+    if (!data.ok()) return;  // retried after the next apply
+    Status s = g.storage->CreateSnapshot(g.applied, g.storage->conf_state(),
+                                         EncodeSnapshotData(*data));
+    RINGKV_CHECK_MSG(s.ok(), s.ToString().c_str());
+    st_.snapshots_taken++;
+  }
+
+  void Publish() {
+    std::lock_guard<std::mutex> l(owner_->stats_mu_);
+    owner_->stats_ = st_;
+  }
+
+  ReplicaHost* const owner_;
+  const ReplicaHostOptions& opt_;
+  StateMachine* const sm_;
+  uv_loop_t* const uv_;
+  // Destruction order matters: host_ (RawNodes point into the storages) before
+  // groups_ (storages point into the log) before log_.
+  std::unique_ptr<RaftLog> log_;
+  std::map<GroupId, Group> groups_;
+  std::unique_ptr<MultiRaftHost> host_;
+  std::unique_ptr<PeerLink> link_;
+  uv_timer_t timer_;
+  uv_async_t async_;
+  uv_check_t check_;
+  uint64_t ticks_ = 0;
+  uint64_t next_proposal_id_ = 1;
+  uint64_t next_read_id_ = 1;
+  uint64_t seed_ = 1;
+  ReplicaHostStats st_;
+};
+
+ReplicaHost::ReplicaHost(ReplicaHostOptions options, StateMachine* sm)
+    : options_(std::move(options)), sm_(sm) {}
+
+ReplicaHost::~ReplicaHost() { Stop(); }
+
+Status ReplicaHost::Start(std::function<std::unique_ptr<PeerLink>(uv_loop_t*)> make_link) {
+  if (thread_.joinable()) return Status::InvalidArgument("replica host already started");
+  storage::Env* env = storage::Env::Default();
+  for (const std::string& d : {options_.dir, options_.dir + "/raft"}) {
+    if (!env->FileExists(d)) RINGKV_RETURN_IF_ERROR(env->CreateDir(d));
+  }
+  std::unique_ptr<RaftLog> log;
+  RINGKV_RETURN_IF_ERROR(
+      RaftLog::Open(env, options_.dir + "/raft", storage::raftlog::RaftLogOptions{}, &log));
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    started_signal_ = false;
+    stop_requested_ = false;
+    start_status_ = Status::OK();
+  }
+  thread_ = std::thread(&ReplicaHost::ThreadMain, this, std::move(make_link), std::move(log));
+  std::unique_lock<std::mutex> l(mu_);
+  started_cv_.wait(l, [this] { return started_signal_; });
+  Status s = start_status_;
+  l.unlock();
+  if (!s.ok()) thread_.join();
+  return s;
+}
+
+void ReplicaHost::ThreadMain(std::function<std::unique_ptr<PeerLink>(uv_loop_t*)> make_link,
+                             std::unique_ptr<RaftLog> log) {
+  uv_loop_t uv;
+  uv_loop_init(&uv);
+  {
+    Loop loop(this, std::move(log), &uv);
+    Status s = loop.Init(make_link(&uv));
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      start_status_ = s;
+      started_signal_ = true;
+      if (s.ok()) {
+        accepting_ = true;
+        wakeup_ = loop.async();
+        loop_ = &loop;
+      }
+    }
+    started_cv_.notify_all();
+    if (s.ok()) uv_run(&uv, UV_RUN_DEFAULT);
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      loop_ = nullptr;
+    }
+    loop.Close();
+  }
+  int rc = uv_loop_close(&uv);
+  RINGKV_CHECK_MSG(rc == 0, "replication loop still has handles");
+}
+
+void ReplicaHost::Stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (accepting_) {
+      stop_requested_ = true;
+      uv_async_send(wakeup_);
+    }
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+bool ReplicaHost::TryPost(std::function<void()> fn) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!accepting_ || stop_requested_) return false;
+  tasks_.push_back(std::move(fn));
+  uv_async_send(wakeup_);
+  return true;
+}
+
+void ReplicaHost::Post(std::function<void()> fn) { (void)TryPost(std::move(fn)); }
+
+void ReplicaHost::EnsureGroup(GroupId group, std::vector<NodeId> voters,
+                              std::vector<NodeId> learners) {
+  (void)TryPost([this, group, v = std::move(voters), l = std::move(learners)]() mutable {
+    loop_->EnsureGroup(group, std::move(v), std::move(l));
+  });
+}
+
+void ReplicaHost::Propose(GroupId group, std::string command,
+                          std::function<void(Status, std::string, NodeId)> done) {
+  auto shared = std::make_shared<std::function<void(Status, std::string, NodeId)>>(std::move(done));
+  bool posted = TryPost([this, group, c = std::move(command), shared]() mutable {
+    loop_->Propose(group, std::move(c), std::move(*shared));
+  });
+  if (!posted) (*shared)(Status::Aborted("replica host stopped"), "", 0);
+}
+
+void ReplicaHost::ReadBarrier(GroupId group, bool allow_follower,
+                              std::function<void(Status, NodeId)> done) {
+  auto shared = std::make_shared<std::function<void(Status, NodeId)>>(std::move(done));
+  bool posted = TryPost([this, group, allow_follower, shared]() {
+    loop_->ReadBarrier(group, allow_follower, std::move(*shared));
+  });
+  if (!posted) (*shared)(Status::Aborted("replica host stopped"), 0);
+}
+
+NodeId ReplicaHost::LeaderOf(GroupId group) const {
+  std::lock_guard<std::mutex> l(leaders_mu_);
+  auto it = leaders_.find(group);
+  return it == leaders_.end() ? 0 : it->second;
+}
+
+void ReplicaHost::TransferLeader(GroupId group, NodeId to) {
+  (void)TryPost([this, group, to] { loop_->TransferLeader(group, to); });
+}
+
+void ReplicaHost::OnPeerFrame(NodeId from, uint8_t channel, std::string_view payload) {
+  if (loop_ != nullptr) loop_->OnFrame(from, channel, payload);
+}
+
+ReplicaHostStats ReplicaHost::stats() const {
+  std::lock_guard<std::mutex> l(stats_mu_);
+  return stats_;
+}
+
+}  // namespace ringkv::server::replication
