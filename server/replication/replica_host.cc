@@ -131,7 +131,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
       done(NotLeaderError(s.ToString()), "", g.leader);
       return;
     }
-    g.proposals.emplace(id, Proposal{0, std::move(done)});
+    g.proposals.emplace(id, Proposal{0, g.storage->hard_state().term, std::move(done)});
   }
 
   void ReadBarrier(GroupId gid, bool allow_follower, ReadDone done) {
@@ -177,6 +177,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
  private:
   struct Proposal {
     uint64_t index = 0;  // 0 until the entry shows up in a Ready
+    uint64_t term = 0;   // the leader's term when proposed
     ProposeDone done;
   };
   struct Read {
@@ -420,6 +421,21 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
           g.proposals.erase(pi);
           st_.proposals_ok++;
           done(Status::OK(), std::move(reply), opt_.self);
+        }
+      }
+    }
+    if (rd.hard_state) {
+      // A proposal that never reached a Ready before the term moved on was dropped with
+      // the old leader's unstable tail (a re-elected leader keeps its role, so the soft
+      // state alone would not tell).
+      for (auto it = g.proposals.begin(); it != g.proposals.end();) {
+        if (it->second.index == 0 && it->second.term < rd.hard_state->term) {
+          auto done = std::move(it->second.done);
+          it = g.proposals.erase(it);
+          st_.proposals_failed++;
+          done(NotLeaderError("term changed before the entry was written"), "", g.leader);
+        } else {
+          ++it;
         }
       }
     }

@@ -358,8 +358,9 @@ TEST_CASE("replica host: election, 1000 ordered proposals, follower rejection, r
   CHECK(h3 == leader);
   // Unknown group.
   CHECK(c.Propose(leader, 99, "SET a b").status.IsNotFound());
+  // Stats are published at the end of the loop pass that ran the callbacks.
+  CHECK(WaitFor([&] { return c.host(leader)->stats().proposals_ok >= 1002; }));
   auto st = c.host(leader)->stats();
-  CHECK(st.proposals_ok >= 1002);
   CHECK(st.syncs > 0);
   CHECK(st.syncs < st.entries_persisted);  // group commit: many entries per fsync
 }
@@ -417,8 +418,28 @@ TEST_CASE("replica host: leader stop, failover, no acknowledged write lost, rest
   REQUIRE(WaitFor([&] { return c.AllApplied(1, applied); }));
   CHECK(c.sm(old_leader)->Kv(1) == c.sm(c.WaitLeader(1))->Kv(1));
   CHECK(c.sm(old_leader)->Kv(1).size() == 400);
+  // Stopping a leader with proposals in flight: every callback runs, each either OK
+  // (committed and applied) or Aborted / NotLeader; none is left hanging.
+  const NodeId l3 = c.WaitLeader(1);
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0, aborted = 0;
+  for (int i = 0; i < 200; i++) {
+    c.host(l3)->Propose(1, "SET late" + std::to_string(i) + " x",
+                        [&](Status s, std::string, NodeId) {
+                          std::lock_guard<std::mutex> l(mu);
+                          done++;
+                          aborted += s.IsAborted() && !IsNotLeader(s);
+                          cv.notify_all();
+                        });
+  }
+  c.Stop(l3);
+  {
+    std::unique_lock<std::mutex> l(mu);
+    CHECK(cv.wait_for(l, kWait, [&] { return done == 200; }));
+  }
+  WARN(aborted << " of 200 in-flight proposals aborted by Stop");
   // A stopped host answers requests with Aborted.
-  c.Stop(old_leader);
   // (Propose on a stopped host is exercised through a fresh object below.)
   ReplicaHostOptions o;
   o.self = 9;
@@ -438,12 +459,13 @@ TEST_CASE("replica host: a lagging host catches up by snapshot; restart restores
   c.Stop(lagger);
   std::set<std::string> acked;
   CHECK(PipelinedWrites(&c, leader, 1, 0, 400, &acked) == 400);
-  CHECK(c.host(leader)->stats().snapshots_taken >= 1);
+  CHECK(WaitFor([&] { return c.host(leader)->stats().snapshots_taken >= 1; }));
   c.Start(lagger);
   const uint64_t applied = c.sm(leader)->Applied(1);
   REQUIRE(WaitFor([&] { return c.AllApplied(1, applied); }));
   CHECK(c.sm(lagger)->restores() >= 1);  // it could not replay: the log was compacted
-  CHECK(c.host(lagger)->stats().snapshots_installed >= 1);
+  // Stats are published at the end of the loop pass that ran the callbacks.
+  CHECK(WaitFor([&] { return c.host(lagger)->stats().snapshots_installed >= 1; }));
   CHECK(c.sm(lagger)->Kv(1) == c.sm(leader)->Kv(1));
   CHECK(c.sm(lagger)->Kv(1).size() == 400);
 
