@@ -2,6 +2,7 @@
 #include "server/peer/peer_transport.h"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -316,14 +317,28 @@ void PeerTransport::OnConnect(uv_connect_t* req, int status) {
   p->ever_connected = true;
   uv_tcp_nodelay(&c->handle, 1);
   uv_tcp_keepalive(&c->handle, 1, kKeepAliveSeconds);
+#ifdef TCP_USER_TIMEOUT
+  if (t->options_.user_timeout_ms > 0) {
+    // Written data left unacknowledged this long fails the connection, so a
+    // silently dead or cut-off peer is redialed instead of blocking our queue.
+    uv_os_fd_t fd;
+    if (uv_fileno(reinterpret_cast<uv_handle_t*>(&c->handle), &fd) == 0) {
+      unsigned ms = t->options_.user_timeout_ms;
+      (void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
+    }
+  }
+#endif
   int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&c->handle), OnAlloc, OnRead);
   if (rc != 0) {
     t->CloseConn(c, true);
     return;
   }
+  const NodeId id = p->id;
+  if (t->state_handler_) t->state_handler_(id, true);
+  // The handler may have closed, moved or removed this peer.
+  p = t->FindPeer(id);
+  if (c->closing || p == nullptr || p->out != c) return;
   t->Flush(p);  // the hello, and whatever queued while disconnected
-  if (c->closing) return;
-  if (t->state_handler_) t->state_handler_(p->id, true);
 }
 
 void PeerTransport::OnConnection(uv_stream_t* server, int status) {

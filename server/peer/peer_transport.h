@@ -62,6 +62,9 @@ struct PeerTransportOptions {
   uint32_t reconnect_min_ms = 20;
   uint32_t reconnect_max_ms = 1000;
   uint32_t connect_timeout_ms = 3000;
+  // TCP_USER_TIMEOUT on outgoing connections: sent data unacknowledged this
+  // long breaks the connection (then redial). 0 leaves the kernel default.
+  uint32_t user_timeout_ms = 10000;
   uint32_t max_frame_bytes = 64 << 20;
   uint64_t max_queued_bytes_per_peer = 256ull << 20;  // beyond: Send drops and counts
 };
