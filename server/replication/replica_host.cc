@@ -134,6 +134,35 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
     g.proposals.emplace(id, Proposal{0, g.storage->hard_state().term, std::move(done)});
   }
 
+  void ProposeConfChange(GroupId gid, ConfChange cc, ReadDone done) {
+    ProposeDone wrapped = [done = std::move(done)](Status s, std::string, NodeId hint) {
+      done(std::move(s), hint);
+    };
+    st_.proposals++;
+    auto it = groups_.find(gid);
+    if (it == groups_.end()) {
+      st_.proposals_failed++;
+      wrapped(Status::NotFound("no such group"), "", 0);
+      return;
+    }
+    Group& g = it->second;
+    if (g.role != Role::kLeader) {
+      st_.proposals_failed++;
+      wrapped(NotLeaderError("conf change"), "", g.leader);
+      return;
+    }
+    const uint64_t id = next_proposal_id_++;
+    // The proposer's header rides in the change's context.
+    cc.context = EncodeProposal({opt_.self, id}, cc.context);
+    Status s = host_->ProposeConfChange(gid, cc);
+    if (!s.ok()) {
+      st_.proposals_failed++;
+      wrapped(s.IsAborted() ? NotLeaderError(s.ToString()) : s, "", g.leader);
+      return;
+    }
+    g.proposals.emplace(id, Proposal{0, g.storage->hard_state().term, std::move(wrapped)});
+  }
+
   void ReadBarrier(GroupId gid, bool allow_follower, ReadDone done) {
     st_.reads++;
     auto it = groups_.find(gid);
@@ -194,6 +223,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
     std::map<uint64_t, uint64_t> by_index;   // log index -> proposal id
     std::map<std::string, Read> reads;       // waiting for their read state, by ctx
     std::multimap<uint64_t, Read> confirmed;  // read index -> read, waiting for apply
+    bool snapshot_wanted = false;  // a conf change was applied since the last snapshot
   };
 
   Status OpenGroup(GroupId gid, const ConfState* bootstrap) {
@@ -352,12 +382,21 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
 
   // Remembers at which index each of our proposals landed; a proposal whose index is
   // overwritten by another entry has lost.
+  // The proposer header of an entry: in a normal entry's data, in a conf change's
+  // context. False for the leader's no-op and for foreign bytes.
+  static bool HeaderOf(const Entry& e, ProposalHeader* h) {
+    std::string_view rest;
+    if (e.type == EntryType::kConfChange) {
+      ConfChange cc;
+      return consensus::DecodeConfChange(e.data, &cc).ok() &&
+             DecodeProposal(cc.context, h, &rest).ok();
+    }
+    return !e.data.empty() && DecodeProposal(e.data, h, &rest).ok();
+  }
+
   void TrackEntry(Group* g, const Entry& e) {
     ProposalHeader h;
-    std::string_view cmd;
-    const bool ours = e.type == EntryType::kNormal && !e.data.empty() &&
-                      DecodeProposal(e.data, &h, &cmd).ok() && h.node == opt_.self &&
-                      g->proposals.count(h.id);
+    const bool ours = HeaderOf(e, &h) && h.node == opt_.self && g->proposals.count(h.id);
     auto bi = g->by_index.find(e.index);
     if (bi != g->by_index.end() && !(ours && bi->second == h.id)) {
       FailProposal(g, bi->second, NotLeaderError("entry overwritten by another leader"));
@@ -395,6 +434,12 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
         RINGKV_CHECK_MSG(s.ok(), s.ToString().c_str());
         s = g.storage->SetConfState(host_->Group(gid)->ApplyConfChange(cc));
         RINGKV_CHECK_MSG(s.ok(), s.ToString().c_str());
+        // A node added after the last snapshot could not use it (the core refuses a
+        // snapshot whose membership lacks the receiver): take a fresh one soon.
+        g.snapshot_wanted = true;
+        ProposalHeader h;
+        std::string_view rest;
+        if (DecodeProposal(cc.context, &h, &rest).ok()) Complete(&g, e.index, h, "");
         continue;
       }
       if (e.data.empty()) continue;  // a new leader's no-op
@@ -407,22 +452,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
       }
       std::string reply = sm_->Apply(gid, e.index, cmd);
       st_.entries_applied++;
-      auto bi = g.by_index.find(e.index);
-      if (bi != g.by_index.end()) {
-        if (h.node != opt_.self || bi->second != h.id) {
-          FailProposal(&g, bi->second, NotLeaderError("entry overwritten by another leader"));
-        }
-        g.by_index.erase(bi);
-      }
-      if (h.node == opt_.self) {
-        auto pi = g.proposals.find(h.id);
-        if (pi != g.proposals.end()) {
-          auto done = std::move(pi->second.done);
-          g.proposals.erase(pi);
-          st_.proposals_ok++;
-          done(Status::OK(), std::move(reply), opt_.self);
-        }
-      }
+      Complete(&g, e.index, h, std::move(reply));
     }
     if (rd.hard_state) {
       // A proposal that never reached a Ready before the term moved on was dropped with
@@ -455,6 +485,25 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
       st_.reads_ok++;
       done(Status::OK(), g.leader);
     }
+  }
+
+  // Entry `index` with proposer header h was applied: answer its proposer if that is
+  // us, and fail whichever of our proposals had been written at this index instead.
+  void Complete(Group* g, uint64_t index, const ProposalHeader& h, std::string reply) {
+    auto bi = g->by_index.find(index);
+    if (bi != g->by_index.end()) {
+      if (h.node != opt_.self || bi->second != h.id) {
+        FailProposal(g, bi->second, NotLeaderError("entry overwritten by another leader"));
+      }
+      g->by_index.erase(bi);
+    }
+    if (h.node != opt_.self) return;
+    auto pi = g->proposals.find(h.id);
+    if (pi == g->proposals.end()) return;
+    auto done = std::move(pi->second.done);
+    g->proposals.erase(pi);
+    st_.proposals_ok++;
+    done(Status::OK(), std::move(reply), opt_.self);
   }
 
   void FailProposal(Group* g, uint64_t id, const Status& why) {
@@ -502,7 +551,10 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
   void MaybeSnapshot(GroupId gid) {
     Group& g = groups_.at(gid);
     const uint64_t snap_index = g.storage->FirstIndex() - 1;
-    if (g.applied < snap_index + opt_.snapshot_every_entries) return;
+    // Only a group that already compacted once needs a snapshot for a new member; an
+    // uncompacted log lets it replay everything from index 1.
+    const bool wanted = g.snapshot_wanted && snap_index > 0 && g.applied > snap_index;
+    if (!wanted && g.applied < snap_index + opt_.snapshot_every_entries) return;
     if (g.applied > g.storage->LastIndex()) return;  // restored past our log: wait
     if (sm_->AppliedIndex(gid) != g.applied) return;  // the image would not match
     auto data = sm_->TakeSnapshot(gid);
@@ -510,6 +562,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
     Status s = g.storage->CreateSnapshot(g.applied, g.storage->conf_state(),
                                          EncodeSnapshotData(*data));
     RINGKV_CHECK_MSG(s.ok(), s.ToString().c_str());
+    g.snapshot_wanted = false;
     st_.snapshots_taken++;
   }
 
@@ -631,6 +684,15 @@ void ReplicaHost::Propose(GroupId group, std::string command,
     loop_->Propose(group, std::move(c), std::move(*shared));
   });
   if (!posted) (*shared)(Status::Aborted("replica host stopped"), "", 0);
+}
+
+void ReplicaHost::ProposeConfChange(GroupId group, consensus::ConfChange cc,
+                                    std::function<void(Status, NodeId)> done) {
+  auto shared = std::make_shared<std::function<void(Status, NodeId)>>(std::move(done));
+  bool posted = TryPost([this, group, cc = std::move(cc), shared]() mutable {
+    loop_->ProposeConfChange(group, std::move(cc), std::move(*shared));
+  });
+  if (!posted) (*shared)(Status::Aborted("replica host stopped"), 0);
 }
 
 void ReplicaHost::ReadBarrier(GroupId group, bool allow_follower,

@@ -42,6 +42,7 @@
 
 #include <uv.h>
 
+#include "consensus/messages.h"
 #include "storage/base/status.h"
 
 namespace ringkv::consensus::multi {
@@ -151,6 +152,12 @@ class ReplicaHost {
   // the commit; NotFound for an unknown group; Aborted when stopped.
   void Propose(GroupId group, std::string command,
                std::function<void(Status, std::string reply, NodeId leader_hint)> done);
+  // Proposes a membership change. `done` runs once the change is committed and applied
+  // locally (OK), or fails like Propose. A node being added must already run the group
+  // (EnsureGroup with the membership it will learn otherwise); it catches up from the
+  // log or, once the log is compacted, from a snapshot that includes it.
+  void ProposeConfChange(GroupId group, consensus::ConfChange cc,
+                         std::function<void(Status, NodeId leader_hint)> done);
   // Linearizable read barrier: `done` runs when a read executed now against the local
   // state machine is linearizable (lease valid, or ReadIndex confirmed, and applied >=
   // read index). On a follower only if `allow_follower` (follower ReadIndex); else

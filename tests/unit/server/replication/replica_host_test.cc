@@ -5,6 +5,7 @@
 // condition every few milliseconds until a deadline and then fails the test.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -216,15 +217,26 @@ class Cluster {
     sms_[id] = std::make_unique<MapStateMachine>();
   }
 
-  void AddGroup(GroupId g) {
-    groups_[g] = ids_;
-    for (auto& [id, h] : hosts_) h->EnsureGroup(g, ids_, {});
+  // Every running host runs the group; its initial voters are `voters` (default: all).
+  void AddGroup(GroupId g, std::vector<NodeId> voters = {}) {
+    if (voters.empty()) voters = ids_;
+    groups_[g] = voters;
+    for (auto& [id, h] : hosts_) h->EnsureGroup(g, voters, {});
   }
 
-  // The leader every running host agrees on (the leader itself included), or 0.
+  // Counts `id` as a member of g from now on (after a membership change).
+  void AddMember(GroupId g, NodeId id) { extra_members_[g].insert(id); }
+  bool Member(GroupId g, NodeId id) const {
+    const auto& v = groups_.at(g);
+    return std::find(v.begin(), v.end(), id) != v.end() ||
+           (extra_members_.count(g) && extra_members_.at(g).count(id));
+  }
+
+  // The leader every running member agrees on (the leader itself included), or 0.
   NodeId AgreedLeader(GroupId g) const {
     NodeId leader = 0;
     for (auto& [id, h] : hosts_) {
+      if (groups_.count(g) && !Member(g, id)) continue;
       NodeId l = h->LeaderOf(g);
       if (l == 0 || (leader != 0 && l != leader)) return 0;
       leader = l;
@@ -290,6 +302,7 @@ class Cluster {
   std::map<NodeId, std::unique_ptr<MapStateMachine>> sms_;
   std::map<NodeId, std::unique_ptr<ReplicaHost>> hosts_;
   std::map<GroupId, std::vector<NodeId>> groups_;
+  std::map<GroupId, std::set<NodeId>> extra_members_;
 };
 
 // Submits `n` proposals to the leader without waiting in between and waits for all.
@@ -482,6 +495,59 @@ TEST_CASE("replica host: a lagging host catches up by snapshot; restart restores
   CHECK(c.sm(wiped)->restores() >= 1);
   CHECK(c.sm(wiped)->Kv(1) == c.sm(c.WaitLeader(1))->Kv(1));
   CHECK(c.sm(wiped)->Kv(1).size() == 401);
+}
+
+TEST_CASE("replica host: membership change adds a node that catches up by snapshot",
+          "[replication]") {
+  Cluster c(4, /*snapshot_every=*/50);
+  c.AddGroup(1, {1, 2, 3});  // node 4 runs the group but is not a member yet
+  NodeId leader = c.WaitLeader(1);
+  CHECK(leader != 4);
+  std::set<std::string> acked;
+  CHECK(PipelinedWrites(&c, leader, 1, 0, 200, &acked) == 200);
+  CHECK(c.sm(4)->Applied(1) == 0);
+  auto change = [&](consensus::ConfChangeType type) {
+    auto p = std::make_shared<std::promise<Status>>();
+    auto f = p->get_future();
+    consensus::ConfChange cc;
+    cc.changes.push_back({type, 4});
+    c.host(c.WaitLeader(1))->ProposeConfChange(1, cc, [p](Status s, NodeId) {
+      p->set_value(s);
+    });
+    REQUIRE(f.wait_for(kWait) == std::future_status::ready);
+    return f.get();
+  };
+  REQUIRE(change(consensus::ConfChangeType::kAddLearner).ok());
+  REQUIRE(change(consensus::ConfChangeType::kAddNode).ok());
+  c.AddMember(1, 4);
+  REQUIRE(c.ProposeAnywhere(1, "SET joined 1").status.ok());
+  leader = c.WaitLeader(1);
+  const uint64_t applied = c.sm(leader)->Applied(1);
+  REQUIRE(WaitFor([&] { return c.sm(4)->Applied(1) >= applied; }));
+  CHECK(c.sm(4)->restores() >= 1);  // the log it needed was compacted
+  CHECK(c.sm(4)->Kv(1) == c.sm(leader)->Kv(1));
+  // Node 4 is now a voter: with two of the original three stopped, 4 and the third
+  // still form a majority of four? No (2 of 4); stop just one and keep writing.
+  const NodeId victim = leader;
+  c.Stop(victim);
+  REQUIRE(c.ProposeAnywhere(1, "SET after 1").status.ok());
+  const NodeId l2 = c.WaitLeader(1);
+  const uint64_t applied2 = c.sm(l2)->Applied(1);
+  REQUIRE(WaitFor([&] { return c.sm(4)->Applied(1) >= applied2; }));
+  CHECK(c.sm(4)->Kv(1).count("after") == 1);
+  // Followers refuse membership changes with the leader hint.
+  const NodeId follower = l2 == 4 ? (victim == 1 ? 2 : 1) : 4;
+  auto p = std::make_shared<std::promise<std::pair<Status, NodeId>>>();
+  auto f = p->get_future();
+  consensus::ConfChange cc;
+  cc.changes.push_back({consensus::ConfChangeType::kRemoveNode, victim});
+  c.host(follower)->ProposeConfChange(1, cc, [p](Status s, NodeId hint) {
+    p->set_value({s, hint});
+  });
+  REQUIRE(f.wait_for(kWait) == std::future_status::ready);
+  auto [st, hint] = f.get();
+  CHECK(IsNotLeader(st));
+  CHECK(hint == l2);
 }
 
 TEST_CASE("replica host: 64 groups on three hosts", "[replication]") {
