@@ -25,6 +25,10 @@
 // (each delay uniform in [d/2, d]); a connect that takes longer than
 // connect_timeout_ms is abandoned and retried the same way.
 //
+// Identity. Frames read on an inbound connection are delivered with the node
+// id its hello announced, known peer or not: deciding whom to listen to (and
+// dropping messages of removed members) is the caller's job, as in Raft.
+//
 // Bad input. A frame with a bad version, an unknown channel, a length over
 // max_frame_bytes or a CRC mismatch, a data frame before the hello, a second
 // hello, a bad hello, or a truncated frame at EOF closes that connection only
