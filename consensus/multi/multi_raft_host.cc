@@ -1,6 +1,7 @@
 // See multi_raft_host.h for what the host does and the owner's loop.
 #include "consensus/multi/multi_raft_host.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace ringkv::consensus::multi {
@@ -168,7 +169,7 @@ void MultiRaftHost::MaybeQuiesce(GroupId group, GroupState* g) {
 }
 
 void MultiRaftHost::QueueQuiesce(GroupId group, NodeId to, uint64_t term, uint64_t commit) {
-  MessageBatch& b = outbox_[to];
+  MessageBatch& b = outbox_[to].batch;
   b.from = options_.node_id;
   b.to = to;
   HeartbeatItem item;
@@ -253,31 +254,52 @@ std::vector<GroupReady> MultiRaftHost::TakeReadies() {
   return out;
 }
 
-void MultiRaftHost::Advance(const std::vector<GroupReady>& readies) {
-  for (const GroupReady& gr : readies) {
+template <typename Readies>
+void MultiRaftHost::AdvanceImpl(Readies& readies, bool move_messages) {
+  for (auto& gr : readies) {
     GroupState* g = Find(gr.group);
     if (!g) continue;  // removed while its Ready was being persisted
-    for (const Message& m : gr.ready.persisted_messages) Queue(gr.group, m);
+    for (auto& m : gr.ready.persisted_messages) {
+      if (move_messages) {
+        Queue(gr.group, std::move(m));
+      } else {
+        Queue(gr.group, m);
+      }
+    }
     g->node->Advance(gr.ready);
     Touch(gr.group);
   }
 }
 
+void MultiRaftHost::Advance(const std::vector<GroupReady>& readies) {
+  AdvanceImpl(readies, false);
+}
+
+void MultiRaftHost::Advance(std::vector<GroupReady>&& readies) { AdvanceImpl(readies, true); }
+
 void MultiRaftHost::Queue(GroupId group, Message copy) {
-  MessageBatch& b = outbox_[copy.to];
+  Outgoing& o = outbox_[copy.to];
+  MessageBatch& b = o.batch;
   b.from = options_.node_id;
   b.to = copy.to;
   copy.group_id = group;
   if (CanCoalesce(copy)) {
+    if (b.heartbeats.empty()) b.heartbeats.reserve(o.last_heartbeats);
     b.heartbeats.push_back(ToItem(copy));
   } else {
+    // One allocation sized like the previous batch to this peer instead of log2(n)
+    // reallocations, each moving every queued Message (~300 bytes) again.
+    if (b.messages.empty()) b.messages.reserve(o.last_messages);
     b.messages.push_back(std::move(copy));
   }
 }
 
 void MultiRaftHost::Flush() {
-  for (auto& [to, batch] : outbox_) {
+  for (auto& [to, o] : outbox_) {
+    MessageBatch& batch = o.batch;
     if (batch.heartbeats.empty() && batch.messages.empty()) continue;
+    o.last_messages = std::min(batch.messages.size(), options_.max_messages_per_batch);
+    o.last_heartbeats = batch.heartbeats.size();
     beat_due_.erase(to);
     sent_since_tick_.insert(to);
     stats_.heartbeat_items_sent += batch.heartbeats.size();
@@ -296,8 +318,8 @@ void MultiRaftHost::Flush() {
     }
     stats_.batches_sent++;
     transport_->Send(std::move(batch));
+    batch = MessageBatch{};  // empty again; the entry (and its size hints) stays
   }
-  outbox_.clear();
   for (NodeId peer : beat_due_) {
     sent_since_tick_.insert(peer);
     MessageBatch beat;

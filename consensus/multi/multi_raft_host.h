@@ -116,6 +116,9 @@ class MultiRaftHost {
   std::vector<GroupReady> TakeReadies();
   // REQUIRES: `readies` is the last TakeReadies() result, persisted and applied.
   void Advance(const std::vector<GroupReady>& readies);
+  // The same, but moves the persisted messages out of `readies` instead of copying
+  // them (entry payloads included); `readies` is left valid but unspecified.
+  void Advance(std::vector<GroupReady>&& readies);
   // Sends the queued messages, one batch (or a few, if over the bound) per node.
   void Flush();
 
@@ -138,6 +141,8 @@ class MultiRaftHost {
   void Touch(GroupId group) { dirty_.insert(group); }
   void MaybeQuiesce(GroupId group, GroupState* g);
   void Queue(GroupId group, Message m);
+  template <typename Readies>
+  void AdvanceImpl(Readies& readies, bool move_messages);
   void QueueQuiesce(GroupId group, NodeId to, uint64_t term, uint64_t commit);
   void StepOne(const Message& m, bool is_quiesce_item);
 
@@ -146,7 +151,14 @@ class MultiRaftHost {
   std::map<GroupId, GroupState> groups_;
   // Groups that may have a Ready: touched since their last TakeReadies.
   std::set<GroupId> dirty_;
-  std::map<NodeId, MessageBatch> outbox_;
+  // Per destination: the batch being filled and the sizes of the last one sent
+  // (capacity hints). Entries stay after Flush; a peer set is small and stable.
+  struct Outgoing {
+    MessageBatch batch;
+    size_t last_messages = 0;
+    size_t last_heartbeats = 0;
+  };
+  std::map<NodeId, Outgoing> outbox_;
   // Tick count at which each peer was last heard from.
   std::map<NodeId, uint64_t> last_heard_;
   std::set<NodeId> beat_due_;

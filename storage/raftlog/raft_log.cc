@@ -261,6 +261,14 @@ void RaftLog::CacheEntry(uint64_t group, uint64_t index, EntryLoc* loc, std::str
   cache_fifo_.emplace_back(group, index);
 }
 
+void RaftLog::CacheEntry(uint64_t group, uint64_t index, EntryLoc* loc, std::string&& data) {
+  loc->cached = true;
+  stats_.cached_bytes += data.size();
+  loc->data = std::move(data);
+  ++cached_entries_;
+  cache_fifo_.emplace_back(group, index);
+}
+
 void RaftLog::EvictIfNeeded() {
   // FIFO items whose entry has since been dropped are stale; skip them.
   while (stats_.cached_bytes > options_.cache_bytes && !cache_fifo_.empty()) {
@@ -310,7 +318,9 @@ void RaftLog::Roll() {
 void RaftLog::EmitToActive(RecordType type, std::string_view payload, uint64_t* seq,
                            uint64_t* offset) {
   if (pending_.empty() || pending_.back().seq != active_seq_) {
-    pending_.push_back(PendingSegment{active_seq_, active_size_, false, {}});
+    pending_.push_back(PendingSegment{active_seq_, active_size_, false, std::move(spare_pending_)});
+    pending_.back().bytes.clear();
+    spare_pending_ = std::string();
   }
   *seq = active_seq_;
   *offset = active_size_;
@@ -326,6 +336,16 @@ void RaftLog::Emit(RecordType type, std::string_view payload, uint64_t* seq, uin
 }
 
 Status RaftLog::Append(uint64_t group, const std::vector<LogEntry>& entries) {
+  // const_cast is safe: AppendImpl only moves data out when take_data is set.
+  return AppendImpl(group, const_cast<std::vector<LogEntry>*>(&entries), false);
+}
+
+Status RaftLog::Append(uint64_t group, std::vector<LogEntry>&& entries) {
+  return AppendImpl(group, &entries, true);
+}
+
+Status RaftLog::AppendImpl(uint64_t group, std::vector<LogEntry>* entries_ptr, bool take_data) {
+  const std::vector<LogEntry>& entries = *entries_ptr;
   RINGKV_RETURN_IF_ERROR(error_);
   if (entries.empty()) return Status::OK();
   uint64_t bytes = 0;
@@ -351,7 +371,9 @@ Status RaftLog::Append(uint64_t group, const std::vector<LogEntry>& entries) {
   uint64_t seq, off;
   if (first <= last_index) Truncate(group, first).IgnoreError();  // validated above: cannot fail
 
-  std::string payload;
+  std::string& payload = scratch_payload_;
+  payload.clear();
+  payload.reserve(bytes + 32);
   EncodeEntriesHeader(&payload, group, first, static_cast<uint32_t>(entries.size()));
   std::vector<uint32_t> data_offsets;
   data_offsets.reserve(entries.size());
@@ -370,7 +392,11 @@ Status RaftLog::Append(uint64_t group, const std::vector<LogEntry>& entries) {
                                  static_cast<uint32_t>(entries[i].data.size()),
                                  false,
                                  {}});
-    CacheEntry(group, entries[i].index, &g.entries.back(), entries[i].data);
+    if (take_data) {
+      CacheEntry(group, entries[i].index, &g.entries.back(), std::move((*entries_ptr)[i].data));
+    } else {
+      CacheEntry(group, entries[i].index, &g.entries.back(), entries[i].data);
+    }
   }
   EvictIfNeeded();
   return Status::OK();
@@ -472,6 +498,11 @@ Status RaftLog::Sync() {
     error_ = st;
     return st;
   }
+  // Keep the largest buffer for the next batch (clear() keeps its capacity).
+  for (PendingSegment& ps : pending_) {
+    if (ps.bytes.capacity() > spare_pending_.capacity()) spare_pending_ = std::move(ps.bytes);
+  }
+  spare_pending_.clear();
   pending_.clear();
   DeleteObsoleteSegments();
   return Status::OK();

@@ -98,6 +98,9 @@ class RaftLog {
   // InvalidArgument if the indexes are not consecutive, start below
   // FirstIndex or past LastIndex + 1, or the batch exceeds 256 MiB.
   Status Append(uint64_t group, const std::vector<LogEntry>& entries);
+  // The same, but takes the entries' data into the read cache instead of copying it
+  // (`entries` is left valid but unspecified).
+  Status Append(uint64_t group, std::vector<LogEntry>&& entries);
 
   // Replaces the group's hard state.
   Status SetHardState(uint64_t group, std::string_view blob);
@@ -206,8 +209,11 @@ class RaftLog {
   void ApplyCompact(GroupState* g, uint64_t before_index, uint64_t prev_term);
   void DropEntry(EntryLoc* loc);
 
+  Status AppendImpl(uint64_t group, std::vector<LogEntry>* entries, bool take_data);
+
   // Cache.
   void CacheEntry(uint64_t group, uint64_t index, EntryLoc* loc, std::string_view data);
+  void CacheEntry(uint64_t group, uint64_t index, EntryLoc* loc, std::string&& data);
   void EvictIfNeeded();
 
   // Reads a whole record (from the pending buffer or the segment file) and
@@ -227,6 +233,12 @@ class RaftLog {
   uint64_t active_size_ = 0;  // bytes of the active segment, pending included
   std::unique_ptr<WritableFile> active_file_;
   std::vector<PendingSegment> pending_;
+  // Buffers kept across Syncs so their capacity is reused: the pending bytes of the
+  // last synced batch (a batch of many groups is large enough that a fresh buffer
+  // each round means a fresh mmap and page faults each round) and the payload
+  // scratch of Append.
+  std::string spare_pending_;
+  std::string scratch_payload_;
   // Opened lazily by reads, hence mutable.
   mutable std::map<uint64_t, std::unique_ptr<RandomAccessFile>> readers_;
   Status error_;  // sticky write error
