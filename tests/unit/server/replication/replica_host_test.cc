@@ -164,7 +164,9 @@ bool WaitFor(Pred pred, std::chrono::milliseconds limit = kWait) {
 
 class Cluster {
  public:
-  explicit Cluster(int n, uint64_t snapshot_every = 100000, bool lease = true) {
+  explicit Cluster(int n, uint64_t snapshot_every = 100000, bool lease = true,
+                   ReplicaHostOptions::Fsync fsync = ReplicaHostOptions::Fsync::kAlways)
+      : fsync_(fsync) {
     char tmpl[] = "/tmp/repl5-test-XXXXXX";
     REQUIRE(mkdtemp(tmpl) != nullptr);
     root_ = tmpl;
@@ -186,7 +188,7 @@ class Cluster {
     ReplicaHostOptions o;
     o.self = id;
     o.dir = root_ + "/n" + std::to_string(id);
-    o.fsync = ReplicaHostOptions::Fsync::kAlways;
+    o.fsync = fsync_;
     o.tick_ms = 10;
     o.election_ticks = 10;
     o.lease_reads = lease_;
@@ -294,6 +296,7 @@ class Cluster {
   }
 
  private:
+  ReplicaHostOptions::Fsync fsync_;
   std::string root_;
   std::vector<NodeId> ids_;
   uint64_t snapshot_every_;
@@ -560,6 +563,24 @@ TEST_CASE("replica host: membership change adds a node that catches up by snapsh
   auto [st, hint] = f.get();
   CHECK(IsNotLeader(st));
   CHECK(hint == l2);
+}
+
+TEST_CASE("replica host: fsync batch and never replicate and recover after a clean stop",
+          "[replication]") {
+  for (auto mode : {ReplicaHostOptions::Fsync::kBatch, ReplicaHostOptions::Fsync::kNever}) {
+    Cluster c(3, 100000, true, mode);
+    c.AddGroup(1);
+    const NodeId leader = c.WaitLeader(1);
+    std::set<std::string> acked;
+    CHECK(PipelinedWrites(&c, leader, 1, 0, 300, &acked) == 300);
+    for (NodeId id : c.ids()) c.Stop(id);  // Stop syncs what is pending
+    for (NodeId id : c.ids()) c.WipeStateMachine(id);
+    for (NodeId id : c.ids()) c.Start(id);
+    REQUIRE(c.ProposeAnywhere(1, "SET after 1").status.ok());
+    const uint64_t applied = c.sm(c.WaitLeader(1))->Applied(1);
+    REQUIRE(WaitFor([&] { return c.AllApplied(1, applied); }));
+    for (NodeId id : c.ids()) CHECK(c.sm(id)->Kv(1).size() == 301);  // replayed from the WAL
+  }
 }
 
 TEST_CASE("replica host: 64 groups on three hosts", "[replication]") {
