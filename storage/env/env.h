@@ -81,6 +81,15 @@ class Env {
                                    std::unique_ptr<SequentialFile>* out) = 0;
   virtual Status NewRandomAccessFile(const std::string& path,
                                      std::unique_ptr<RandomAccessFile>* out) = 0;
+  // Maps an immutable file read-only into memory (SSTables). Read returns a view
+  // into the mapping, ignores scratch (may be null) and stays valid while the
+  // file object lives; the file must not change while mapped. Envs without
+  // mappings return NotSupported and callers fall back to NewRandomAccessFile.
+  virtual Status NewMappedFile(const std::string& path, std::unique_ptr<RandomAccessFile>* out) {
+    (void)path;
+    (void)out;
+    return Status::NotSupported("memory-mapped files");
+  }
   // Opens for reading and writing, creating if missing (never truncates).
   virtual Status NewRandomRWFile(const std::string& path, std::unique_ptr<RandomRWFile>* out) = 0;
 

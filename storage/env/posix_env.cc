@@ -1,9 +1,11 @@
 // PosixEnv: the real disk, through plain POSIX calls.
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -138,6 +140,28 @@ class PosixRandomAccessFile final : public RandomAccessFile {
   int fd_;
 };
 
+// A read-only mapping of a whole immutable file; reads are views, no syscall.
+class PosixMappedFile final : public RandomAccessFile {
+ public:
+  PosixMappedFile(const char* base, size_t size) : base_(base), size_(size) {}
+  ~PosixMappedFile() override {
+    if (size_ > 0) ::munmap(const_cast<char*>(base_), size_);
+  }
+  Status Read(uint64_t offset, size_t n, char* /*scratch*/,
+              std::string_view* result) const override {
+    if (offset >= size_) {
+      *result = std::string_view();
+    } else {
+      *result = std::string_view(base_ + offset, std::min<uint64_t>(n, size_ - offset));
+    }
+    return Status::OK();
+  }
+
+ private:
+  const char* const base_;
+  const size_t size_;
+};
+
 class PosixRandomRWFile final : public RandomRWFile {
  public:
   PosixRandomRWFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
@@ -211,6 +235,29 @@ class PosixEnv final : public Env {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return PosixError(path, errno);
     *out = std::make_unique<PosixRandomAccessFile>(path, fd);
+    return Status::OK();
+  }
+  Status NewMappedFile(const std::string& path, std::unique_ptr<RandomAccessFile>* out) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return PosixError(path, errno);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      int err = errno;
+      ::close(fd);
+      return PosixError(path, err);
+    }
+    size_t size = static_cast<size_t>(st.st_size);
+    void* base = nullptr;
+    if (size > 0) {
+      base = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+      if (base == MAP_FAILED) {
+        int err = errno;
+        ::close(fd);
+        return PosixError(path, err);
+      }
+    }
+    ::close(fd);  // the mapping stays valid without the descriptor
+    *out = std::make_unique<PosixMappedFile>(static_cast<const char*>(base), size);
     return Status::OK();
   }
   Status NewRandomRWFile(const std::string& path, std::unique_ptr<RandomRWFile>* out) override {

@@ -5,7 +5,14 @@
 
 namespace ringkv::storage::lsm {
 
-Block::Block(std::string contents) : data_(std::move(contents)) {
+Block::Block(std::string contents) : owned_(std::move(contents)) {
+  data_ = owned_;
+  ParseRestarts();
+}
+
+Block::Block(std::string_view contents, Borrow) : data_(contents) { ParseRestarts(); }
+
+void Block::ParseRestarts() {
   if (data_.size() < 4) return;
   uint32_t n = DecodeFixed32(data_.data() + data_.size() - 4);
   uint64_t max_restarts = (data_.size() - 4) / 4;

@@ -4,7 +4,8 @@
 // here, so a block that passes its CRC but is malformed yields Corruption, never
 // an out-of-bounds read.
 //
-// Ownership: owns its bytes. Shared (std::shared_ptr<const Block>) between the
+// Ownership: owns its bytes, or borrows them (Borrow) from a memory-mapped
+// table that outlives the block. Shared (std::shared_ptr<const Block>) between the
 // block cache and iterators. Immutable, so thread-safe.
 #pragma once
 
@@ -21,6 +22,11 @@ class Block {
  public:
   // Takes ownership of `contents` (without the trailer).
   explicit Block(std::string contents);
+  // Views `contents` (without the trailer), which must outlive the block.
+  struct Borrow {};
+  Block(std::string_view contents, Borrow);
+  Block(const Block&) = delete;
+  Block& operator=(const Block&) = delete;
 
   size_t size() const { return data_.size(); }
   bool ok() const { return num_restarts_ > 0; }
@@ -38,7 +44,9 @@ class Block {
 
  private:
   class Iter;
-  std::string data_;
+  void ParseRestarts();
+  std::string owned_;      // empty when borrowed
+  std::string_view data_;  // owned_ or the borrowed bytes
   uint32_t restart_offset_ = 0;
   uint32_t num_restarts_ = 0;  // 0 means malformed
 };

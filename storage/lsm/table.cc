@@ -7,7 +7,7 @@ namespace ringkv::storage::lsm {
 
 Result<std::shared_ptr<Table>> Table::Open(std::unique_ptr<RandomAccessFile> file,
                                            uint64_t file_size, uint64_t file_number,
-                                           BlockCache* cache) {
+                                           BlockCache* cache, bool mapped) {
   if (file_size < kFooterBytes) return Status::Corruption("sstable too short for a footer");
   char buf[kFooterBytes];
   std::string_view footer_bytes;
@@ -22,13 +22,40 @@ Result<std::shared_ptr<Table>> Table::Open(std::unique_ptr<RandomAccessFile> fil
   table->file_ = std::move(file);
   table->file_number_ = file_number;
   table->cache_ = cache;
+  table->mapped_ = mapped;
+  if (mapped) {
+    table->verified_words_ = static_cast<size_t>(file_size / 8 / 64 + 1);
+    table->verified_ = std::make_unique<std::atomic<uint64_t>[]>(table->verified_words_);
+    for (size_t i = 0; i < table->verified_words_; i++) table->verified_[i].store(0, std::memory_order_relaxed);
+  }
   return table;
+}
+
+Status Table::MappedBlock(const BlockHandle& handle, std::string_view* contents) const {
+  uint64_t bit = handle.offset / 8;
+  size_t word = static_cast<size_t>(bit / 64);
+  if (word >= verified_words_) return Status::Corruption("sstable block handle offset");
+  uint64_t mask = uint64_t{1} << (bit % 64);
+  // Acquire pairs with the release below: a thread that sees the bit also sees
+  // that the check happened (the bytes themselves never change).
+  bool verified = (verified_[word].load(std::memory_order_acquire) & mask) != 0;
+  RINGKV_RETURN_IF_ERROR(MappedBlockContents(file_.get(), handle, !verified, contents));
+  if (!verified) verified_[word].fetch_or(mask, std::memory_order_release);
+  return Status::OK();
 }
 
 Result<std::shared_ptr<const Block>> Table::BlockFor(std::string_view encoded_handle,
                                                      bool fill_cache) const {
   BlockHandle handle;
   if (!handle.DecodeFrom(&encoded_handle)) return Status::Corruption("sstable index entry handle");
+  if (mapped_) {
+    std::string_view contents;
+    RINGKV_RETURN_IF_ERROR(MappedBlock(handle, &contents));
+    // The iterator holding this block also holds the table, so the mapping outlives it.
+    auto block = std::make_shared<const Block>(contents, Block::Borrow{});
+    if (!block->ok()) return Status::Corruption("malformed sstable block");
+    return std::shared_ptr<const Block>(std::move(block));
+  }
   if (cache_ != nullptr) {
     std::shared_ptr<const Block> cached = cache_->Lookup(file_number_, handle.offset);
     if (cached != nullptr) return cached;
@@ -49,10 +76,21 @@ Status Table::Get(const LookupKey& key, bool* found, ValueType* type, std::strin
   std::string_view handle;
   RINGKV_RETURN_IF_ERROR(index_->Find(key.internal_key(), &scratch, &hit, &handle));
   if (!hit) return Status::OK();
-  auto block = BlockFor(handle, /*fill_cache=*/true);
-  if (!block.ok()) return block.status();
   std::string_view v;
-  RINGKV_RETURN_IF_ERROR(block.value()->Find(key.internal_key(), &scratch, &hit, &v));
+  if (mapped_) {
+    // A borrowing Block on the stack: no allocation on the mapped Get path.
+    BlockHandle h;
+    if (!h.DecodeFrom(&handle)) return Status::Corruption("sstable index entry handle");
+    std::string_view contents;
+    RINGKV_RETURN_IF_ERROR(MappedBlock(h, &contents));
+    Block block(contents, Block::Borrow{});
+    if (!block.ok()) return Status::Corruption("malformed sstable block");
+    RINGKV_RETURN_IF_ERROR(block.Find(key.internal_key(), &scratch, &hit, &v));
+  } else {
+    auto block = BlockFor(handle, /*fill_cache=*/true);
+    if (!block.ok()) return block.status();
+    RINGKV_RETURN_IF_ERROR(block.value()->Find(key.internal_key(), &scratch, &hit, &v));
+  }
   if (!hit) return Status::OK();
   ParsedInternalKey parsed;
   if (!ParseInternalKey(scratch, &parsed)) return Status::Corruption("sstable internal key");

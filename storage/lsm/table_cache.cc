@@ -13,8 +13,14 @@ Result<std::shared_ptr<Table>> TableCache::Get(const FileMeta& file) {
   // Open outside the lock; two threads may race to open the same table, and the
   // loser's copy is simply dropped.
   std::unique_ptr<RandomAccessFile> f;
-  RINGKV_RETURN_IF_ERROR(env_->NewRandomAccessFile(TableFileName(dir_, file.number), &f));
-  auto table = Table::Open(std::move(f), file.file_size, file.number, block_cache_);
+  const std::string path = TableFileName(dir_, file.number);
+  Status ms = env_->NewMappedFile(path, &f);
+  bool mapped = ms.ok();
+  if (!mapped) {
+    if (ms.code() != Status::Code::kNotSupported) return ms;
+    RINGKV_RETURN_IF_ERROR(env_->NewRandomAccessFile(path, &f));
+  }
+  auto table = Table::Open(std::move(f), file.file_size, file.number, block_cache_, mapped);
   if (!table.ok()) {
     return Status(table.status().code() == Status::Code::kCorruption
                       ? Status::Corruption("sstable " + std::to_string(file.number) + ": " +

@@ -42,6 +42,34 @@ Status Footer::DecodeFrom(std::string_view input) {
   return Status::OK();
 }
 
+namespace {
+
+Status CheckTrailer(std::string_view block_and_trailer, uint64_t offset) {
+  size_t n = block_and_trailer.size() - kBlockTrailerBytes;
+  const char* p = block_and_trailer.data();
+  uint32_t expected = crc32c::Unmask(DecodeFixed32(p + n + 1));
+  if (crc32c::Value(p, n + 1) != expected) {
+    return Status::Corruption("sstable block checksum mismatch at offset " + std::to_string(offset));
+  }
+  if (static_cast<uint8_t>(p[n]) != kBlockTypeRaw) return Status::Corruption("sstable block type");
+  return Status::OK();
+}
+
+}  // namespace
+
+Status MappedBlockContents(const RandomAccessFile* file, const BlockHandle& handle, bool verify,
+                           std::string_view* contents) {
+  constexpr uint64_t kMaxBlockBytes = 1ull << 30;
+  if (handle.size > kMaxBlockBytes) return Status::Corruption("sstable block handle size");
+  size_t n = static_cast<size_t>(handle.size);
+  std::string_view result;
+  RINGKV_RETURN_IF_ERROR(file->Read(handle.offset, n + kBlockTrailerBytes, nullptr, &result));
+  if (result.size() != n + kBlockTrailerBytes) return Status::Corruption("sstable block truncated");
+  if (verify) RINGKV_RETURN_IF_ERROR(CheckTrailer(result, handle.offset));
+  *contents = result.substr(0, n);
+  return Status::OK();
+}
+
 Status ReadBlockContents(const RandomAccessFile* file, const BlockHandle& handle,
                          std::string* contents) {
   constexpr uint64_t kMaxBlockBytes = 1ull << 30;
@@ -51,14 +79,7 @@ Status ReadBlockContents(const RandomAccessFile* file, const BlockHandle& handle
   std::string_view result;
   RINGKV_RETURN_IF_ERROR(file->Read(handle.offset, n + kBlockTrailerBytes, contents->data(), &result));
   if (result.size() != n + kBlockTrailerBytes) return Status::Corruption("sstable block truncated");
-  uint32_t expected = crc32c::Unmask(DecodeFixed32(result.data() + n + 1));
-  if (crc32c::Value(result.data(), n + 1) != expected) {
-    return Status::Corruption("sstable block checksum mismatch at offset " +
-                              std::to_string(handle.offset));
-  }
-  if (static_cast<uint8_t>(result[n]) != kBlockTypeRaw) {
-    return Status::Corruption("sstable block type");
-  }
+  RINGKV_RETURN_IF_ERROR(CheckTrailer(result, handle.offset));
   if (result.data() != contents->data()) {
     contents->assign(result.data(), n);  // the Env returned its own memory (e.g. MemEnv)
   } else {

@@ -20,8 +20,10 @@
 //   [40, 44) fixed32 table format version (kTableFormatVersion = 1)
 //   [44, 48) fixed32 masked CRC32C of footer bytes [0, 44)
 //   [48, 56) fixed64 magic number kTableMagic
-// Every block is verified against its CRC on each read from disk; the footer
-// is verified when the table is opened.
+// Every block is verified against its CRC when it is read from disk (pread
+// path: on every block-cache miss; mapped path: the first time the block is
+// touched, remembered in a per-table bitmap); the footer is verified when the
+// table is opened.
 #pragma once
 
 #include <cstdint>
@@ -59,6 +61,10 @@ struct Footer {
 // Reads the block at `handle`, verifies its trailer CRC and type, and returns it.
 Result<std::shared_ptr<const Block>> ReadBlock(const RandomAccessFile* file,
                                                const BlockHandle& handle);
+// From a memory-mapped file (Env::NewMappedFile): *contents views the mapping.
+// With verify, checks the trailer CRC and type; without, only the bounds.
+Status MappedBlockContents(const RandomAccessFile* file, const BlockHandle& handle, bool verify,
+                           std::string_view* contents);
 // Same, returning the raw verified contents (used for the filter block).
 Status ReadBlockContents(const RandomAccessFile* file, const BlockHandle& handle,
                          std::string* contents);
