@@ -127,6 +127,9 @@ class PeerTransport {
   // logs and tests; empty if none happened.
   const std::string& last_error() const { return last_error_; }
 
+  // True once Close() completed (its callback ran).
+  bool closed() const { return closed_; }
+
   // Closes every handle; `on_closed` runs (on the loop) once all are closed.
   // Handlers are not called after Close(). Idempotent.
   void Close(std::function<void()> on_closed);
