@@ -6,6 +6,8 @@
 #   make test-asan   the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make test-tsan   the threaded parts under ThreadSanitizer
 #   make sim SEEDS=N run the deterministic Raft simulator over N seeds
+#   make cluster     start a local three-node cluster (conf/cluster-3/) on 127.0.0.1:7001-7003
+#   make cluster-stop
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
@@ -17,7 +19,7 @@ CTEST_ARGS ?=
 
 CMAKE_COMMON = -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 
-.PHONY: all deps build run test test-asan test-tsan sim bench bench-engines cluster clean format
+.PHONY: all deps build run test test-asan test-tsan sim bench bench-engines cluster cluster-stop clean format
 
 all: build
 
@@ -61,6 +63,12 @@ bench-engines: deps
 	cmake -S . -B $(BUILD) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release -DRINGKV_BENCH_ENGINES=ON
 	cmake --build $(BUILD) -j $(JOBS)
 	$(BUILD)/tests/bench/engines/ringkv-bench-engines
+
+cluster: build
+	scripts/cluster.sh start $(BUILD)
+
+cluster-stop:
+	scripts/cluster.sh stop
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN)

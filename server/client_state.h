@@ -36,6 +36,11 @@ struct ClientState {
   ReplyMode reply_mode = ReplyMode::kOn;
   bool close_after_reply = false;  // QUIT, protocol error, self-kill
   bool no_evict = false;
+  bool readonly = false;  // READONLY: reads may be served by a local follower
+  // Cluster routing runs keyless commands (KEYS, SCAN, DBSIZE, RANDOMKEY,
+  // FLUSH*) one shard at a time, on that shard's leader: >= 0 restricts them
+  // to this shard. -1 (every client connection) means all shards.
+  int64_t only_shard = -1;
   int db = 0;
   int fd = -1;
   uint32_t thread_index = 0;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "server/client_state.h"
+#include "server/cluster/cluster_router.h"
 #include "server/commands/arg_parse.h"
 #include "server/commands/command.h"
 #include "server/commands/errors.h"
@@ -81,7 +82,10 @@ bool PerformEvictions(ServerContext* server, int64_t now_ms) {
   bool volatile_only;
   {
     std::lock_guard<std::mutex> lock(ConfigMutex());
-    if (cfg.maxmemory_policy == "noeviction") return UsedMemory() <= maxmemory;
+    // A replica may not delete keys on its own (cluster mode): no eviction.
+    if (cfg.maxmemory_policy == "noeviction" || Keyspace::replicated()) {
+      return UsedMemory() <= maxmemory;
+    }
     volatile_only = cfg.maxmemory_policy == "volatile-random";
   }
   thread_local std::mt19937_64 rng(std::random_device{}());
@@ -111,7 +115,7 @@ bool PerformEvictions(ServerContext* server, int64_t now_ms) {
 }
 
 void Dispatch(ServerContext* server, LoopStats* stats, ClientState* client, ReplyBuilder* reply,
-              std::span<const std::string_view> args, int64_t now_ms) {
+              std::span<const std::string_view> args, int64_t now_ms, Deferrer* deferrer) {
   if (args.empty()) return;
   const CommandTable& table = *server->commands;
   const CommandSpec* spec = table.Find(args[0]);
@@ -150,6 +154,14 @@ void Dispatch(ServerContext* server, LoopStats* stats, ClientState* client, Repl
     }
     if (oom) {
       Reject(stats, spec, index, reply, errors::kOom);
+    } else if (server->router != nullptr &&
+               server->router->Route(*spec, args, client, reply, deferrer, now_ms)) {
+      // Answered by routing (-MOVED, -CROSSSLOT) or deferred to a Raft group
+      // or another node; counted here, timed by nobody (it is not local work).
+      client->last_command.store(CommandIndexForClientList(*spec, index, args),
+                                 std::memory_order_relaxed);
+      stats->commands[index].calls.Add(1);
+      stats->commands_processed.Add(1);
     } else {
       client->last_command.store(CommandIndexForClientList(*spec, index, args),
                                  std::memory_order_relaxed);

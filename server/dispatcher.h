@@ -15,9 +15,13 @@ struct ServerContext;
 struct ClientState;
 struct LoopStats;
 class ReplyBuilder;
+class Deferrer;
 
+// `deferrer` (the connection; nullptr where replies cannot be deferred) lets
+// cluster routing answer later, see server/net/deferred_reply.h.
 void Dispatch(ServerContext* server, LoopStats* stats, ClientState* client, ReplyBuilder* reply,
-              std::span<const std::string_view> args, int64_t now_ms);
+              std::span<const std::string_view> args, int64_t now_ms,
+              Deferrer* deferrer = nullptr);
 
 // Evicts keys per maxmemory-policy until used memory is at most maxmemory, or
 // nothing evictable is left, or a bounded number of attempts ran. Returns true

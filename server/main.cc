@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "server/background_pool.h"
+#include "server/cluster/cluster_node.h"
 #include "server/commands/command.h"
 #include "server/config/config.h"
 #include "server/log.h"
@@ -124,6 +127,12 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // Cluster mode: replicas change their data only through the Raft log, and
+  // the Raft log is the engines' write-ahead log (DESIGN.md §5).
+  if (config.cluster.enabled) {
+    Keyspace::SetReplicated(true);
+    config.storage.use_wal = false;
+  }
   ShardSet::Options so;
   so.shard_count = static_cast<uint32_t>(config.shards);
   so.engine.kind = config.storage.engine == "lsm"     ? storage::EngineKind::kLsm
@@ -132,8 +141,20 @@ int main(int argc, char** argv) {
   so.engine.dir = config.dir;
   so.engine.use_wal = config.storage.use_wal;
   so.engine.sync_wal = config.storage.sync_wal;
+  // Budgets in the config are totals for the node; each shard's engine gets
+  // its share (a floor keeps tiny shares usable).
+  const size_t shard_count = static_cast<size_t>(config.shards);
   so.engine.write_buffer_bytes = static_cast<size_t>(config.storage.write_buffer_size);
-  so.engine.block_cache_bytes = static_cast<size_t>(config.storage.block_cache_size);
+  so.engine.block_cache_bytes =
+      std::max<size_t>(static_cast<size_t>(config.storage.block_cache_size) / shard_count, 256 << 10);
+  so.engine.cache_bytes =
+      config.storage.cache_mb > 0
+          ? std::max<size_t>((static_cast<size_t>(config.storage.cache_mb) << 20) / shard_count, 64 << 10)
+          : 0;
+  // Flushes and compactions run here, off the loop threads. Declared before
+  // the shards so it is destroyed after them (engines may wait on its tasks).
+  BackgroundPool background(static_cast<size_t>(config.storage.background_threads));
+  so.engine.scheduler = &background;
   auto opened = ShardSet::Open(so);
   if (!opened.ok()) {
     Log(LogLevel::kWarning, "Cannot open storage (%s engine): %s", config.storage.engine.c_str(),
@@ -172,6 +193,23 @@ int main(int argc, char** argv) {
   ctx.clients = &registry;
   ctx.slowlog = &slowlog;
   ctx.process = &process;
+
+  std::unique_ptr<cluster::ClusterNode> cluster_node;
+  if (config.cluster.enabled) {
+    auto created = cluster::ClusterNode::Create(&ctx, config);
+    if (!created.ok()) {
+      Log(LogLevel::kWarning, "Bad cluster configuration: %s", created.status().ToString().c_str());
+      return 2;
+    }
+    cluster_node = std::move(created).value();
+    Status cs = cluster_node->Start();
+    if (!cs.ok()) {
+      Log(LogLevel::kWarning, "Cannot start cluster node: %s", cs.ToString().c_str());
+      return 1;
+    }
+    ctx.router = cluster_node->router();
+    ctx.cluster_view = cluster_node.get();
+  }
 
   // Bind every (address, thread) pair before any loop runs, so a bind error
   // stops start-up and port 0 resolves to one port for all threads.
@@ -225,6 +263,8 @@ int main(int argc, char** argv) {
   for (auto& l : loops) l->Join();
   uv_loop_close(&main_loop.loop);
   loops.clear();
+  // After the loops (no new commands), before the shards (it applies to them).
+  cluster_node.reset();
   // Engines persist what they own in their destructors (ShardSet closes them).
   shards.reset();
   if (!config.pidfile.empty()) unlink(config.pidfile.c_str());

@@ -12,6 +12,10 @@ class ServerStats;     // server/server_stats.h: process-wide counters (atomics)
 class ClientRegistry;  // server/net/client_registry.h: every live connection
 class SlowLog;         // server/slowlog.h: SLOWLOG and LATENCY (own mutex)
 struct ProcessInfo;    // server/process_info.h: immutable facts about the process
+namespace cluster {
+class ClusterRouter;   // server/cluster/cluster_router.h: where a command runs
+class ClusterView;     // server/cluster/cluster_view.h: nodes, placement, leaders
+}  // namespace cluster
 
 struct ServerContext {
   const Config* config = nullptr;
@@ -24,6 +28,10 @@ struct ServerContext {
   Config* mutable_config = nullptr;
   SlowLog* slowlog = nullptr;
   ProcessInfo* process = nullptr;
+  // Cluster mode only (nullptr on a standalone server): commands with keys go
+  // through the router; CLUSTER SLOTS/NODES/... read the view.
+  cluster::ClusterRouter* router = nullptr;
+  cluster::ClusterView* cluster_view = nullptr;
 };
 
 }  // namespace ringkv::server

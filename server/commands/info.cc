@@ -230,9 +230,9 @@ void CommandStatsSection(ServerContext* s, Writer& w) {
   }
 }
 
-void ClusterSection(Writer& w) {
+void ClusterSection(ServerContext* s, Writer& w) {
   w.Section("Cluster");
-  w.Int("cluster_enabled", 0);
+  w.Int("cluster_enabled", s->cluster_view != nullptr ? 1 : 0);
 }
 
 void KeyspaceSection(ServerContext* s, Writer& w) {
@@ -315,7 +315,7 @@ std::string BuildInfo(ServerContext* server, std::span<const std::string_view> s
   if (on("replication")) ReplicationSection(w);
   if (on("cpu")) CpuSection(w);
   if (on("commandstats")) CommandStatsSection(server, w);
-  if (on("cluster")) ClusterSection(w);
+  if (on("cluster")) ClusterSection(server, w);
   if (on("keyspace")) KeyspaceSection(server, w);
   if (on("storage")) StorageSection(server, w);
   return out;

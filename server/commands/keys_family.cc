@@ -20,9 +20,11 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
+#include "server/client_state.h"
 #include "server/commands/arg_parse.h"
 #include "server/commands/command.h"
 #include "server/commands/errors.h"
@@ -102,12 +104,21 @@ void CmdType(CommandContext& ctx) {
 
 // ---------------------------------------------------------------- KEYS SCAN RANDOMKEY
 
+// The shards a keyless command covers: all, or the one cluster routing chose.
+std::pair<uint32_t, uint32_t> ShardRange(CommandContext& ctx) {
+  const uint32_t n = Shards(ctx).shard_count();
+  int64_t only = ctx.client->only_shard;
+  if (only >= 0 && only < n) return {static_cast<uint32_t>(only), static_cast<uint32_t>(only) + 1};
+  return {0, n};
+}
+
 void CmdKeys(CommandContext& ctx) {
   std::string_view pattern = ctx.args[1];
   const bool all = pattern == "*";
   std::vector<std::string> keys;
   ShardSet& set = Shards(ctx);
-  for (uint32_t shard = 0; shard < set.shard_count(); shard++) {
+  auto [first, end] = ShardRange(ctx);
+  for (uint32_t shard = first; shard < end; shard++) {
     auto locked = set.LockShard(shard);
     uint64_t cursor = 0;
     // Bounded: a complete engine scan ends with cursor 0.
@@ -191,7 +202,11 @@ void CmdScan(CommandContext& ctx) {
     if (!r.ok()) return ReplyOpError(ctx.reply, r.status());
     RINGKV_CHECK((*r & ~kScanEngineMask) == 0);
     engine_cursor = *r;
-    if (engine_cursor == 0) shard++;
+    if (engine_cursor == 0) {
+      shard++;
+      // Cluster routing scans one shard per call, on that shard's leader.
+      if (ctx.client->only_shard >= 0) break;
+    }
   }
   const uint64_t next = shard >= set.shard_count() ? 0 : (shard << kScanShardShift) | engine_cursor;
   ctx.reply->ArrayHeader(2);
@@ -212,7 +227,8 @@ void CmdRandomKey(CommandContext& ctx) {
   for (int attempt = 0; attempt < 16; attempt++) {
     std::vector<uint64_t> counts(set.shard_count());
     uint64_t total = 0;
-    for (uint32_t i = 0; i < set.shard_count(); i++) {
+    auto [first, end] = ShardRange(ctx);
+    for (uint32_t i = first; i < end; i++) {
       auto locked = set.LockShard(i);
       counts[i] = locked.Shard(i).KeyCount();
       total += counts[i];
@@ -297,6 +313,15 @@ void CmdCopy(CommandContext& ctx) {
 // ---------------------------------------------------------------- DBSIZE FLUSH*
 
 void CmdDbSize(CommandContext& ctx) {
+  if (ctx.client->only_shard >= 0) {
+    auto [first, end] = ShardRange(ctx);
+    uint64_t n = 0;
+    for (uint32_t shard = first; shard < end; shard++) {
+      auto locked = Shards(ctx).LockShard(shard);
+      n += locked.Shard(shard).KeyCount();
+    }
+    return ctx.reply->Integer(static_cast<int64_t>(n));
+  }
   ctx.reply->Integer(static_cast<int64_t>(Shards(ctx).KeyCount()));
 }
 
@@ -309,7 +334,16 @@ void CmdFlush(CommandContext& ctx) {
        !EqualsIgnoreCase(ctx.args[1], "async"))) {
     return ctx.reply->Error(errors::kSyntax);
   }
-  Status s = Shards(ctx).FlushAll();
+  Status s;
+  if (ctx.client->only_shard >= 0) {
+    auto [first, end] = ShardRange(ctx);
+    for (uint32_t shard = first; shard < end && s.ok(); shard++) {
+      auto locked = Shards(ctx).LockShard(shard);
+      s = locked.Shard(shard).Clear();
+    }
+  } else {
+    s = Shards(ctx).FlushAll();
+  }
   if (!s.ok()) return ReplyOpError(ctx.reply, s);
   ctx.reply->Ok();
 }

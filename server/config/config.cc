@@ -8,9 +8,12 @@
 #pragma GCC diagnostic ignored "-Wdangling-pointer"
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
+#include "server/cluster/cluster_config.h"
 #include "server/commands/arg_parse.h"
 
 namespace ringkv::server {
@@ -100,6 +103,33 @@ const std::vector<KeyDef>& Keys() {
        [](Config* c) { return &c->storage.write_buffer_size; }},
       {"storage.block-cache-size", Kind::kSize, false, 0, kMax, {}, nullptr,
        [](Config* c) { return &c->storage.block_cache_size; }},
+      {"storage.cache-mb", Kind::kInt, false, 0, 1 << 20, {}, nullptr,
+       [](Config* c) { return &c->storage.cache_mb; }},
+      {"storage.background-threads", Kind::kInt, false, 1, 64, {}, nullptr,
+       [](Config* c) { return &c->storage.background_threads; }},
+      {"cluster.enabled", Kind::kBool, false, 0, 0, {}, nullptr, nullptr,
+       [](Config* c) { return &c->cluster.enabled; }},
+      {"cluster.node-id", Kind::kInt, false, 0, 1 << 30, {}, nullptr,
+       [](Config* c) { return &c->cluster.node_id; }},
+      {"cluster.nodes", Kind::kString, false, 0, 0, {}, [](Config* c) { return &c->cluster.nodes; }},
+      {"cluster.replicas", Kind::kInt, false, 1, 7, {}, nullptr,
+       [](Config* c) { return &c->cluster.replicas; }},
+      {"cluster.peer-bind", Kind::kString, false, 0, 0, {},
+       [](Config* c) { return &c->cluster.peer_bind; }},
+      {"cluster.redirect", Kind::kBool, false, 0, 0, {}, nullptr, nullptr,
+       [](Config* c) { return &c->cluster.redirect; }},
+      {"cluster.read-mode", Kind::kEnum, false, 0, 0, {"linearizable", "stale"},
+       [](Config* c) { return &c->cluster.read_mode; }},
+      {"cluster.fsync", Kind::kEnum, false, 0, 0, {"always", "batch", "never"},
+       [](Config* c) { return &c->cluster.fsync; }},
+      {"cluster.tick-ms", Kind::kInt, false, 1, 1000, {}, nullptr,
+       [](Config* c) { return &c->cluster.tick_ms; }},
+      {"cluster.election-ticks", Kind::kInt, false, 3, 1000, {}, nullptr,
+       [](Config* c) { return &c->cluster.election_ticks; }},
+      {"cluster.snapshot-entries", Kind::kInt, false, 100, kMax, {}, nullptr,
+       [](Config* c) { return &c->cluster.snapshot_entries; }},
+      {"cluster.vnodes", Kind::kInt, false, 1, 1024, {}, nullptr,
+       [](Config* c) { return &c->cluster.vnodes; }},
       {"maxmemory", Kind::kSize, true, 0, kMax, {}, nullptr,
        [](Config* c) { return &c->maxmemory; }},
       {"maxmemory-policy", Kind::kEnum, true, 0, 0,
@@ -136,9 +166,21 @@ const std::vector<std::pair<const char*, const char*>>& FixedKeys() {
   return keys;
 }
 
+// Redis spells config keys with dashes; an underscore is accepted in their
+// place (storage.cache_mb finds storage.cache-mb), since YAML users type both.
+bool SameKeyName(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i] == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(a[i])));
+    char y = b[i] == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(b[i])));
+    if (x != y) return false;
+  }
+  return true;
+}
+
 const KeyDef* FindKey(std::string_view name) {
   for (const KeyDef& k : Keys()) {
-    if (EqualsIgnoreCase(k.name, name)) return &k;
+    if (SameKeyName(k.name, name)) return &k;
   }
   return nullptr;
 }
@@ -290,6 +332,18 @@ Status ValidateConfig(const Config& config) {
     return Status::InvalidArgument(Quote("bind") + ": needs at least one address");
   }
   if (config.dir.empty()) return Status::InvalidArgument(Quote("dir") + ": must not be empty");
+  if (config.cluster.enabled) {
+    auto nodes = cluster::ParseNodeList(config.cluster.nodes);
+    if (!nodes.ok()) return Status::InvalidArgument(Quote("cluster.nodes") + ": " + nodes.status().message());
+    if (nodes->empty()) return Status::InvalidArgument(Quote("cluster.nodes") + ": lists no node");
+    bool found = false;
+    for (const auto& n : *nodes) found = found || n.id == static_cast<uint64_t>(config.cluster.node_id);
+    if (!found) {
+      return Status::InvalidArgument(Quote("cluster.node-id") + ": " +
+                                     std::to_string(config.cluster.node_id) +
+                                     " is not in cluster.nodes");
+    }
+  }
   return Status::OK();
 }
 
@@ -320,8 +374,14 @@ std::vector<std::pair<std::string, std::string>> ConfigGet(const Config& config,
                                                            std::string_view pattern) {
   std::vector<std::pair<std::string, std::string>> out;
   Config* c = const_cast<Config*>(&config);
+  // Our own dotted keys also answer to underscores (storage.cache_mb); Redis's
+  // names have none, so only patterns with a dot are rewritten.
+  std::string dashed(pattern);
+  if (dashed.find('.') != std::string::npos) std::replace(dashed.begin(), dashed.end(), '_', '-');
   for (const KeyDef& k : Keys()) {
-    if (GlobMatch(pattern, k.name, true)) out.emplace_back(k.name, FormatValue(k, c));
+    if (GlobMatch(pattern, k.name, true) || GlobMatch(dashed, k.name, true)) {
+      out.emplace_back(k.name, FormatValue(k, c));
+    }
   }
   for (const auto& [name, value] : FixedKeys()) {
     if (GlobMatch(pattern, name, true)) out.emplace_back(name, value);

@@ -25,10 +25,32 @@ namespace ringkv::server {
 
 struct StorageConfig {
   std::string engine = "hash";  // hash | lsm | btree
-  bool use_wal = false;
+  // The engine's own WAL: on by default so a restarted lsm/btree server keeps
+  // every acknowledged write (ignored by hash, which is memory only).
+  bool use_wal = true;
   bool sync_wal = false;
-  int64_t write_buffer_size = 8ll << 20;
-  int64_t block_cache_size = 64ll << 20;
+  int64_t write_buffer_size = 4ll << 20;  // per shard
+  int64_t block_cache_size = 64ll << 20;  // total, split evenly over the shards
+  int64_t cache_mb = 0;                   // hot-key cache in front of lsm/btree, total
+  int64_t background_threads = 2;         // flush / compaction workers
+};
+
+// Cluster mode (issue 5): the node's identity and the static membership it
+// starts from. See conf/cluster-3/ for a three-node example.
+struct ClusterConfig {
+  bool enabled = false;
+  int64_t node_id = 0;  // 1.., unique in the cluster, listed in `nodes`
+  // Every member: "id@host:port:peer-port", space separated (this node too).
+  std::string nodes;
+  int64_t replicas = 3;  // R: replicas per shard (capped at the node count)
+  std::string peer_bind;  // address for the peer port; empty = this node's host in `nodes`
+  bool redirect = false;  // answer -MOVED instead of forwarding to the leader
+  std::string read_mode = "linearizable";  // linearizable | stale (READONLY connections)
+  std::string fsync = "always";            // always | batch | never
+  int64_t tick_ms = 10;
+  int64_t election_ticks = 10;
+  int64_t snapshot_entries = 100000;  // log entries per group between snapshots
+  int64_t vnodes = 16;                // tokens per node on the ring (its weight)
 };
 
 struct Config {
@@ -49,6 +71,7 @@ struct Config {
   // Keyspace.
   int64_t shards = 64;
   StorageConfig storage;
+  ClusterConfig cluster;
   int64_t maxmemory = 0;
   std::string maxmemory_policy = "noeviction";
   int64_t maxmemory_samples = 5;

@@ -135,6 +135,15 @@ void LoopThread::Join() {
 
 void LoopThread::Wake() { uv_async_send(&async_); }
 
+void LoopThread::Post(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    if (post_closed_) return;
+    posted_.push_back(std::move(task));
+  }
+  uv_async_send(&async_);
+}
+
 int64_t LoopThread::RefreshNow() {
   now_ms_ = WallMs();
   return now_ms_;
@@ -217,7 +226,8 @@ void LoopThread::Cron() {
   }
   // Active expiry: Redis's slow cycle, 25% of each timer period.
   int64_t budget_us = 25 * 1000000 / hz / 100;
-  server_->shards->ActiveExpireCycle(index_, threads_, now, budget_us);
+  // In cluster mode expired keys are deleted through the log (cluster_node.cc).
+  if (!Keyspace::replicated()) server_->shards->ActiveExpireCycle(index_, threads_, now, budget_us);
 
   if (index_ == 0 && now - last_ops_sample_ms_ >= 1000) {
     uint64_t ops = server_->stats->Sum([](LoopStats& l) -> RelaxedCounter& { return l.commands_processed; });
@@ -250,6 +260,12 @@ void LoopThread::Cron() {
 
 void LoopThread::OnAsync(uv_async_t* a) {
   auto* self = static_cast<LoopThread*>(a->data);
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard<std::mutex> lock(self->post_mu_);
+    tasks.swap(self->posted_);
+  }
+  for (auto& task : tasks) task();
   std::vector<Connection*> killed;
   for (Connection* c : self->conns_) {
     if (c->client().kill_requested.load(std::memory_order_relaxed)) killed.push_back(c);
@@ -260,6 +276,11 @@ void LoopThread::OnAsync(uv_async_t* a) {
 
 void LoopThread::BeginStop() {
   stopping_ = true;
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    post_closed_ = true;
+    posted_.clear();
+  }
   for (uv_tcp_t* l : listeners_) {
     uv_close(reinterpret_cast<uv_handle_t*>(l),
              [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });

@@ -11,6 +11,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <thread>
 #include <unordered_set>
 #include <vector>
@@ -38,6 +40,10 @@ class LoopThread : public LoopWaker {
   void Join();
   // Thread-safe: run the async pass (CLIENT KILL requests, stop).
   void Wake() override;
+  // Thread-safe: runs `task` on this loop's thread soon (replies of commands
+  // that completed on the replication thread come back this way). Tasks
+  // posted after the loop began stopping are dropped, never run.
+  void Post(std::function<void()> task);
 
   // Loop-thread API for connections.
   ServerContext* server() { return server_; }
@@ -79,6 +85,9 @@ class LoopThread : public LoopWaker {
   std::vector<Connection*> flushing_;
   std::thread thread_;
   std::atomic<bool> stop_requested_{false};
+  std::mutex post_mu_;
+  std::vector<std::function<void()>> posted_;  // guarded by post_mu_
+  bool post_closed_ = false;                   // guarded by post_mu_
   bool stopping_ = false;
   int64_t now_ms_ = 0;
   int64_t last_timeout_check_ms_ = 0;

@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "server/commands/command.h"
 #include "server/config/config.h"
 #include "server/dispatcher.h"
 #include "server/log.h"
@@ -149,6 +150,7 @@ void Connection::ProcessInput() {
     RespParser::Status st = parser_.Parse(rbuf_.get() + rstart_, rend_ - rstart_, &consumed);
     if (st == RespParser::Status::kIncomplete) break;
     if (st == RespParser::Status::kError) {
+      reply_.set_buffer(slots_.empty() ? &out_ : &slots_.back().bytes);
       std::string msg = "ERR " + parser_.error();
       reply_.Error(msg);
       loop_->stats()->error_replies.Add(1);
@@ -161,7 +163,11 @@ void Connection::ProcessInput() {
     }
     auto args = parser_.args();
     if (!args.empty()) {
-      Dispatch(server, loop_->stats(), &client_, &reply_, args, now_ms);
+      // Ordering gate: see the header comment. The command stays in rbuf_
+      // and is parsed again once the outstanding replies arrived.
+      if (outstanding_ > 0 && !MayDispatchWhileWaiting(args[0])) break;
+      reply_.set_buffer(slots_.empty() ? &out_ : &slots_.back().bytes);
+      Dispatch(server, loop_->stats(), &client_, &reply_, args, now_ms, this);
     }
     rstart_ += consumed;
   }
@@ -202,7 +208,8 @@ void Connection::UpdateReading() {
 void Connection::Flush() {
   if (closing_ || writing_) return;
   if (out_.empty()) {
-    if (client_.close_after_reply) Close();
+    // A closing client still gets the replies it is owed.
+    if (client_.close_after_reply && slots_.empty()) Close();
     return;
   }
   uv_buf_t buf = uv_buf_init(out_.data(), static_cast<unsigned>(out_.size()));
@@ -219,7 +226,7 @@ void Connection::Flush() {
   if (written == out_.size()) {
     out_.clear();
     client_.output_buffer_bytes.store(0, std::memory_order_relaxed);
-    if (client_.close_after_reply) {
+    if (client_.close_after_reply && slots_.empty()) {
       Close();
       return;
     }
@@ -267,6 +274,54 @@ void Connection::OnWrite(uv_write_t* req, int status) {
   } else {
     c->UpdateReading();
   }
+}
+
+ReplyCallback Connection::Defer(bool is_write) {
+  uint64_t ticket = next_ticket_++;
+  // A reply under CLIENT REPLY OFF/SKIP is dropped when it arrives.
+  bool drop = client_.reply_mode == ReplyMode::kOff || client_.reply_mode == ReplyMode::kSkip;
+  slots_.push_back(Slot{ticket, false, {}});
+  // Replies of later commands gather behind it.
+  slots_.push_back(Slot{0, true, {}});
+  ++outstanding_;
+  if (!is_write) ++outstanding_reads_;
+  std::weak_ptr<Connection*> weak = self_ref_;
+  LoopThread* loop = loop_;
+  return [loop, weak, ticket, drop, is_write](std::string reply) {
+    if (drop) reply.clear();
+    loop->Post([weak, ticket, is_write, reply = std::move(reply)]() mutable {
+      std::shared_ptr<Connection*> alive = weak.lock();
+      if (!alive) return;
+      Connection* c = *alive;
+      if (!is_write) --c->outstanding_reads_;
+      c->CompleteDeferred(ticket, std::move(reply));
+    });
+  };
+}
+
+void Connection::CompleteDeferred(uint64_t ticket, std::string reply) {
+  if (closing_) return;
+  for (Slot& slot : slots_) {
+    if (slot.ticket == ticket) {
+      slot.bytes = std::move(reply);
+      slot.ready = true;
+      --outstanding_;
+      break;
+    }
+  }
+  while (!slots_.empty() && slots_.front().ready) {
+    out_.append(slots_.front().bytes);
+    slots_.pop_front();
+  }
+  if (!out_.empty() || client_.close_after_reply) ScheduleFlush();
+  // Input held back by the ordering gate can run now.
+  if (outstanding_ == 0 && rstart_ < rend_ && !client_.close_after_reply) ProcessInput();
+}
+
+bool Connection::MayDispatchWhileWaiting(std::string_view command_name) const {
+  if (outstanding_reads_ > 0) return false;
+  const CommandSpec* spec = loop_->server()->commands->Find(command_name);
+  return spec != nullptr && (spec->flags & kCmdWrite) != 0;
 }
 
 void Connection::TrimBuffers() {

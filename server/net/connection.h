@@ -14,15 +14,23 @@
 // flight, new replies gather in `out_`.
 // Backpressure: reading pauses while unsent output exceeds
 // client-output-pause-bytes, and resumes when the write completes.
+// Deferred replies (cluster mode): a command routed to a Raft group or
+// another node reserves a slot in `slots_`; replies of later commands queue
+// behind it, and completed slots drain into `out_` in command order. While a
+// reply is outstanding only writes may follow it into dispatch (they are
+// ordered by their shard's log); any other command waits in rbuf_ until every
+// outstanding reply arrived, so a read always sees this client's own writes.
 #pragma once
 
 #include <uv.h>
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 
 #include "server/client_state.h"
+#include "server/net/deferred_reply.h"
 #include "server/resp/reply_builder.h"
 #include "server/resp/resp_parser.h"
 
@@ -30,7 +38,7 @@ namespace ringkv::server {
 
 class LoopThread;
 
-class Connection {
+class Connection : public Deferrer {
  public:
   Connection(LoopThread* loop, uint64_t max_bulk_len);
   Connection(const Connection&) = delete;
@@ -50,6 +58,9 @@ class Connection {
   // Releases buffer capacity left over from a burst (called by the loop timer when idle).
   void TrimBuffers();
 
+  // Deferrer: reserves the reply slot of the command being dispatched.
+  ReplyCallback Defer(bool is_write) override;
+
   // Intrusive membership in the loop's lists.
   bool in_flush_list = false;
 
@@ -60,6 +71,10 @@ class Connection {
   static void OnClose(uv_handle_t* h);
 
   void ProcessInput();
+  // Fills slot `ticket` and moves every leading completed slot to out_.
+  void CompleteDeferred(uint64_t ticket, std::string reply);
+  // Whether the next command may be dispatched while replies are outstanding.
+  bool MayDispatchWhileWaiting(std::string_view command_name) const;
   void EnsureReadSpace();
   void ScheduleFlush();
   void UpdateReading();
@@ -82,6 +97,18 @@ class Connection {
   bool writing_ = false;
   bool reading_ = false;
   bool closing_ = false;
+
+  struct Slot {
+    uint64_t ticket = 0;  // 0: an ordinary slot gathering later replies
+    bool ready = false;
+    std::string bytes;
+  };
+  std::deque<Slot> slots_;       // non-empty only while a reply is outstanding
+  uint64_t next_ticket_ = 1;
+  uint32_t outstanding_ = 0;        // slots not yet ready
+  uint32_t outstanding_reads_ = 0;  // of which were not writes
+  // Completions hold a weak reference: a reply for a closed connection is dropped.
+  std::shared_ptr<Connection*> self_ref_ = std::make_shared<Connection*>(this);
 };
 
 }  // namespace ringkv::server

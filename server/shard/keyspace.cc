@@ -42,6 +42,35 @@ void Keyspace::AdjustExpires(Prior prior, bool now_has_expire) {
   }
 }
 
+namespace {
+std::atomic<bool> g_replicated{false};
+thread_local int t_apply_depth = 0;
+
+// Whether this thread may delete a key because it expired (see SetReplicated).
+bool MayDeleteExpired() {
+  return t_apply_depth > 0 || !g_replicated.load(std::memory_order_relaxed);
+}
+}  // namespace
+
+void Keyspace::SetReplicated(bool replicated) { g_replicated.store(replicated); }
+bool Keyspace::replicated() { return g_replicated.load(std::memory_order_relaxed); }
+Keyspace::ApplyScope::ApplyScope() { ++t_apply_depth; }
+Keyspace::ApplyScope::~ApplyScope() { --t_apply_depth; }
+
+Result<std::vector<std::string>> Keyspace::SampleExpired(int64_t now_ms, size_t count) {
+  std::vector<std::string> expired;
+  auto next =
+      engine_->ScanCursor(expire_cursor_, count, [&](std::string_view k, std::string_view v) {
+        int64_t expire_ms = 0;
+        if (PeekExpire(v, &expire_ms) && expire_ms != 0 && expire_ms < now_ms) {
+          expired.emplace_back(k);
+        }
+      });
+  if (!next.ok()) return next.status();
+  expire_cursor_ = *next;
+  return expired;
+}
+
 Status Keyspace::Find(std::string_view key, int64_t now_ms, Lookup mode, Entry* entry) {
   Status s = engine_->Get(key, &entry->stored);
   if (s.IsNotFound()) {
@@ -51,9 +80,11 @@ Status Keyspace::Find(std::string_view key, int64_t now_ms, Lookup mode, Entry* 
   RINGKV_RETURN_IF_ERROR(s);
   RINGKV_RETURN_IF_ERROR(DecodeValue(entry->stored, &entry->view));
   if (entry->view.ExpiredAt(now_ms)) {
-    RINGKV_RETURN_IF_ERROR(engine_->Delete(key));
-    AdjustExpires(Prior::kHasExpire, false);
-    stats_->expired_keys.fetch_add(1, std::memory_order_relaxed);
+    if (MayDeleteExpired()) {
+      RINGKV_RETURN_IF_ERROR(engine_->Delete(key));
+      AdjustExpires(Prior::kHasExpire, false);
+      stats_->expired_keys.fetch_add(1, std::memory_order_relaxed);
+    }
     if (mode == Lookup::kRead) stats_->keyspace_misses.fetch_add(1, std::memory_order_relaxed);
     return Status::NotFound();
   }
@@ -140,6 +171,7 @@ Result<uint64_t> Keyspace::Scan(uint64_t cursor, size_t count, int64_t now_ms,
   if (!next.ok()) return next.status();
   if (!corrupt.ok()) return corrupt;
   // Deleting inside the visitor would mutate the engine mid-scan.
+  if (!MayDeleteExpired()) expired.clear();
   for (const std::string& k : expired) {
     RINGKV_RETURN_IF_ERROR(engine_->Delete(k));
     AdjustExpires(Prior::kHasExpire, false);

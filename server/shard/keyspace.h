@@ -75,6 +75,21 @@ inline Prior PriorOf(bool found, const Entry& e) {
 
 class Keyspace {
  public:
+  // Replicated (cluster) mode: a replica must change its data only by
+  // applying committed log entries, with the entry's clock, so an expired key
+  // is deleted only inside an ApplyScope; reads elsewhere merely hide it. The
+  // standalone server (the default) deletes expired keys wherever it meets them.
+  static void SetReplicated(bool replicated);
+  static bool replicated();
+  // Marks the current thread as applying a committed entry.
+  class ApplyScope {
+   public:
+    ApplyScope();
+    ~ApplyScope();
+    ApplyScope(const ApplyScope&) = delete;
+    ApplyScope& operator=(const ApplyScope&) = delete;
+  };
+
   // Takes ownership of `engine`; `stats` must outlive the Keyspace. Counts
   // the keys with a TTL that the engine already holds (after a restart).
   Keyspace(std::unique_ptr<storage::Engine> engine, KeyspaceStats* stats);
@@ -130,6 +145,10 @@ class Keyspace {
   // Visits about `count` keys from the rolling expire cursor, deleting the
   // expired ones. Returns the step's figures.
   Result<ExpireStep> ActiveExpireStep(int64_t now_ms, size_t count);
+  // Replicated mode's sampling: visits about `count` keys from the rolling
+  // expire cursor and returns those expired at now_ms, deleting nothing (the
+  // shard's leader proposes their deletion).
+  Result<std::vector<std::string>> SampleExpired(int64_t now_ms, size_t count);
 
   // Picks a live key approximately uniformly: a random step of a rolling
   // cursor, then a uniform choice among the keys it visited. NotFound when the

@@ -1,0 +1,104 @@
+// ClusterNode: this process as a member of a replicated cluster (issue 5).
+//
+// It joins the pieces: the static membership from the config (cluster.nodes)
+// -> ring placement (ring/) -> one Raft group per shard that has a replica
+// here (group id = shard + 1; group 0 is reserved for the meta group) run by
+// a replication::ReplicaHost over one WAL, with server/peer's PeerTransport
+// carrying Raft batches, forwarded commands and their replies. It implements
+//  - ReplicationPort for the ClusterRouter (where commands run),
+//  - ClusterView for the CLUSTER commands,
+//  - the StateMachine of every shard group: a committed entry is a client
+//    command, applied through local_exec with the proposer's clock.
+// Housekeeping on the replication thread: forwarded requests time out, the
+// leader of a shard proposes deletions of its expired keys, and leadership
+// moves to each shard's preferred leader when that node is connected.
+//
+// Threading: public methods are thread-safe (see ReplicationPort). The
+// ReplicaHost thread runs the StateMachine, the transport and housekeeping.
+// Lifetime: Start after the ShardSet is open, Stop after the loop threads
+// joined and before the ShardSet closes.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ring/membership.h"
+#include "ring/placement.h"
+#include "server/cluster/cluster_config.h"
+#include "server/cluster/cluster_router.h"
+#include "server/cluster/cluster_view.h"
+#include "server/cluster/replication_port.h"
+#include "storage/base/status.h"
+
+namespace ringkv::server {
+struct Config;
+struct ServerContext;
+namespace replication {
+class ReplicaHost;
+}
+}  // namespace ringkv::server
+
+namespace ringkv::server::cluster {
+
+class ThreadState;  // cluster_node.cc: what lives on the replication thread
+
+class ClusterNode final : public ReplicationPort, public ClusterView {
+ public:
+  // Reads the cluster.* config; InvalidArgument for an inconsistent one.
+  static Result<std::unique_ptr<ClusterNode>> Create(ServerContext* server, const Config& config);
+  ~ClusterNode() override;
+
+  // Opens the Raft WAL under <dir>/raft, binds the peer port, creates the
+  // shard groups. Errors name what failed.
+  Status Start();
+  void Stop();
+
+  ClusterRouter* router() { return router_.get(); }
+
+  // ReplicationPort.
+  NodeId self() const override { return self_; }
+  uint32_t shard_count() const override { return shard_count_; }
+  NodeId LeaderOf(uint32_t shard) const override;
+  bool HasReplica(uint32_t shard) const override;
+  bool CanReadNow(uint32_t shard, bool stale_ok) const override;
+  std::string ClientAddress(NodeId node) const override;
+  void Propose(uint32_t shard, std::string command, ProposeDone done) override;
+  void ReadBarrier(uint32_t shard, bool follower, BarrierDone done) override;
+  void Forward(NodeId node, std::string request, ForwardDone done) override;
+  void RunAfter(uint32_t delay_ms, std::function<void()> fn) override;
+
+  // ClusterView.
+  std::vector<NodeView> Nodes() const override;
+  uint64_t Leader(uint32_t shard) const override { return LeaderOf(shard); }
+  std::vector<uint64_t> Replicas(uint32_t shard) const override;
+  uint64_t epoch() const override { return membership_.epoch(); }
+
+ private:
+  friend class ThreadState;
+  class Machine;  // the replication::StateMachine of the shard groups
+
+  ClusterNode(ServerContext* server, const Config& config);
+
+  ServerContext* server_;
+  NodeId self_ = 0;
+  uint32_t shard_count_ = 0;
+  std::vector<NodeAddress> nodes_;
+  ring::Membership membership_;
+  ring::Placement placement_;
+  std::vector<uint8_t> has_replica_;  // by shard
+  std::unique_ptr<std::atomic<bool>[]> connected_;  // by index into nodes_
+  std::unique_ptr<ClusterRouter> router_;
+  std::unique_ptr<Machine> machine_;
+  std::unique_ptr<replication::ReplicaHost> host_;
+  ThreadState* thread_state_ = nullptr;  // owned by the host's link; replication thread only
+  std::string peer_bind_;
+  int peer_port_ = 0;
+  std::string dir_;
+  // Config copies (the Config may change under CONFIG SET; these do not).
+  std::string fsync_;
+  int64_t tick_ms_, election_ticks_, snapshot_entries_;
+};
+
+}  // namespace ringkv::server::cluster

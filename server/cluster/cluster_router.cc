@@ -1,0 +1,449 @@
+#include "server/cluster/cluster_router.h"
+
+#include <time.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <vector>
+
+#include "ring/key_slot.h"
+#include "server/client_state.h"
+#include "server/cluster/command_codec.h"
+#include "server/cluster/local_exec.h"
+#include "server/cluster/resp_reply.h"
+#include "server/commands/arg_parse.h"
+#include "server/commands/command.h"
+#include "server/resp/reply_builder.h"
+#include "server/server_context.h"
+#include "server/shard/shard_set.h"
+
+namespace ringkv::server::cluster {
+
+namespace {
+
+constexpr uint32_t kRetryDelayMs = 20;
+constexpr std::string_view kClusterDown = "CLUSTERDOWN The cluster is down";
+constexpr std::string_view kCrossSlot = "CROSSSLOT Keys in request don't hash to the same slot";
+
+int64_t MonotonicMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t WallMs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+std::string ErrorReply(std::string_view message) {
+  std::string out;
+  ReplyBuilder(&out).Error(message);
+  return out;
+}
+
+uint32_t ShardOfKey(std::string_view key, uint32_t shard_count) {
+  return ShardSet::ShardOfSlot(ring::KeySlot(key), shard_count);
+}
+
+// Keyless commands that touch the data and therefore run shard by shard.
+enum class Keyless { kNone, kKeys, kScan, kDbSize, kRandomKey, kFlush };
+
+Keyless KeylessKind(std::string_view name) {
+  if (EqualsIgnoreCase(name, "keys")) return Keyless::kKeys;
+  if (EqualsIgnoreCase(name, "scan")) return Keyless::kScan;
+  if (EqualsIgnoreCase(name, "dbsize")) return Keyless::kDbSize;
+  if (EqualsIgnoreCase(name, "randomkey")) return Keyless::kRandomKey;
+  if (EqualsIgnoreCase(name, "flushall") || EqualsIgnoreCase(name, "flushdb")) {
+    return Keyless::kFlush;
+  }
+  return Keyless::kNone;
+}
+
+// Collects the replies of the per-shard parts of one client command and
+// combines them once the last part arrived (on whichever thread that is).
+class Gather {
+ public:
+  using Combine = std::function<std::string(std::vector<std::string>& parts)>;
+  Gather(size_t parts, Combine combine, ReplyCallback done)
+      : parts_(parts), remaining_(parts), combine_(std::move(combine)), done_(std::move(done)) {}
+
+  ReplyCallback Part(size_t i, std::shared_ptr<Gather> self) {
+    return [self, i](std::string reply) { self->Complete(i, std::move(reply)); };
+  }
+
+ private:
+  void Complete(size_t i, std::string reply) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      parts_[i] = std::move(reply);
+      if (--remaining_ > 0) return;
+    }
+    // The first error wins, as a single node would have failed the command.
+    for (const std::string& p : parts_) {
+      if (!p.empty() && p[0] == '-') return done_(p);
+    }
+    done_(combine_(parts_));
+  }
+
+  std::mutex mu_;
+  std::vector<std::string> parts_;
+  size_t remaining_;
+  Combine combine_;
+  ReplyCallback done_;
+};
+
+std::string SumIntegers(std::vector<std::string>& parts) {
+  int64_t sum = 0;
+  for (const std::string& p : parts) {
+    int64_t v = 0;
+    if (!ParseIntegerReply(p, &v)) return ErrorReply("ERR bad reply from a shard");
+    sum += v;
+  }
+  std::string out;
+  ReplyBuilder(&out).Integer(sum);
+  return out;
+}
+
+}  // namespace
+
+struct ClusterRouter::Request {
+  std::vector<std::string> owned;
+  std::vector<std::string_view> args;
+  uint32_t shard = 0;
+  bool is_write = false;
+  int resp = 2;
+  bool readonly = false;
+  int64_t now_ms = 0;
+  uint32_t hops = 0;
+  int64_t deadline_ms = 0;  // monotonic; leaderless waiting ends here
+  ReplyCallback done;
+};
+
+ClusterRouter::ClusterRouter(ServerContext* server, ReplicationPort* port, RouterOptions options)
+    : server_(server), port_(port), options_(options) {}
+
+ClusterRouter::RequestPtr ClusterRouter::MakeRequest(std::span<const std::string_view> args,
+                                                     uint32_t shard, bool is_write, int resp,
+                                                     bool readonly, int64_t now_ms,
+                                                     ReplyCallback done) {
+  auto req = std::make_shared<Request>();
+  req->owned.assign(args.begin(), args.end());
+  req->args.assign(req->owned.begin(), req->owned.end());
+  req->shard = shard;
+  req->is_write = is_write;
+  req->resp = resp;
+  req->readonly = readonly;
+  req->now_ms = now_ms;
+  req->deadline_ms = MonotonicMs() + options_.leaderless_wait_ms;
+  req->done = std::move(done);
+  return req;
+}
+
+bool ClusterRouter::Route(const CommandSpec& spec, std::span<const std::string_view> args,
+                          ClientState* client, ReplyBuilder* reply, Deferrer* deferrer,
+                          int64_t now_ms) {
+  const bool is_write = (spec.flags & kCmdWrite) != 0;
+  std::vector<int> key_indexes = CommandTable::KeyIndexes(spec, args.size());
+  if (key_indexes.empty() && args.size() >= 3 && EqualsIgnoreCase(spec.name, "cluster") &&
+      (EqualsIgnoreCase(args[1], "countkeysinslot") || EqualsIgnoreCase(args[1], "getkeysinslot"))) {
+    // Answered by the slot's shard leader (a read of that shard).
+    int64_t slot = 0;
+    if (!ParseInt64(args[2], &slot) || slot < 0 || slot >= ring::kNumSlots) return false;
+    uint32_t shard = ShardSet::ShardOfSlot(static_cast<uint32_t>(slot), port_->shard_count());
+    if (port_->CanReadNow(shard, false) || deferrer == nullptr) return false;
+    std::vector<std::string> owned{std::string(kShardPrefix), std::to_string(shard)};
+    for (std::string_view a : args) owned.emplace_back(a);
+    std::vector<std::string_view> sub(owned.begin(), owned.end());
+    Submit(MakeRequest(sub, shard, false, client->resp, client->readonly, now_ms,
+                       deferrer->Defer(false)));
+    return true;
+  }
+  if (key_indexes.empty()) {
+    if (KeylessKind(spec.name) == Keyless::kNone) return false;
+    if (deferrer == nullptr) {
+      reply->Error("ERR this command cannot be routed from here");
+      return true;
+    }
+    RouteKeyless(spec, args, client, deferrer, now_ms);
+    return true;
+  }
+  const uint32_t shards = port_->shard_count();
+  std::vector<uint32_t> key_shards;
+  key_shards.reserve(key_indexes.size());
+  bool one_shard = true;
+  for (int i : key_indexes) {
+    key_shards.push_back(ShardOfKey(args[static_cast<size_t>(i)], shards));
+    if (key_shards.back() != key_shards.front()) one_shard = false;
+  }
+  const uint32_t shard = key_shards.front();
+  const bool stale_ok = client->readonly && options_.stale_reads;
+  if (one_shard && !is_write && port_->CanReadNow(shard, stale_ok)) return false;
+  if (!one_shard) {
+    if (deferrer == nullptr) {
+      reply->Error(kCrossSlot);
+      return true;
+    }
+    return RouteMulti(spec, args, client, deferrer, now_ms, key_shards, key_indexes);
+  }
+  const NodeId leader = port_->LeaderOf(shard);
+  const bool follower_read = !is_write && client->readonly && port_->HasReplica(shard);
+  if (options_.redirect && leader != kNoNode && leader != port_->self() && !follower_read) {
+    std::string addr = port_->ClientAddress(leader);
+    reply->Error("MOVED " + std::to_string(ring::KeySlot(args[static_cast<size_t>(key_indexes[0])])) +
+                 " " + addr);
+    return true;
+  }
+  if (deferrer == nullptr) {
+    reply->Error("ERR this command cannot be routed from here");
+    return true;
+  }
+  Submit(MakeRequest(args, shard, is_write, client->resp, client->readonly, now_ms,
+                     deferrer->Defer(is_write)));
+  return true;
+}
+
+void ClusterRouter::Submit(RequestPtr req) {
+  const uint32_t shard = req->shard;
+  const NodeId self = port_->self();
+  if (!req->is_write && req->readonly && port_->HasReplica(shard)) {
+    if (options_.stale_reads) return RunReadHere(req);
+    port_->ReadBarrier(shard, true, [this, req](bool ok, NodeId) {
+      if (ok) return RunReadHere(req);
+      SubmitAfterDelay(req);
+    });
+    return;
+  }
+  const NodeId leader = port_->LeaderOf(shard);
+  if (leader == self) {
+    if (req->is_write) {
+      std::string command;
+      EncodeReplicatedCommand(req->args, req->resp, req->now_ms, &command);
+      port_->Propose(shard, std::move(command), [this, req](bool ok, std::string reply, NodeId) {
+        if (ok) return req->done(std::move(reply));
+        SubmitAfterDelay(req);
+      });
+    } else if (port_->CanReadNow(shard, false)) {
+      RunReadHere(req);
+    } else {
+      port_->ReadBarrier(shard, false, [this, req](bool ok, NodeId) {
+        if (ok) return RunReadHere(req);
+        SubmitAfterDelay(req);
+      });
+    }
+    return;
+  }
+  if (leader == kNoNode || req->hops >= options_.max_forward_hops) return SubmitAfterDelay(req);
+  std::string payload;
+  EncodeForwardRequest(req->resp, req->readonly ? kForwardReadonly : 0,
+                       static_cast<uint8_t>(req->hops + 1), req->args, &payload);
+  port_->Forward(leader, std::move(payload), [this, req](bool ok, std::string reply) {
+    if (ok) return req->done(std::move(reply));
+    SubmitAfterDelay(req);
+  });
+}
+
+void ClusterRouter::SubmitAfterDelay(RequestPtr req) {
+  if (MonotonicMs() >= req->deadline_ms) return Fail(req, kClusterDown);
+  port_->RunAfter(kRetryDelayMs, [this, req] { Submit(req); });
+}
+
+void ClusterRouter::Fail(RequestPtr req, std::string_view error) { req->done(ErrorReply(error)); }
+
+void ClusterRouter::RunReadHere(RequestPtr req) {
+  req->done(ExecuteLocally(server_, req->args, req->resp, WallMs()));
+}
+
+bool ClusterRouter::RouteMulti(const CommandSpec& spec, std::span<const std::string_view> args,
+                               ClientState* client, Deferrer* deferrer, int64_t now_ms,
+                               const std::vector<uint32_t>& key_shards,
+                               const std::vector<int>& key_indexes) {
+  std::string_view name = spec.name;
+  const bool is_mget = name == "mget", is_mset = name == "mset";
+  const bool is_count = name == "exists" || name == "del" || name == "unlink" || name == "touch";
+  if (!is_mget && !is_mset && !is_count) {
+    // Atomic across keys (MSETNX, RENAME, COPY, LCS ...): one shard only.
+    std::string out;
+    ReplyBuilder(&out, client->resp).Error(kCrossSlot);
+    deferrer->Defer(false)(std::move(out));
+    return true;
+  }
+  const bool is_write = (spec.flags & kCmdWrite) != 0;
+  // Shard -> positions (into key_indexes) of its keys, in request order.
+  std::map<uint32_t, std::vector<size_t>> by_shard;
+  for (size_t k = 0; k < key_shards.size(); ++k) by_shard[key_shards[k]].push_back(k);
+
+  Gather::Combine combine;
+  if (is_count) {
+    combine = SumIntegers;
+  } else if (is_mset) {
+    combine = [](std::vector<std::string>&) { return std::string("+OK\r\n"); };
+  } else {
+    std::vector<std::vector<size_t>> positions;
+    for (auto& [s, ks] : by_shard) positions.push_back(ks);
+    const size_t total = key_shards.size();
+    const int resp = client->resp;
+    combine = [positions, total, resp](std::vector<std::string>& parts) {
+      std::vector<std::string_view> items(total);
+      for (size_t p = 0; p < parts.size(); ++p) {
+        std::vector<std::string_view> got;
+        if (!SplitArrayReply(parts[p], &got) || got.size() != positions[p].size()) {
+          return ErrorReply("ERR bad reply from a shard");
+        }
+        for (size_t j = 0; j < got.size(); ++j) items[positions[p][j]] = got[j];
+      }
+      std::string out;
+      ReplyBuilder rb(&out, resp);
+      rb.ArrayHeader(total);
+      for (std::string_view it : items) rb.Raw(it);
+      return out;
+    };
+  }
+  auto gather = std::make_shared<Gather>(by_shard.size(), std::move(combine),
+                                         deferrer->Defer(is_write));
+  size_t part = 0;
+  for (auto& [shard, ks] : by_shard) {
+    std::vector<std::string_view> sub;
+    sub.push_back(args[0]);
+    for (size_t k : ks) {
+      size_t i = static_cast<size_t>(key_indexes[k]);
+      sub.push_back(args[i]);
+      if (is_mset) sub.push_back(args[i + 1]);
+    }
+    ReplyCallback done = gather->Part(part++, gather);
+    if (!is_write && port_->CanReadNow(shard, client->readonly && options_.stale_reads)) {
+      done(ExecuteLocally(server_, sub, client->resp, now_ms));
+      continue;
+    }
+    Submit(MakeRequest(sub, shard, is_write, client->resp, client->readonly, now_ms,
+                       std::move(done)));
+  }
+  return true;
+}
+
+void ClusterRouter::RouteKeyless(const CommandSpec& spec, std::span<const std::string_view> args,
+                                 ClientState* client, Deferrer* deferrer, int64_t now_ms) {
+  const uint32_t shards = port_->shard_count();
+  const bool is_write = (spec.flags & kCmdWrite) != 0;
+  const Keyless kind = KeylessKind(spec.name);
+  const int resp = client->resp;
+  auto wrapped = [&](uint32_t shard, std::vector<std::string>* owned) {
+    owned->clear();
+    owned->push_back(std::string(kShardPrefix));
+    owned->push_back(std::to_string(shard));
+    for (std::string_view a : args) owned->emplace_back(a);
+    return std::vector<std::string_view>(owned->begin(), owned->end());
+  };
+  std::vector<std::string> owned;
+  if (kind == Keyless::kScan) {
+    // The cursor names its shard (keys_family.cc); one shard per call.
+    int64_t cursor = 0;
+    uint64_t ucursor = 0;
+    if (ParseInt64(args[1], &cursor)) ucursor = static_cast<uint64_t>(cursor);
+    uint64_t shard = ucursor >> 48;
+    ReplyCallback done = deferrer->Defer(false);
+    if (shard >= shards) {
+      // Past the last shard (or a cursor this server never issued): done.
+      std::string out;
+      ReplyBuilder rb(&out, resp);
+      rb.ArrayHeader(2);
+      rb.Bulk("0");
+      rb.ArrayHeader(0);
+      return done(std::move(out));
+    }
+    std::vector<std::string_view> sub = wrapped(static_cast<uint32_t>(shard), &owned);
+    if (port_->CanReadNow(static_cast<uint32_t>(shard), false)) {
+      return done(ExecuteLocally(server_, sub, resp, now_ms));
+    }
+    return Submit(MakeRequest(sub, static_cast<uint32_t>(shard), false, resp, client->readonly,
+                              now_ms, std::move(done)));
+  }
+  Gather::Combine combine;
+  switch (kind) {
+    case Keyless::kDbSize:
+      combine = SumIntegers;
+      break;
+    case Keyless::kFlush:
+      combine = [](std::vector<std::string>&) { return std::string("+OK\r\n"); };
+      break;
+    case Keyless::kKeys:
+      combine = [resp](std::vector<std::string>& parts) {
+        std::vector<std::string_view> all;
+        for (const std::string& p : parts) {
+          std::vector<std::string_view> got;
+          if (!SplitArrayReply(p, &got)) return ErrorReply("ERR bad reply from a shard");
+          all.insert(all.end(), got.begin(), got.end());
+        }
+        std::string out;
+        ReplyBuilder rb(&out, resp);
+        rb.ArrayHeader(all.size());
+        for (std::string_view it : all) rb.Raw(it);
+        return out;
+      };
+      break;
+    default:  // kRandomKey: a random non-empty shard's random key
+      combine = [resp](std::vector<std::string>& parts) {
+        std::vector<const std::string*> hits;
+        for (const std::string& p : parts) {
+          if (!p.empty() && p[0] == '$' && p.compare(0, 3, "$-1") != 0) hits.push_back(&p);
+        }
+        if (hits.empty()) {
+          std::string out;
+          ReplyBuilder(&out, resp).Null();
+          return out;
+        }
+        thread_local std::mt19937_64 rng(std::random_device{}());
+        return *hits[rng() % hits.size()];
+      };
+      break;
+  }
+  auto gather = std::make_shared<Gather>(shards, std::move(combine), deferrer->Defer(is_write));
+  for (uint32_t shard = 0; shard < shards; ++shard) {
+    std::vector<std::string_view> sub = wrapped(shard, &owned);
+    ReplyCallback done = gather->Part(shard, gather);
+    if (!is_write && port_->CanReadNow(shard, false)) {
+      done(ExecuteLocally(server_, sub, resp, now_ms));
+      continue;
+    }
+    Submit(MakeRequest(sub, shard, is_write, resp, client->readonly, now_ms, std::move(done)));
+  }
+}
+
+void ClusterRouter::HandleForward(std::string_view payload,
+                                  std::function<void(std::string)> reply) {
+  ForwardRequest fr;
+  Status s = DecodeForwardRequest(payload, &fr);
+  if (!s.ok()) return reply(ErrorReply("ERR bad forwarded command: " + s.ToString()));
+  std::span<const std::string_view> command = fr.args;
+  int64_t only_shard = -1;
+  std::span<const std::string_view> inner;
+  if (UnwrapShard(fr.args, &only_shard, &inner)) command = inner;
+  const CommandSpec* spec = server_->commands->Find(command[0]);
+  if (spec == nullptr) return reply(ExecuteLocally(server_, fr.args, fr.resp, WallMs()));
+  uint32_t shard = 0;
+  if (only_shard >= 0) {
+    shard = static_cast<uint32_t>(only_shard);
+  } else {
+    std::vector<int> idx = CommandTable::KeyIndexes(*spec, command.size());
+    if (idx.empty()) return reply(ExecuteLocally(server_, fr.args, fr.resp, WallMs()));
+    shard = ShardOfKey(command[static_cast<size_t>(idx[0])], port_->shard_count());
+  }
+  if (shard >= port_->shard_count()) return reply(ErrorReply("ERR bad shard in forwarded command"));
+  RequestPtr req = MakeRequest(fr.args, shard, (spec->flags & kCmdWrite) != 0, fr.resp,
+                               (fr.flags & kForwardReadonly) != 0, WallMs(), std::move(reply));
+  req->hops = fr.hops;
+  Submit(req);
+}
+
+std::string ClusterRouter::Apply(std::string_view entry) {
+  ReplicatedCommand cmd;
+  Status s = DecodeReplicatedCommand(entry, &cmd);
+  if (!s.ok()) return ErrorReply("ERR bad replicated command: " + s.ToString());
+  return ExecuteLocally(server_, cmd.args, cmd.resp, cmd.now_ms);
+}
+
+}  // namespace ringkv::server::cluster

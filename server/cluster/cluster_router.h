@@ -1,0 +1,89 @@
+// ClusterRouter: decides where a client command runs in a cluster (DESIGN.md
+// §1): here now, through this node's Raft group, or on another node.
+//
+//  - Single-shard commands: a read runs here at once when CanReadNow (leader
+//    with a valid lease, or READONLY/stale reads on a local replica); else it
+//    waits for a read barrier, or goes to the leader's node. A write is
+//    proposed to the shard's group when this node leads it, else forwarded.
+//    With cluster.redirect, commands for another node's shard get -MOVED.
+//  - Multi-key commands over several shards: MGET, EXISTS, MSET, DEL, UNLINK
+//    and TOUCH are split per shard and their replies gathered; every other
+//    multi-key command needs one shard (-CROSSSLOT otherwise).
+//  - Keyless data commands (KEYS, SCAN, DBSIZE, RANDOMKEY, FLUSHDB, FLUSHALL)
+//    run per shard on its leader (wrapped as ringkv.shard, local_exec.h); SCAN
+//    walks the shards in cursor order, one shard per call.
+//  - While a shard has no leader (an election), requests wait and retry for up
+//    to `leaderless_wait_ms`, then get -CLUSTERDOWN.
+//
+// Threading: Route runs on a client loop thread; everything after a deferral
+// runs on whichever thread completes it (replication thread mostly). Shared
+// state is immutable after construction or lives in ReplicationPort.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/cluster/replication_port.h"
+#include "server/net/deferred_reply.h"
+
+namespace ringkv::server {
+struct ServerContext;
+struct ClientState;
+struct CommandSpec;
+class ReplyBuilder;
+}  // namespace ringkv::server
+
+namespace ringkv::server::cluster {
+
+struct RouterOptions {
+  bool redirect = false;        // -MOVED instead of forwarding
+  bool stale_reads = false;     // READONLY connections skip the read barrier
+  uint32_t leaderless_wait_ms = 3000;
+  uint32_t max_forward_hops = 2;
+};
+
+class ClusterRouter {
+ public:
+  ClusterRouter(ServerContext* server, ReplicationPort* port, RouterOptions options);
+
+  // From the dispatcher, after its own checks. Returns false when the command
+  // should simply run here now (not a data command, or a read this node may
+  // serve at once); true when it was answered (error, -MOVED) or deferred.
+  bool Route(const CommandSpec& spec, std::span<const std::string_view> args, ClientState* client,
+             ReplyBuilder* reply, Deferrer* deferrer, int64_t now_ms);
+
+  // A forward request from another node (payload of kForwardRequest);
+  // `reply` is called once with the encoded kForwardReply payload.
+  void HandleForward(std::string_view payload, std::function<void(std::string)> reply);
+
+  // Applies a committed replicated command (command_codec.h) to the local
+  // shards and returns the reply (the StateMachine hook of each shard group).
+  std::string Apply(std::string_view entry);
+
+ private:
+  struct Request;
+  using RequestPtr = std::shared_ptr<Request>;
+
+  void Submit(RequestPtr req);
+  void SubmitAfterDelay(RequestPtr req);
+  void Fail(RequestPtr req, std::string_view error);
+  void RunReadHere(RequestPtr req);
+  bool RouteMulti(const CommandSpec& spec, std::span<const std::string_view> args,
+                  ClientState* client, Deferrer* deferrer, int64_t now_ms,
+                  const std::vector<uint32_t>& key_shards, const std::vector<int>& key_indexes);
+  void RouteKeyless(const CommandSpec& spec, std::span<const std::string_view> args,
+                    ClientState* client, Deferrer* deferrer, int64_t now_ms);
+  RequestPtr MakeRequest(std::span<const std::string_view> args, uint32_t shard, bool is_write,
+                         int resp, bool readonly, int64_t now_ms, ReplyCallback done);
+
+  ServerContext* server_;
+  ReplicationPort* port_;
+  RouterOptions options_;
+};
+
+}  // namespace ringkv::server::cluster

@@ -1,0 +1,39 @@
+// ClusterView: the read-only picture of the cluster that the CLUSTER commands
+// print (SLOTS, SHARDS, NODES, INFO, MYID): the nodes, each shard's replicas
+// and its current leader. Implemented by the cluster node (cluster_node.h).
+//
+// Thread safety: every method may be called from any loop thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ringkv::server::cluster {
+
+struct NodeView {
+  uint64_t id = 0;
+  std::string host;     // client address
+  int port = 0;         // client port
+  int peer_port = 0;    // Raft/forwarding port (the "cport" of CLUSTER NODES)
+  bool connected = false;  // this node has a live peer link to it (always true for self)
+};
+
+class ClusterView {
+ public:
+  virtual ~ClusterView() = default;
+  virtual uint64_t self() const = 0;
+  virtual std::vector<NodeView> Nodes() const = 0;
+  virtual uint32_t shard_count() const = 0;
+  // Current leader of the shard, 0 while unknown.
+  virtual uint64_t Leader(uint32_t shard) const = 0;
+  // The shard's replicas, preferred leader first.
+  virtual std::vector<uint64_t> Replicas(uint32_t shard) const = 0;
+  // Placement epoch (CLUSTER INFO's cluster_current_epoch).
+  virtual uint64_t epoch() const = 0;
+};
+
+// A node id as Redis Cluster clients expect it: 40 hex characters.
+std::string NodeName(uint64_t id);
+
+}  // namespace ringkv::server::cluster

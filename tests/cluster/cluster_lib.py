@@ -1,0 +1,153 @@
+"""Starts and stops real ringkv-server processes as a local cluster for the
+tests in this folder. Every node listens on 127.0.0.1 on free ports; data goes
+to a fresh temporary directory; every process started is stopped by PID (the
+context manager kills whatever is left); every wait is bounded."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import redis
+
+SERVER = os.environ.get("RINGKV_SERVER", "build/server/ringkv-server")
+
+
+def free_ports(n):
+    socks, ports = [], []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+        ports.append(s.getsockname()[1])
+    for s in socks:
+        s.close()
+    return ports
+
+
+class Cluster:
+    def __init__(self, nodes=3, replicas=3, shards=16, engine="hash", extra=None):
+        self.n = nodes
+        self.work = tempfile.mkdtemp(prefix="ringkv-cluster-")
+        ports = free_ports(2 * nodes)
+        self.ports = {i + 1: ports[i] for i in range(nodes)}
+        self.peer_ports = {i + 1: ports[nodes + i] for i in range(nodes)}
+        members = " ".join("%d@127.0.0.1:%d:%d" % (i, self.ports[i], self.peer_ports[i])
+                           for i in self.ports)
+        self.args = {}
+        for i in self.ports:
+            self.args[i] = [SERVER, "--port", str(self.ports[i]), "--bind", "127.0.0.1",
+                            "--threads", "2", "--dir", os.path.join(self.work, "node%d" % i),
+                            "--shards", str(shards), "--storage.engine", engine,
+                            "--cluster.enabled", "yes", "--cluster.node-id", str(i),
+                            "--cluster.nodes", members, "--cluster.replicas", str(replicas)]
+            self.args[i] += extra or []
+        self.procs = {}
+
+    def start(self, i):
+        log = open(os.path.join(self.work, "node%d.log" % i), "ab")
+        self.procs[i] = subprocess.Popen(self.args[i], stdout=log, stderr=log)
+
+    def start_all(self):
+        for i in self.ports:
+            self.start(i)
+        self.wait_ready()
+
+    def client(self, i, **kw):
+        return redis.Redis(host="127.0.0.1", port=self.ports[i], socket_timeout=30, **kw)
+
+    def alive(self):
+        return [i for i, p in self.procs.items() if p.poll() is None]
+
+    def wait_ready(self, nodes=None, timeout=30):
+        """Until every listed node answers and reports every shard led."""
+        nodes = nodes or self.alive()
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            ok = 0
+            for i in nodes:
+                if self.procs[i].poll() is not None:
+                    raise RuntimeError("node %d exited with %s; log:\n%s"
+                                       % (i, self.procs[i].returncode, self.log(i)))
+                try:
+                    info = self.client(i).execute_command("CLUSTER", "INFO")
+                    if isinstance(info, bytes):
+                        info = info.decode()
+                    if "cluster_state:ok" in info:
+                        ok += 1
+                except redis.exceptions.RedisError:
+                    pass
+            if ok == len(nodes):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("cluster not ready in %d s" % timeout)
+
+    def kill(self, i, sig=signal.SIGKILL):
+        p = self.procs[i]
+        p.send_signal(sig)
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(timeout=10)
+
+    def leaders(self, via):
+        """shard -> leader node id, from CLUSTER SHARDS of node `via`."""
+        out = {}
+        shards = self.client(via).execute_command("CLUSTER", "SHARDS")
+        for idx, shard in enumerate(shards):
+            d = dict(zip(shard[::2], shard[1::2]))
+            for node in d[b"nodes"]:
+                nd = dict(zip(node[::2], node[1::2]))
+                if nd[b"role"] == b"master":
+                    out[idx] = int(nd[b"id"], 16)
+        return out
+
+    def log(self, i):
+        try:
+            with open(os.path.join(self.work, "node%d.log" % i), "rb") as f:
+                return f.read()[-3000:].decode(errors="replace")
+        except OSError:
+            return ""
+
+    def stop_all(self):
+        for i, p in self.procs.items():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for i, p in self.procs.items():
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=10)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_all()
+        if exc[0] is not None:
+            for i in self.procs:
+                sys.stderr.write("---- node %d log tail ----\n%s\n" % (i, self.log(i)))
+        shutil.rmtree(self.work, ignore_errors=True)
+        return False
+
+
+FAILURES = []
+
+
+def check(cond, what):
+    if not cond:
+        FAILURES.append(what)
+        print("FAIL:", what, file=sys.stderr)
+
+
+def finish():
+    if FAILURES:
+        print("%d failure(s)" % len(FAILURES), file=sys.stderr)
+        sys.exit(1)
+    print("ok")
+    sys.exit(0)

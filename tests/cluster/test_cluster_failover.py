@@ -1,0 +1,101 @@
+"""kill -9 during writes: first a follower-heavy node, then the node leading
+the most shards. Writers keep writing through the surviving nodes; every
+write that was acknowledged must be readable afterwards, and writes must
+resume within a bounded time. Then the killed nodes restart and catch up, and
+finally all nodes restart from disk with every acknowledged write."""
+import collections
+import signal
+import threading
+import time
+
+import redis
+
+from cluster_lib import Cluster, check, finish
+
+
+def writer(c, node_ids, prefix, acked, stop, errors, gaps):
+    """Writes prefix:n = n through the given nodes in turn; records acked n."""
+    n = 0
+    last_ok = time.time()
+    clients = [c.client(i, socket_timeout=10) for i in node_ids]
+    while not stop.is_set() and n < 200000:
+        cl = clients[n % len(clients)]
+        try:
+            cl.set("%s:%d" % (prefix, n), n)
+            acked.append(n)
+            now = time.time()
+            gaps.append(now - last_ok)
+            last_ok = now
+        except redis.exceptions.RedisError as e:
+            errors[type(e).__name__] += 1
+        n += 1
+
+
+def run_phase(c, victim, survivors, prefix):
+    acked, errors, gaps = [], collections.Counter(), []
+    stop = threading.Event()
+    t = threading.Thread(target=writer, args=(c, survivors, prefix, acked, stop, errors, gaps))
+    t.start()
+    time.sleep(1.0)
+    before = len(acked)
+    c.kill(victim, signal.SIGKILL)
+    t_kill = time.time()
+    # Writes must resume: at least 200 more acknowledged within 15 s.
+    deadline = time.time() + 15
+    while time.time() < deadline and len(acked) < before + 200:
+        time.sleep(0.05)
+    resumed = len(acked) >= before + 200
+    time.sleep(1.0)
+    stop.set()
+    t.join(timeout=60)
+    check(resumed, "%s: writes did not resume after killing node %d" % (prefix, victim))
+    print("%s: killed node %d; %d writes acknowledged, errors %s, longest gap %.3f s"
+          % (prefix, victim, len(acked), dict(errors), max(gaps) if gaps else -1))
+    # Every acknowledged write is there, read through a survivor.
+    cl = c.client(survivors[0])
+    missing = 0
+    for i in range(0, len(acked), 1000):
+        chunk = acked[i:i + 1000]
+        vals = cl.mget(["%s:%d" % (prefix, n) for n in chunk])
+        missing += sum(1 for n, v in zip(chunk, vals) if v != str(n).encode())
+    check(missing == 0, "%s: %d acknowledged writes lost" % (prefix, missing))
+    return acked
+
+
+with Cluster() as c:
+    c.start_all()
+    leaders = c.leaders(1)
+    counts = collections.Counter(leaders.values())
+    most = counts.most_common()[0][0]
+    follower = [i for i in c.ports if i != most][0]
+    # Phase 1: kill a node that is not the busiest leader.
+    survivors = [i for i in c.ports if i != follower]
+    a1 = run_phase(c, follower, survivors, "p1")
+    c.start(follower)
+    c.wait_ready()
+    # Phase 2: kill the node leading the most shards.
+    leaders = c.leaders(survivors[0])
+    most = collections.Counter(leaders.values()).most_common()[0][0]
+    survivors = [i for i in c.ports if i != most]
+    a2 = run_phase(c, most, survivors, "p2")
+    c.start(most)
+    c.wait_ready()
+    # The restarted node has caught up: read everything through it.
+    cl = c.client(most, readonly=False)
+    got = cl.mget(["p1:%d" % n for n in a1[:2000]])
+    check(all(v == str(n).encode() for n, v in zip(a1[:2000], got)), "restarted node serves p1")
+    # Phase 3: every node restarts (SIGTERM then SIGKILL for one): data from disk.
+    c.stop_all()
+    for i in c.ports:
+        c.start(i)
+    c.wait_ready()
+    cl = c.client(1)
+    for prefix, acked in (("p1", a1), ("p2", a2)):
+        missing = 0
+        for i in range(0, len(acked), 1000):
+            chunk = acked[i:i + 1000]
+            vals = cl.mget(["%s:%d" % (prefix, n) for n in chunk])
+            missing += sum(1 for n, v in zip(chunk, vals) if v != str(n).encode())
+        check(missing == 0, "after full restart: %d %s writes lost" % (missing, prefix))
+
+finish()
