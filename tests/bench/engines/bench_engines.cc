@@ -13,9 +13,19 @@
 // and on a fresh database opened with fsync on every write:
 //   syncwrite  10k puts, each fsynced before it returns
 // `--syncs S` sets the syncwrite count (10k).
+// `--hash-latency M` (off by default) also fills a fresh hash engine to M keys
+// (10M for the target) timing every Put with the monotonic clock, and
+// adds rows with the largest single-operation time, the 99.99th percentile,
+// the number of operations over 1 ms, the number of operations during which
+// the thread was preempted (an involuntary context switch, getrusage), the
+// largest time of an operation that was not preempted (the benchmark host is
+// shared, so a preempted Put measures the scheduler, not the engine) and the
+// engine's memory per key at M keys. Time the hypervisor steals from the
+// whole virtual CPU is not visible to getrusage and stays in every figure.
 // `--runs R` repeats everything R times and prints the median; ratios are
 // computed within each run, then the median is taken. `--n` sets N (1M).
 #include <sys/stat.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -252,6 +262,60 @@ std::map<std::string, double> RunEngine(const EngineDef& def, const std::string&
   return r;
 }
 
+// Involuntary context switches of this thread so far (getrusage(RUSAGE_THREAD)).
+long InvoluntarySwitches() {
+  rusage ru;
+  getrusage(RUSAGE_THREAD, &ru);
+  return ru.ru_nivcsw;
+}
+
+// Fills a fresh hash engine to m keys, timing each Put; returns rows for the table.
+std::map<std::string, double> HashLatency(uint64_t m, uint64_t seed) {
+  storage::EngineOptions eo;
+  eo.kind = storage::EngineKind::kHash;
+  auto r = storage::OpenEngine(eo);
+  if (!r.ok()) throw EngineFailed{"hash (latency): open: " + r.status().ToString()};
+  std::unique_ptr<storage::Engine> engine = std::move(r.value());
+  std::string values(1 << 20, '\0');
+  std::mt19937_64 rng(seed);
+  for (auto& c : values) c = static_cast<char>(rng());
+  std::vector<uint32_t> wall_ns(m);
+  uint64_t max_unpreempted_ns = 0, over_1ms = 0, preempted = 0, slow_printed = 0;
+  for (uint64_t i = 0; i < m; i++) {
+    std::string key = KeyFor(i);
+    std::string_view value = std::string_view(values).substr((i * 4099) % (values.size() - 100), 100);
+    long sw0 = InvoluntarySwitches();
+    auto t0 = Clock::now();
+    Status s = engine->Put(key, value);
+    auto t1 = Clock::now();
+    long sw1 = InvoluntarySwitches();
+    if (!s.ok()) throw EngineFailed{"hash (latency): put: " + s.ToString()};
+    uint64_t ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
+    wall_ns[i] = static_cast<uint32_t>(std::min<uint64_t>(ns, UINT32_MAX));
+    over_1ms += ns > 1000000;
+    if (sw1 != sw0) {
+      preempted++;  // the scheduler took the CPU away during this Put
+    } else {
+      max_unpreempted_ns = std::max(max_unpreempted_ns, ns);
+    }
+    if (ns > 1000000 && sw1 == sw0 && slow_printed < 10) {
+      slow_printed++;
+      std::fprintf(stderr, "hash latency: put #%llu took %.0f us (%s)\n", static_cast<unsigned long long>(i),
+                   ns / 1e3, sw1 != sw0 ? "preempted" : "not preempted");
+    }
+  }
+  std::map<std::string, double> rows;
+  rows["lat max us"] = *std::max_element(wall_ns.begin(), wall_ns.end()) / 1e3;
+  size_t k = std::min<size_t>(wall_ns.size() - 1, static_cast<size_t>(wall_ns.size() * 0.9999));
+  std::nth_element(wall_ns.begin(), wall_ns.begin() + k, wall_ns.end());
+  rows["lat p99.99 us"] = wall_ns[k] / 1e3;
+  rows["lat ops>1ms"] = static_cast<double>(over_1ms);
+  rows["lat max unpreempted us"] = max_unpreempted_ns / 1e3;
+  rows["lat preempted ops"] = static_cast<double>(preempted);
+  rows["bytes/key"] = static_cast<double>(engine->Stats().memory_bytes) / static_cast<double>(m);
+  return rows;
+}
+
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -280,6 +344,7 @@ int main(int argc, char** argv) {
   uint64_t n = 1000000;
   uint64_t syncs = 10000;
   int runs = 1;
+  uint64_t hash_latency = 0;
   std::string root = "/tmp/ringkv-bench-engines";
   std::string only;
   for (int i = 1; i < argc; i++) {
@@ -292,6 +357,8 @@ int main(int argc, char** argv) {
       n = std::stoull(next());
     } else if (a == "--syncs") {
       syncs = std::stoull(next());
+    } else if (a == "--hash-latency") {
+      hash_latency = std::stoull(next());
     } else if (a == "--runs") {
       runs = std::stoi(next());
     } else if (a == "--dir") {
@@ -299,7 +366,7 @@ int main(int argc, char** argv) {
     } else if (a == "--engines") {
       only = "," + next() + ",";
     } else {
-      std::printf("usage: %s [--n keys] [--syncs S] [--runs R] [--dir path] [--engines lsm,rocksdb,...]\n", argv[0]);
+      std::printf("usage: %s [--n keys] [--syncs S] [--runs R] [--dir path] [--engines lsm,rocksdb,...] [--hash-latency M]\n", argv[0]);
       return a == "--help" ? 0 : 2;
     }
   }
@@ -332,6 +399,13 @@ int main(int argc, char** argv) {
 
   // results[engine][workload] = per-run values; ratios[column][workload] = per-run ratios.
   std::map<std::string, std::map<std::string, std::vector<double>>> results, ratios;
+  std::map<std::string, std::vector<double>> latency;  // hash latency rows, per run
+  std::map<std::string, std::vector<double>> own;      // own-workload ratios, per run
+  struct OwnWorkload {
+    std::string a, b, w;
+  };
+  const std::vector<OwnWorkload> kOwnWorkload = {
+      {"lsm", "btree", "fill"}, {"btree", "lsm", "scan"}, {"hash", "lsm", "read"}, {"hash", "btree", "read"}};
   std::vector<std::string> ratio_cols;
   for (auto& a : engines) {
     if (!a.ours) continue;
@@ -353,6 +427,20 @@ int main(int argc, char** argv) {
         std::filesystem::remove_all(root + "/" + d.name);
       }
       for (auto& [w, v] : this_run[d.name]) results[d.name][w].push_back(v);
+    }
+    // Each engine against our others on its own workload, within this run.
+    for (auto& [a, b, w] : kOwnWorkload) {
+      double x = this_run[a][w], y = this_run[b][w];
+      if (x > 0 && y > 0) own[a + "/" + b + " " + w].push_back(x / y);
+    }
+    if (hash_latency > 0) {
+      std::fprintf(stderr, "run %d/%d: hash latency fill to %llu keys ...\n", run + 1, runs,
+                   static_cast<unsigned long long>(hash_latency));
+      try {
+        for (auto& [w, v] : HashLatency(hash_latency, 2000 + run)) latency[w].push_back(v);
+      } catch (const EngineFailed& f) {
+        std::fprintf(stderr, "bench: %s\n", f.what.c_str());
+      }
     }
     for (auto& a : engines) {
       if (!a.ours) continue;
@@ -383,6 +471,17 @@ int main(int argc, char** argv) {
     for (auto& d : engines) std::printf(" %9s", Fmt(Median(results[d.name][w]), ratio_row).c_str());
     for (auto& c : ratio_cols) std::printf(" %13s", Fmt(Median(ratios[c][w]), true).c_str());
     std::printf("\n");
+  }
+  if (!own.empty()) {
+    std::printf("\nown workload (ours vs ours, ratio within each run, median):\n");
+    for (auto& [k, v] : own) std::printf("%-18s %6.2f\n", k.c_str(), Median(v));
+  }
+  if (!latency.empty()) {
+    std::printf("\nhash engine filled to %llu keys, every Put timed (median over runs of each figure):\n",
+                static_cast<unsigned long long>(hash_latency));
+    for (const char* w : {"lat max us", "lat p99.99 us", "lat ops>1ms", "lat preempted ops", "lat max unpreempted us", "bytes/key"}) {
+      std::printf("%-24s %10.1f\n", w, Median(latency[w]));
+    }
   }
   std::filesystem::remove_all(root);
   return 0;
