@@ -80,7 +80,26 @@ Result<std::unique_ptr<Raft>> Raft::New(const Config& c) {
     if (c.applied > r->log_.applied()) r->log_.AppliedTo(c.applied);
   }
   r->BecomeFollower(r->term_, kNoNode);
+  // Only a node with persisted state can have acknowledged a lease before, and
+  // not one fresh from BootstrapEntries (no leader ever had term 1 there).
+  r->restart_lease_ = r->read_only_option_ == ReadOnlyOption::kLeaseBased && !hs.IsEmpty() &&
+                      !r->FreshFromBootstrapEntries(hs);
   return r;
+}
+
+bool Raft::FreshFromBootstrapEntries(const HardState& hs) const {
+  // BootstrapEntries writes HardState{term 1, no vote} and a log of term-1
+  // conf changes from index 1; the first election goes to term 2. A term-1
+  // leader (storage bootstrapped by SetConfState) appends an empty normal
+  // entry first, so a log holding it is not fresh; the scan stops there.
+  if (hs.term != 1 || hs.vote != kNoNode || log_.FirstIndex() != 1) return false;
+  if (log_.LastIndex() == 0) return false;
+  for (uint64_t i = 1; i <= log_.LastIndex(); ++i) {
+    auto e = log_.Slice(i, i + 1, kNoLimit);
+    if (!e.ok() || e->size() != 1) return false;
+    if ((*e)[0].term != 1 || (*e)[0].type != EntryType::kConfChange) return false;
+  }
+  return true;
 }
 
 uint64_t Raft::NextRandom() {
@@ -282,6 +301,7 @@ void Raft::Tick() {
 
 void Raft::TickElection() {
   ++election_elapsed_;
+  if (election_elapsed_ >= election_timeout_) restart_lease_ = false;
   if (Promotable() && PastElectionTimeout()) {
     election_elapsed_ = 0;
     Message m;
@@ -324,8 +344,8 @@ Status Raft::Step(const Message& m) {
   } else if (m.term > term_) {
     if (m.type == MessageType::kVote || m.type == MessageType::kPreVote) {
       bool force = m.context == kCampaignTransfer;
-      bool in_lease =
-          check_quorum_ && lead_ != kNoNode && election_elapsed_ < election_timeout_;
+      bool in_lease = check_quorum_ && (lead_ != kNoNode || restart_lease_) &&
+                      election_elapsed_ < election_timeout_;
       // §4.2.3: a node that heard from a leader within the minimum election
       // timeout ignores votes, so a removed or partitioned server cannot
       // depose a healthy leader.

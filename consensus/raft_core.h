@@ -149,6 +149,8 @@ class Raft {
   void LeaderHandleSnapResp(const Message& m, progress::Progress* pr);
 
   uint64_t NextRandom();
+  // Whether the persisted state is exactly what BootstrapEntries wrote (New()).
+  bool FreshFromBootstrapEntries(const HardState& hs) const;
 
   // Configuration.
   const NodeId id_;
@@ -194,6 +196,13 @@ class Raft {
   // transfer flag, which followers honour even inside a lease, so this leader
   // may be deposed at any moment: no lease reads for the rest of its term.
   bool lease_revoked_ = false;
+  // kLeaseBased: set at a start with a persisted hard state (a restart), cleared
+  // once election_timeout_ ticks have passed
+  // without hearing from a leader. A restarted node has forgotten whether it
+  // acknowledged a lease heartbeat just before it stopped; until then it acts
+  // as if it had (refuses votes like a node in_lease, §4.2.3 / §6.4.1), so a
+  // crash and quick restart cannot shorten a lease it promised.
+  bool restart_lease_ = false;
   // Ticks since the last election timeout reset (follower/candidate), or
   // since the last CheckQuorum round (leader).
   int election_elapsed_ = 0;
