@@ -19,7 +19,7 @@ CTEST_ARGS ?=
 
 CMAKE_COMMON = -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 
-.PHONY: all deps build run test test-asan test-tsan sim bench bench-engines cluster cluster-stop clean format
+.PHONY: all deps build run test test-asan test-tsan sim bench bench-engines bench-cluster cluster cluster-stop clean format
 
 all: build
 
@@ -63,6 +63,10 @@ bench-engines: deps
 	cmake -S . -B $(BUILD) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release -DRINGKV_BENCH_ENGINES=ON
 	cmake --build $(BUILD) -j $(JOBS)
 	$(BUILD)/tests/bench/engines/ringkv-bench-engines
+
+bench-cluster: build
+	scripts/deps.sh etcd-server etcd-client
+	tests/bench/cluster.sh
 
 cluster: build
 	scripts/cluster.sh start $(BUILD)

@@ -194,6 +194,11 @@ class RawNode {
   void Advance(const Ready& rd);
 
   RaftStatus GetStatus() const;
+  // kLeaseBased only: true while this node leads, its lease holds, it has
+  // committed an entry of its own term and applied everything committed.
+  // Then a read of the applied state is linearizable without a round trip,
+  // until the next Tick (which may end the lease).
+  bool LeaseReadReady() const;
   NodeId id() const;
   // Internal access for the invariants checker and tests.
   const Raft& raft() const { return *raft_; }

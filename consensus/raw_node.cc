@@ -178,4 +178,11 @@ RaftStatus RawNode::GetStatus() const {
   return s;
 }
 
+bool RawNode::LeaseReadReady() const {
+  const Raft& r = *raft_;
+  return r.role() == Role::kLeader && r.read_only_option_ == ReadOnlyOption::kLeaseBased &&
+         r.LeaseValid() && r.CommittedEntryInCurrentTerm() &&
+         r.log().applied() >= r.log().committed();
+}
+
 }  // namespace ringkv::consensus

@@ -436,9 +436,8 @@ bool ClusterNode::HasReplica(uint32_t shard) const {
 
 bool ClusterNode::CanReadNow(uint32_t shard, bool stale_ok) const {
   if (stale_ok && HasReplica(shard)) return true;
-  // Not yet: the lease fast path (a read on a loop thread without a hop to the
-  // replication thread) needs the Raft core to publish lease validity.
-  return false;
+  // The lease fast path: the read runs on the client's loop thread, no hop.
+  return host_ && host_->LeaseReadable(GroupOf(shard));
 }
 
 std::string ClusterNode::ClientAddress(NodeId node) const {

@@ -285,6 +285,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
   void OnTick() {
     ticks_++;
     host_->Tick();
+    last_tick_ms_ = MonotonicNowMs();
     switch (opt_.fsync) {
       case ReplicaHostOptions::Fsync::kAlways:
       case ReplicaHostOptions::Fsync::kBatch:
@@ -296,6 +297,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
         }
         break;
     }
+    PublishLeases();
     for (auto& [gid, g] : groups_) {
       for (auto it = g.reads.begin(); it != g.reads.end();) {
         if (it->second.deadline_tick > ticks_) {
@@ -336,6 +338,9 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
       std::lock_guard<std::mutex> l(owner_->leaders_mu_);
       owner_->leaders_.clear();
     }
+    for (auto& [gid, g] : groups_) {
+      if (gid < ReplicaHost::kLeaseSlots) owner_->lease_until_ms_[gid].store(0);
+    }
     Publish();
     uv_stop(uv_);
   }
@@ -359,7 +364,25 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
     }
     host_->Flush();
     if (host_->HasReady()) uv_async_send(&async_);  // come back after polling
+    PublishLeases();
     Publish();
+  }
+
+  static int64_t MonotonicNowMs() {
+    return static_cast<int64_t>(uv_hrtime() / 1000000);
+  }
+
+  // Lease reads from other threads (ReplicaHost::LeaseReadable): a lease that
+  // holds at the current tick holds until the next tick, due tick_ms after the
+  // last one. A late timer only shortens what readers may assume.
+  void PublishLeases() {
+    const int64_t until = last_tick_ms_ + static_cast<int64_t>(opt_.tick_ms);
+    for (auto& [gid, g] : groups_) {
+      if (gid >= ReplicaHost::kLeaseSlots) continue;
+      const consensus::RawNode* node = host_->Group(gid);
+      const bool ready = node != nullptr && node->LeaseReadReady() && g.role == Role::kLeader;
+      owner_->lease_until_ms_[gid].store(ready ? until : 0, std::memory_order_release);
+    }
   }
 
   void Persist(GroupId gid, const Ready& rd) {
@@ -585,6 +608,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
   uv_async_t async_;
   uv_check_t check_;
   uint64_t ticks_ = 0;
+  int64_t last_tick_ms_ = 0;  // monotonic time of the last OnTick
   uint64_t next_proposal_id_ = 1;
   uint64_t next_read_id_ = 1;
   uint64_t seed_ = 1;
@@ -592,7 +616,9 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
 };
 
 ReplicaHost::ReplicaHost(ReplicaHostOptions options, StateMachine* sm)
-    : options_(std::move(options)), sm_(sm) {}
+    : options_(std::move(options)), sm_(sm), lease_until_ms_(new std::atomic<int64_t>[kLeaseSlots]) {
+  for (GroupId g = 0; g < kLeaseSlots; ++g) lease_until_ms_[g].store(0);
+}
 
 ReplicaHost::~ReplicaHost() { Stop(); }
 
@@ -702,6 +728,12 @@ void ReplicaHost::ReadBarrier(GroupId group, bool allow_follower,
     loop_->ReadBarrier(group, allow_follower, std::move(*shared));
   });
   if (!posted) (*shared)(Status::Aborted("replica host stopped"), 0);
+}
+
+bool ReplicaHost::LeaseReadable(GroupId group) const {
+  if (group >= kLeaseSlots) return false;
+  const int64_t until = lease_until_ms_[group].load(std::memory_order_acquire);
+  return until != 0 && static_cast<int64_t>(uv_hrtime() / 1000000) < until;
 }
 
 NodeId ReplicaHost::LeaderOf(GroupId group) const {

@@ -167,6 +167,13 @@ class ReplicaHost {
                    std::function<void(Status, NodeId leader_hint)> done);
   // The group's leader as last seen by this node, 0 if unknown. Any thread.
   NodeId LeaderOf(GroupId group) const;
+  // Any thread, lock-free: true when a read of the local state machine is
+  // linearizable right now without a barrier (this node leads the group, its
+  // lease holds, it applied everything committed). Published by the
+  // replication thread after each tick and each Ready round, valid until the
+  // next tick is due. Groups with id >= kLeaseSlots always answer false.
+  bool LeaseReadable(GroupId group) const;
+  static constexpr GroupId kLeaseSlots = 16386;
   void TransferLeader(GroupId group, NodeId to);
   // Runs fn on the replication thread. Dropped if the host is not running.
   void Post(std::function<void()> fn);
@@ -199,6 +206,9 @@ class ReplicaHost {
   bool stop_requested_ = false;
   std::deque<std::function<void()>> tasks_;
   uv_async_t* wakeup_ = nullptr;  // valid while accepting_
+
+  // Monotonic ms until which the group's lease read is safe; 0 = not now.
+  std::unique_ptr<std::atomic<int64_t>[]> lease_until_ms_;
 
   mutable std::mutex leaders_mu_;
   std::map<GroupId, NodeId> leaders_;

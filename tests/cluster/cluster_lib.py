@@ -57,7 +57,8 @@ class Cluster:
         self.wait_ready()
 
     def client(self, i, **kw):
-        return redis.Redis(host="127.0.0.1", port=self.ports[i], socket_timeout=30, **kw)
+        kw.setdefault("socket_timeout", 30)
+        return redis.Redis(host="127.0.0.1", port=self.ports[i], **kw)
 
     def alive(self):
         return [i for i, p in self.procs.items() if p.poll() is None]

@@ -81,7 +81,7 @@ with Cluster() as c:
     c.start(most)
     c.wait_ready()
     # The restarted node has caught up: read everything through it.
-    cl = c.client(most, readonly=False)
+    cl = c.client(most)
     got = cl.mget(["p1:%d" % n for n in a1[:2000]])
     check(all(v == str(n).encode() for n, v in zip(a1[:2000], got)), "restarted node serves p1")
     # Phase 3: every node restarts (SIGTERM then SIGKILL for one): data from disk.

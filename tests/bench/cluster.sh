@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Replicated-cluster benchmark (issue 5), everything in one run on this machine:
+#   ringkv, 3-node local cluster, fsync always      redis-benchmark SET/GET through node 1
+#   ringkv, single node (the standalone server)     redis-benchmark GET (the 0.7x reference)
+#   redis-server, appendonly yes appendfsync always redis-benchmark SET/GET
+#   etcd, 3 members (Debian etcd-server)            etcdctl check perf (puts/s)
+#   failover probe: kill -9 of the node leading the most shards (median of FAILOVER_RUNS)
+# redis-benchmark runs -c 50 -d 100 -r 100000 at -P 1 and -P 16. Nothing is pinned:
+# the servers and the load generators share this machine's cores (say so when quoting).
+# Needs: `scripts/deps.sh etcd-server etcd-client` for the etcd row (skipped if absent).
+# Env: N (200000), PIPELINES ("1 16"), SHARDS (64), FAILOVER_RUNS (5), ETCD_LOAD (l).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+N=${N:-200000}
+PIPELINES=${PIPELINES:-"1 16"}
+SHARDS=${SHARDS:-64}
+FAILOVER_RUNS=${FAILOVER_RUNS:-5}
+ETCD_LOAD=${ETCD_LOAD:-l}
+export RINGKV_SERVER
+results=$(mktemp)
+work=$(mktemp -d /tmp/ringkv-bench-cluster.XXXXXX)
+cleanup_all() { bench_cleanup; rm -rf "$work"; }
+trap cleanup_all EXIT
+
+# rb NAME PORT TESTS P -> "name test P rps p50 p99" lines
+rb() {
+  redis-benchmark -p "$2" -t "$3" -n "$N" -c 50 -d 100 -r 100000 -P "$4" --csv 2>/dev/null |
+    tr -d '"' | awk -F, -v n="$1" -v p="$4" 'NR>1 {print n, $1, p, $2, $5, $7}' >> "$results"
+}
+
+echo "# cluster benchmark: redis-benchmark -c 50 -d 100 -n $N, shards $SHARDS, $(nproc) cores shared, unpinned"
+
+# 1. ringkv cluster
+coproc CL { /usr/bin/python3 "$here/cluster_probe.py" serve "$work" "$SHARDS" always; }
+read -r tag p1 p2 p3 <&"${CL[0]}"
+[ "$tag" = PORTS ] || { echo "cluster did not start" >&2; exit 1; }
+for p in $PIPELINES; do rb ringkv-cluster "$p1" set,get "$p"; done
+echo stop >&"${CL[1]}"; wait "$CL_PID" 2>/dev/null || true
+
+# 2. ringkv single node
+port=$(free_port); start_ringkv "$port" "0-$(($(nproc) - 1))" 0; pid=$LAST_PID
+for p in $PIPELINES; do rb ringkv-single "$port" set,get "$p"; done
+stop_pid "$pid"
+
+# 3. redis with appendfsync always
+port=$(free_port)
+redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync always \
+  --dir "$work" --daemonize no --logfile /dev/null &
+pid=$!; BENCH_PIDS+=("$pid"); wait_ping "$port"
+for p in $PIPELINES; do rb redis-aof-always "$port" set,get "$p"; done
+stop_pid "$pid"
+
+# 4. etcd, 3 members on loopback
+etcd_puts="n/a"
+if command -v etcd >/dev/null && command -v etcdctl >/dev/null; then
+  cps=(); pps=(); initial=""
+  for i in 1 2 3; do cps+=("$(free_port)"); pps+=("$(free_port)"); done
+  for i in 0 1 2; do initial+="e$i=http://127.0.0.1:${pps[$i]},"; done
+  for i in 0 1 2; do
+    etcd --name "e$i" --data-dir "$work/etcd$i" --listen-client-urls "http://127.0.0.1:${cps[$i]}" \
+      --advertise-client-urls "http://127.0.0.1:${cps[$i]}" --listen-peer-urls "http://127.0.0.1:${pps[$i]}" \
+      --initial-advertise-peer-urls "http://127.0.0.1:${pps[$i]}" --initial-cluster "${initial%,}" \
+      --initial-cluster-state new --initial-cluster-token bench --log-level error > "$work/etcd$i.log" 2>&1 &
+    BENCH_PIDS+=("$!")
+  done
+  eps="127.0.0.1:${cps[0]},127.0.0.1:${cps[1]},127.0.0.1:${cps[2]}"
+  for _ in $(seq 1 100); do ETCDCTL_API=3 etcdctl --endpoints "$eps" endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
+  out=$(ETCDCTL_API=3 etcdctl --endpoints "$eps" check perf --load="$ETCD_LOAD" 2>&1 || true)
+  echo "$out" | sed 's/^/#   etcd: /' | grep -i "throughput\|latency" || true
+  etcd_puts=$(echo "$out" | grep -o "Throughput[^0-9]*[0-9.]*" | grep -o "[0-9.]*$" | head -1)
+  etcd_puts=${etcd_puts:-n/a}
+  bench_cleanup
+fi
+
+# 5. failover probe
+fo=$(/usr/bin/python3 "$here/cluster_probe.py" failover "$FAILOVER_RUNS" "$SHARDS" | tee /dev/stderr | awk '/^FAILOVER/ {print $2, $3}')
+
+/usr/bin/python3 - "$results" "$etcd_puts" "$fo" <<'PY'
+import sys, collections
+rows = collections.defaultdict(dict)
+for line in open(sys.argv[1]):
+    n, t, p, rps, p50, p99 = line.split()
+    rows[(t, int(p))][n] = (float(rps), float(p50), float(p99))
+etcd = sys.argv[2]
+fo = sys.argv[3].split()
+print()
+print("| test | P | ringkv cluster ops/s (p50/p99 ms) | redis aof-always ops/s | ringkv single ops/s | cluster/redis | cluster/single | cluster/etcd |")
+print("|---|---|---|---|---|---|---|---|")
+for (t, p) in sorted(rows):
+    r = rows[(t, p)]
+    c = r.get("ringkv-cluster"); rd = r.get("redis-aof-always"); s = r.get("ringkv-single")
+    def f(x): return "%.0f" % x[0] if x else "-"
+    cr = "%.2f" % (c[0] / rd[0]) if c and rd else "-"
+    cs = "%.2f" % (c[0] / s[0]) if c and s else "-"
+    ce = "%.1f" % (c[0] / float(etcd)) if c and etcd not in ("n/a", "") and t == "SET" else "-"
+    print("| %s | %d | %s (%.2f/%.2f) | %s | %s | %s | %s | %s |" % (t, p, f(c), c[1] if c else 0, c[2] if c else 0, f(rd), f(s), cr, cs, ce))
+print()
+print("etcd 3 members, etcdctl check perf: %s puts/s" % etcd)
+if len(fo) == 2:
+    print("failover (median): every shard writable %s s after kill -9 of the busiest leader; longest client gap %s s" % (fo[0], fo[1]))
+PY
