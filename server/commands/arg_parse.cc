@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "server/commands/errors.h"
+#include "server/shard/glob.h"
 
 namespace ringkv::server {
 
@@ -92,109 +93,10 @@ bool ParseDouble(std::string_view s, double* out) {
   return true;
 }
 
-namespace {
-
-inline unsigned char Fold(unsigned char c, bool nocase) {
-  return nocase ? static_cast<unsigned char>(std::tolower(c)) : c;
-}
-
-// Recursive glob as Redis's stringmatchlen_impl, with a depth bound so a
-// hostile pattern ("a*a*a*...") cannot blow the stack.
-bool Match(const char* p, size_t plen, const char* s, size_t slen, bool nocase, int depth) {
-  if (depth > 1000) return false;
-  while (plen > 0 && slen > 0) {
-    switch (*p) {
-      case '*':
-        while (plen > 1 && p[1] == '*') {
-          ++p;
-          --plen;
-        }
-        if (plen == 1) return true;
-        while (slen > 0) {
-          if (Match(p + 1, plen - 1, s, slen, nocase, depth + 1)) return true;
-          ++s;
-          --slen;
-        }
-        return false;
-      case '?':
-        ++s;
-        --slen;
-        break;
-      case '[': {
-        ++p;
-        --plen;
-        bool negate = plen > 0 && *p == '^';
-        if (negate) {
-          ++p;
-          --plen;
-        }
-        bool matched = false;
-        while (true) {
-          if (plen == 0) break;
-          if (*p == '\\' && plen >= 2) {
-            ++p;
-            --plen;
-            if (*p == *s) matched = true;
-          } else if (*p == ']') {
-            break;
-          } else if (plen >= 3 && p[1] == '-') {
-            unsigned char start = Fold(static_cast<unsigned char>(p[0]), nocase);
-            unsigned char end = Fold(static_cast<unsigned char>(p[2]), nocase);
-            unsigned char c = Fold(static_cast<unsigned char>(*s), nocase);
-            if (start > end) std::swap(start, end);
-            if (c >= start && c <= end) matched = true;
-            p += 2;
-            plen -= 2;
-          } else if (Fold(static_cast<unsigned char>(*p), nocase) ==
-                     Fold(static_cast<unsigned char>(*s), nocase)) {
-            matched = true;
-          }
-          ++p;
-          --plen;
-        }
-        if (plen == 0) {
-          // Unterminated class: Redis steps back so the final ']' logic works.
-          --p;
-          ++plen;
-        }
-        if (negate) matched = !matched;
-        if (!matched) return false;
-        ++s;
-        --slen;
-        break;
-      }
-      case '\\':
-        if (plen >= 2) {
-          ++p;
-          --plen;
-        }
-        [[fallthrough]];
-      default:
-        if (Fold(static_cast<unsigned char>(*p), nocase) !=
-            Fold(static_cast<unsigned char>(*s), nocase)) {
-          return false;
-        }
-        ++s;
-        --slen;
-        break;
-    }
-    ++p;
-    --plen;
-    if (slen == 0) {
-      while (plen > 0 && *p == '*') {
-        ++p;
-        --plen;
-      }
-      break;
-    }
-  }
-  return plen == 0 && slen == 0;
-}
-
-}  // namespace
-
+// One matcher for every glob (KEYS/SCAN use StringMatch directly): it has
+// Redis's guards against exponential patterns.
 bool GlobMatch(std::string_view pattern, std::string_view text, bool nocase) {
-  return Match(pattern.data(), pattern.size(), text.data(), text.size(), nocase, 0);
+  return StringMatch(pattern, text, nocase);
 }
 
 size_t FormatLongDoubleHuman(long double v, char* buf, size_t buf_len) {

@@ -14,6 +14,7 @@ sources=(
   "$src/server/resp/resp_parser.cc"
   "$src/server/resp/reply_builder.cc"
   "$src/server/commands/arg_parse.cc"
+  "$src/server/shard/glob.cc"
 )
 newest=$(ls -t "${sources[@]}" "$src/server/resp/resp_parser.h" | head -1)
 if [ ! -x "$bin" ] || [ "$newest" -nt "$bin" ]; then
