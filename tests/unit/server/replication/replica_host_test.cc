@@ -138,8 +138,18 @@ class Registry {
     std::lock_guard<std::mutex> l(mu_);
     hosts_.erase(id);
   }
+  // Cuts (or heals) every link to and from `id`.
+  void Isolate(NodeId id, bool cut) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (cut) {
+      isolated_.insert(id);
+    } else {
+      isolated_.erase(id);
+    }
+  }
   void Deliver(NodeId from, NodeId to, uint8_t channel, std::string payload) {
     std::lock_guard<std::mutex> l(mu_);
+    if (isolated_.count(from) || isolated_.count(to)) return;
     auto it = hosts_.find(to);
     if (it == hosts_.end()) return;
     ReplicaHost* h = it->second;
@@ -149,6 +159,7 @@ class Registry {
  private:
   std::mutex mu_;
   std::map<NodeId, ReplicaHost*> hosts_;
+  std::set<NodeId> isolated_;
 };
 
 class LoopbackLink : public PeerLink {
@@ -301,6 +312,7 @@ class Cluster {
   }
 
   ReplicaHost* host(NodeId id) { return hosts_.at(id).get(); }
+  void Isolate(NodeId id, bool cut) { reg_.Isolate(id, cut); }
   MapStateMachine* sm(NodeId id) { return sms_.at(id).get(); }
   const std::vector<NodeId>& ids() const { return ids_; }
 
@@ -542,6 +554,60 @@ TEST_CASE("replica host: leader stop, failover, no acknowledged write lost, rest
   Status got;
   idle.Propose(1, "SET a b", [&](Status s, std::string, NodeId) { got = s; });
   CHECK(got.IsAborted());
+}
+
+TEST_CASE("replica host: an isolated leader acknowledges nothing; its entries are overwritten",
+          "[replication]") {
+  Cluster c(3);
+  c.AddGroup(1);
+  const NodeId old_leader = c.WaitLeader(1);
+  REQUIRE(c.Propose(old_leader, 1, "SET before 1").status.ok());
+  c.Isolate(old_leader, true);
+  // Proposals to the cut-off leader are appended to its log but can never commit.
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0, ok = 0;
+  for (int i = 0; i < 5; i++) {
+    c.host(old_leader)->Propose(1, "SET lost" + std::to_string(i) + " x",
+                                [&](Status s, std::string, NodeId) {
+                                  std::lock_guard<std::mutex> l(mu);
+                                  done++;
+                                  ok += s.ok();
+                                  cv.notify_all();
+                                });
+  }
+  // The majority elects a new leader and writes; the old leader steps down (CheckQuorum),
+  // which fails its pending proposals.
+  NodeId new_leader = 0;
+  REQUIRE(WaitFor([&] {
+    for (NodeId id : c.ids()) {
+      if (id != old_leader && c.host(id)->LeaderOf(1) == id) new_leader = id;
+    }
+    return new_leader != 0;
+  }));
+  REQUIRE(Eventually([&] {
+    for (NodeId id : c.ids()) {
+      if (id != old_leader && c.host(id)->LeaderOf(1) == id) new_leader = id;
+    }
+    return c.Propose(new_leader, 1, "SET during 1").status.ok();
+  }));
+  {
+    std::unique_lock<std::mutex> l(mu);
+    REQUIRE(cv.wait_for(l, kWait, [&] { return done == 5; }));
+  }
+  CHECK(ok == 0);
+  c.Isolate(old_leader, false);
+  REQUIRE(c.ProposeAnywhere(1, "SET after 1").status.ok());
+  const uint64_t applied = c.MaxApplied(1);
+  REQUIRE(WaitFor([&] { return c.AllApplied(1, applied); }));
+  for (NodeId id : c.ids()) {
+    auto kv = c.sm(id)->Kv(1);
+    CHECK(kv.count("before") == 1);
+    CHECK(kv.count("during") == 1);
+    CHECK(kv.count("after") == 1);
+    for (int i = 0; i < 5; i++) CHECK(kv.count("lost" + std::to_string(i)) == 0);
+    CHECK(c.sm(id)->History(1) == c.sm(c.WaitLeader(1))->History(1));
+  }
 }
 
 TEST_CASE("replica host: a lagging host catches up by snapshot; restart restores one",
