@@ -334,10 +334,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
       FailReads(&g, Status::Aborted("replica host stopped"), /*leader_side_only=*/false);
     }
     SyncLog();
-    {
-      std::lock_guard<std::mutex> l(owner_->leaders_mu_);
-      owner_->leaders_.clear();
-    }
+    owner_->ClearLeaders();
     for (auto& [gid, g] : groups_) {
       if (gid < ReplicaHost::kLeaseSlots) owner_->lease_until_ms_[gid].store(0);
     }
@@ -436,8 +433,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
     if (rd.soft_state) {
       g.leader = rd.soft_state->leader;
       g.role = rd.soft_state->role;
-      std::lock_guard<std::mutex> l(owner_->leaders_mu_);
-      owner_->leaders_[gid] = g.leader;
+      owner_->SetLeader(gid, g.leader);
     }
     if (!rd.snapshot.IsEmpty() && rd.snapshot.meta.index > g.applied) {
       std::string_view state;
@@ -616,8 +612,14 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
 };
 
 ReplicaHost::ReplicaHost(ReplicaHostOptions options, StateMachine* sm)
-    : options_(std::move(options)), sm_(sm), lease_until_ms_(new std::atomic<int64_t>[kLeaseSlots]) {
-  for (GroupId g = 0; g < kLeaseSlots; ++g) lease_until_ms_[g].store(0);
+    : options_(std::move(options)),
+      sm_(sm),
+      lease_until_ms_(new std::atomic<int64_t>[kLeaseSlots]),
+      dense_leaders_(new std::atomic<NodeId>[kLeaseSlots]) {
+  for (GroupId g = 0; g < kLeaseSlots; ++g) {
+    lease_until_ms_[g].store(0);
+    dense_leaders_[g].store(0);
+  }
 }
 
 ReplicaHost::~ReplicaHost() { Stop(); }
@@ -737,9 +739,25 @@ bool ReplicaHost::LeaseReadable(GroupId group) const {
 }
 
 NodeId ReplicaHost::LeaderOf(GroupId group) const {
+  if (group < kLeaseSlots) return dense_leaders_[group].load(std::memory_order_acquire);
   std::lock_guard<std::mutex> l(leaders_mu_);
   auto it = leaders_.find(group);
   return it == leaders_.end() ? 0 : it->second;
+}
+
+void ReplicaHost::SetLeader(GroupId group, NodeId leader) {
+  if (group < kLeaseSlots) {
+    dense_leaders_[group].store(leader, std::memory_order_release);
+    return;
+  }
+  std::lock_guard<std::mutex> l(leaders_mu_);
+  leaders_[group] = leader;
+}
+
+void ReplicaHost::ClearLeaders() {
+  for (GroupId g = 0; g < kLeaseSlots; g++) dense_leaders_[g].store(0, std::memory_order_release);
+  std::lock_guard<std::mutex> l(leaders_mu_);
+  leaders_.clear();
 }
 
 void ReplicaHost::TransferLeader(GroupId group, NodeId to) {

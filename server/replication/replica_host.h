@@ -210,6 +210,12 @@ class ReplicaHost {
   // Monotonic ms until which the group's lease read is safe; 0 = not now.
   std::unique_ptr<std::atomic<int64_t>[]> lease_until_ms_;
 
+  // Leaders as last seen by the replication thread. Group ids below kLeaseSlots (every
+  // shard id and the meta group) are read lock-free from an array of atomics; other
+  // ids go through a mutex-guarded map.
+  void SetLeader(GroupId group, NodeId leader);
+  void ClearLeaders();
+  std::unique_ptr<std::atomic<NodeId>[]> dense_leaders_;
   mutable std::mutex leaders_mu_;
   std::map<GroupId, NodeId> leaders_;
 
