@@ -5,6 +5,12 @@
 
 namespace ringkv::storage::lsm {
 
+std::atomic<int> Table::mapped_tables_{0};
+
+Table::~Table() {
+  if (mapped_) mapped_tables_.fetch_sub(1, std::memory_order_relaxed);
+}
+
 Result<std::shared_ptr<Table>> Table::Open(std::unique_ptr<RandomAccessFile> file,
                                            uint64_t file_size, uint64_t file_number,
                                            BlockCache* cache, bool mapped) {
@@ -24,6 +30,7 @@ Result<std::shared_ptr<Table>> Table::Open(std::unique_ptr<RandomAccessFile> fil
   table->cache_ = cache;
   table->mapped_ = mapped;
   if (mapped) {
+    mapped_tables_.fetch_add(1, std::memory_order_relaxed);
     table->verified_words_ = static_cast<size_t>(file_size / 8 / 64 + 1);
     table->verified_ = std::make_unique<std::atomic<uint64_t>[]>(table->verified_words_);
     for (size_t i = 0; i < table->verified_words_; i++) table->verified_[i].store(0, std::memory_order_relaxed);

@@ -50,7 +50,11 @@ class Table : public std::enable_shared_from_this<Table> {
   // pass over cold data does not evict the hot set.
   std::unique_ptr<InternalIterator> NewIterator(bool fill_cache) const;
 
+  ~Table();
+
   uint64_t file_number() const { return file_number_; }
+  // Open tables in this process that read through a mapping.
+  static int MappedTables() { return mapped_tables_.load(std::memory_order_relaxed); }
   // Memory pinned by this open table (index + filter).
   size_t MemoryUsage() const {
     return index_->size() + filter_.size() + verified_words_ * sizeof(uint64_t);
@@ -68,6 +72,8 @@ class Table : public std::enable_shared_from_this<Table> {
   // Mapped path: the verified contents of the block at `handle`, a view into
   // the mapping.
   Status MappedBlock(const BlockHandle& handle, std::string_view* contents) const;
+
+  static std::atomic<int> mapped_tables_;
 
   std::unique_ptr<RandomAccessFile> file_;
   uint64_t file_number_ = 0;

@@ -3,6 +3,9 @@
 #include "storage/lsm/filename.h"
 
 namespace ringkv::storage::lsm {
+namespace {
+constexpr int kMaxMappedTables = 4096;
+}  // namespace
 
 Result<std::shared_ptr<Table>> TableCache::Get(const FileMeta& file) {
   {
@@ -14,12 +17,16 @@ Result<std::shared_ptr<Table>> TableCache::Get(const FileMeta& file) {
   // loser's copy is simply dropped.
   std::unique_ptr<RandomAccessFile> f;
   const std::string path = TableFileName(dir_, file.number);
-  Status ms = env_->NewMappedFile(path, &f);
-  bool mapped = ms.ok();
-  if (!mapped) {
-    if (ms.code() != Status::Code::kNotSupported) return ms;
-    RINGKV_RETURN_IF_ERROR(env_->NewRandomAccessFile(path, &f));
+  // Map while the process holds fewer than kMaxMappedTables mappings (like
+  // LevelDB's mmap limit; vm.max_map_count is finite and shared by all shards);
+  // past that, tables are read with pread through the block cache.
+  bool mapped = false;
+  if (Table::MappedTables() < kMaxMappedTables) {
+    Status ms = env_->NewMappedFile(path, &f);
+    mapped = ms.ok();
+    if (!mapped && ms.code() != Status::Code::kNotSupported) return ms;
   }
+  if (!mapped) RINGKV_RETURN_IF_ERROR(env_->NewRandomAccessFile(path, &f));
   auto table = Table::Open(std::move(f), file.file_size, file.number, block_cache_, mapped);
   if (!table.ok()) {
     return Status(table.status().code() == Status::Code::kCorruption
