@@ -33,5 +33,7 @@ class BenchDb {
 std::unique_ptr<BenchDb> OpenRocksDb(const BenchDbOptions& o, std::string* error);
 std::unique_ptr<BenchDb> OpenLevelDb(const BenchDbOptions& o, std::string* error);
 std::unique_ptr<BenchDb> OpenLmdb(const BenchDbOptions& o, std::string* error);
+// std::unordered_map, in memory only: the hash engine's read baseline.
+std::unique_ptr<BenchDb> OpenUnorderedMap(const BenchDbOptions& o, std::string* error);
 
 }  // namespace ringkv::bench

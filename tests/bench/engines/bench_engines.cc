@@ -1,6 +1,7 @@
 // ringkv-bench-engines: runs the same workloads on our engines (hash, lsm,
 // btree through storage::OpenEngine; kinds not built are skipped) and on
-// RocksDB, LevelDB and LMDB, and prints one table of ops/s with our engines'
+// RocksDB, LevelDB, LMDB and std::unordered_map ("umap", in memory: the
+// hash engine's read baseline), and prints one table of ops/s with our engines'
 // ratios to each reference.
 //
 // Workloads, in this order on one database per engine and run:
@@ -395,6 +396,7 @@ int main(int argc, char** argv) {
       {"rocksdb", false, OpenRocksDb},
       {"leveldb", false, OpenLevelDb},
       {"lmdb", false, OpenLmdb},
+      {"umap", false, OpenUnorderedMap},  // std::unordered_map (in memory)
   };
   std::vector<EngineDef> engines;
   for (auto& d : all) {

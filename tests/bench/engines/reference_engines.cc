@@ -4,6 +4,9 @@
 // and fsync only when BenchDbOptions::sync.
 #include <sys/stat.h>
 
+#include <string>
+#include <unordered_map>
+
 #include <leveldb/cache.h>
 #include <leveldb/db.h>
 #include <leveldb/filter_policy.h>
@@ -194,6 +197,34 @@ class LmdbBench final : public BenchDb {
   MDB_txn* rtxn_ = nullptr;
 };
 
+// std::unordered_map<std::string, std::string>: the in-memory baseline for the
+// hash engine's reads (no persistence, no ordered scan; Scan returns 0).
+class UnorderedMapBench final : public BenchDb {
+ public:
+  bool Open(const BenchDbOptions&, std::string*) { return true; }
+  bool Put(std::string_view k, std::string_view v) override {
+    map_.insert_or_assign(std::string(k), std::string(v));
+    return true;
+  }
+  bool Get(std::string_view k, std::string* v, bool* found) override {
+    key_.assign(k);  // reused buffer: no allocation per lookup for short keys
+    auto it = map_.find(key_);
+    *found = it != map_.end();
+    if (*found) v->assign(it->second);
+    return true;
+  }
+  bool Delete(std::string_view k) override {
+    key_.assign(k);
+    map_.erase(key_);
+    return true;
+  }
+  size_t Scan(std::string_view, size_t) override { return 0; }
+
+ private:
+  std::unordered_map<std::string, std::string> map_;
+  std::string key_;
+};
+
 template <typename T>
 std::unique_ptr<BenchDb> OpenAs(const BenchDbOptions& o, std::string* error) {
   auto db = std::make_unique<T>();
@@ -211,6 +242,9 @@ std::unique_ptr<BenchDb> OpenLevelDb(const BenchDbOptions& o, std::string* error
 }
 std::unique_ptr<BenchDb> OpenLmdb(const BenchDbOptions& o, std::string* error) {
   return OpenAs<LmdbBench>(o, error);
+}
+std::unique_ptr<BenchDb> OpenUnorderedMap(const BenchDbOptions& o, std::string* error) {
+  return OpenAs<UnorderedMapBench>(o, error);
 }
 
 }  // namespace ringkv::bench
