@@ -262,9 +262,11 @@ int main(int argc, char** argv) {
   uv_run(&main_loop.loop, UV_RUN_DEFAULT);
   for (auto& l : loops) l->Join();
   uv_loop_close(&main_loop.loop);
-  loops.clear();
-  // After the loops (no new commands), before the shards (it applies to them).
+  // After the loops stopped taking commands, before they are destroyed (requests
+  // still in flight complete into their closed Post queues) and before the
+  // shards (it applies to them).
   cluster_node.reset();
+  loops.clear();
   // Engines persist what they own in their destructors (ShardSet closes them).
   shards.reset();
   if (!config.pidfile.empty()) unlink(config.pidfile.c_str());

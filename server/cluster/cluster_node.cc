@@ -481,6 +481,27 @@ std::vector<NodeView> ClusterNode::Nodes() const {
   return out;
 }
 
+std::vector<std::pair<std::string, uint64_t>> ClusterNode::Stats() const {
+  if (!host_) return {};
+  replication::ReplicaHostStats st = host_->stats();
+  uint64_t led = 0;
+  for (uint32_t s = 0; s < shard_count_; ++s) led += LeaderOf(s) == self_ ? 1 : 0;
+  return {{"cluster_node_id", self_},
+          {"cluster_shards_led", led},
+          {"raft_ready_rounds", st.ready_rounds},
+          {"raft_syncs", st.syncs},
+          {"raft_entries_persisted", st.entries_persisted},
+          {"raft_entries_committed", st.entries_committed},
+          {"raft_entries_applied", st.entries_applied},
+          {"raft_proposals", st.proposals},
+          {"raft_proposals_failed", st.proposals_failed},
+          {"raft_reads", st.reads},
+          {"raft_reads_failed", st.reads_failed},
+          {"raft_snapshots_taken", st.snapshots_taken},
+          {"raft_snapshots_installed", st.snapshots_installed},
+          {"raft_bad_frames", st.bad_frames}};
+}
+
 std::vector<uint64_t> ClusterNode::Replicas(uint32_t shard) const {
   return shard < placement_.replicas.size() ? placement_.replicas[shard] : std::vector<uint64_t>{};
 }

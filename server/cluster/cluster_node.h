@@ -74,6 +74,7 @@ class ClusterNode final : public ReplicationPort, public ClusterView {
   uint64_t Leader(uint32_t shard) const override { return LeaderOf(shard); }
   std::vector<uint64_t> Replicas(uint32_t shard) const override;
   uint64_t epoch() const override { return membership_.epoch(); }
+  std::vector<std::pair<std::string, uint64_t>> Stats() const override;
 
  private:
   friend class ThreadState;

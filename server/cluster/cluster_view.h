@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ringkv::server::cluster {
@@ -31,6 +32,8 @@ class ClusterView {
   virtual std::vector<uint64_t> Replicas(uint32_t shard) const = 0;
   // Placement epoch (CLUSTER INFO's cluster_current_epoch).
   virtual uint64_t epoch() const = 0;
+  // Replication figures for INFO cluster, as (name, value) pairs.
+  virtual std::vector<std::pair<std::string, uint64_t>> Stats() const = 0;
 };
 
 // A node id as Redis Cluster clients expect it: 40 hex characters.

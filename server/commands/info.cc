@@ -11,6 +11,7 @@
 #include <mutex>
 #include <set>
 
+#include "server/cluster/cluster_view.h"
 #include "server/commands/arg_parse.h"
 #include "server/commands/command.h"
 #include "server/config/config.h"
@@ -233,6 +234,10 @@ void CommandStatsSection(ServerContext* s, Writer& w) {
 void ClusterSection(ServerContext* s, Writer& w) {
   w.Section("Cluster");
   w.Int("cluster_enabled", s->cluster_view != nullptr ? 1 : 0);
+  if (s->cluster_view == nullptr) return;
+  for (const auto& [name, value] : s->cluster_view->Stats()) {
+    w.Int(name, static_cast<int64_t>(value));
+  }
 }
 
 void KeyspaceSection(ServerContext* s, Writer& w) {

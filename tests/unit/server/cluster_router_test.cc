@@ -1,0 +1,287 @@
+// ClusterRouter, codecs and the node-list parser, against an in-process
+// keyspace (Harness) and a fake ReplicationPort whose leaders, leases and
+// forwarding the test controls. Proposals are applied synchronously through
+// ClusterRouter::Apply, forwarded requests are executed on the same data (as
+// the leader's node would), so every reply is real.
+#include <catch2/catch.hpp>
+
+#include <deque>
+#include <map>
+#include <set>
+
+#include "harness.h"
+#include "ring/key_slot.h"
+#include "server/cluster/cluster_config.h"
+#include "server/cluster/cluster_router.h"
+#include "server/cluster/command_codec.h"
+#include "server/cluster/local_exec.h"
+#include "server/cluster/resp_reply.h"
+#include "server/shard/keyspace.h"
+
+namespace ringkv::server {
+namespace {
+
+using cluster::ClusterRouter;
+using cluster::NodeId;
+using cluster::ReplicationPort;
+using testing::Harness;
+using testing::HarnessOptions;
+
+class FakePort : public ReplicationPort {
+ public:
+  explicit FakePort(Harness* h) : h_(h) {}
+  NodeId self() const override { return 1; }
+  uint32_t shard_count() const override { return h_->shards().shard_count(); }
+  NodeId LeaderOf(uint32_t s) const override {
+    auto it = leaders.find(s);
+    return it == leaders.end() ? 1 : it->second;
+  }
+  bool HasReplica(uint32_t) const override { return true; }
+  bool CanReadNow(uint32_t s, bool stale_ok) const override {
+    return stale_ok || (lease && LeaderOf(s) == 1);
+  }
+  std::string ClientAddress(NodeId n) const override { return "127.0.0.1:" + std::to_string(7000 + n); }
+  void Propose(uint32_t shard, std::string command, ProposeDone done) override {
+    proposals.push_back(shard);
+    std::string reply;
+    {
+      Keyspace::ApplyScope scope;
+      reply = router->Apply(command);
+    }
+    done(true, reply, 1);
+  }
+  void ReadBarrier(uint32_t, bool, BarrierDone done) override {
+    ++barriers;
+    done(true, 1);
+  }
+  void Forward(NodeId to, std::string request, ForwardDone done) override {
+    cluster::ForwardRequest fr;
+    REQUIRE(cluster::DecodeForwardRequest(request, &fr).ok());
+    forwarded.push_back({to, std::vector<std::string>(fr.args.begin(), fr.args.end())});
+    Keyspace::ApplyScope scope;
+    done(true, cluster::ExecuteLocally(&h_->server(), fr.args, fr.resp, h_->now_ms()));
+  }
+  void RunAfter(uint32_t, std::function<void()> fn) override { delayed.push_back(std::move(fn)); }
+
+  std::map<uint32_t, NodeId> leaders;
+  bool lease = true;
+  ClusterRouter* router = nullptr;
+  std::vector<uint32_t> proposals;
+  int barriers = 0;
+  std::vector<std::pair<NodeId, std::vector<std::string>>> forwarded;
+  std::deque<std::function<void()>> delayed;
+
+ private:
+  Harness* h_;
+};
+
+class Collect : public Deferrer {
+ public:
+  ReplyCallback Defer(bool) override {
+    size_t i = replies.size();
+    replies.emplace_back();
+    return [this, i](std::string r) { replies[i] = std::move(r); };
+  }
+  std::vector<std::string> replies;
+};
+
+struct Fixture {
+  explicit Fixture(cluster::RouterOptions o = {}) : h(HarnessOptions{8}), port(&h), router(&h.server(), &port, o) {
+    port.router = &router;
+  }
+  // Routes like the dispatcher; a command the router leaves to the caller runs
+  // here now. Returns the reply.
+  std::string Run(std::vector<std::string> args) {
+    std::vector<std::string_view> views(args.begin(), args.end());
+    const CommandSpec* spec = h.server().commands->Find(views[0]);
+    REQUIRE(spec != nullptr);
+    std::string out;
+    ReplyBuilder reply(&out, 2);
+    Collect c;
+    if (!router.Route(*spec, views, &h.client(), &reply, &c, h.now_ms())) {
+      return cluster::ExecuteLocally(&h.server(), views, 2, h.now_ms());
+    }
+    for (int i = 0; i < 1000 && !port.delayed.empty(); ++i) {
+      auto fn = std::move(port.delayed.front());
+      port.delayed.pop_front();
+      fn();
+    }
+    if (!out.empty()) return out;
+    REQUIRE(c.replies.size() == 1);
+    return c.replies[0];
+  }
+  uint32_t ShardOf(const std::string& key) { return h.shards().ShardOf(key); }
+  // A key of `shard`.
+  std::string KeyIn(uint32_t shard) {
+    for (int i = 0;; ++i) {
+      std::string k = "k" + std::to_string(i);
+      if (ShardOf(k) == shard) return k;
+    }
+  }
+
+  Harness h;
+  FakePort port;
+  ClusterRouter router;
+};
+
+TEST_CASE("replicated command and forward codecs round-trip and reject damage", "[cluster]") {
+  std::vector<std::string_view> args{"set", "k", std::string_view("v\0x", 3)};
+  std::string enc;
+  cluster::EncodeReplicatedCommand(args, 3, 1234567, &enc);
+  cluster::ReplicatedCommand rc;
+  REQUIRE(cluster::DecodeReplicatedCommand(enc, &rc).ok());
+  REQUIRE(rc.resp == 3);
+  REQUIRE(rc.now_ms == 1234567);
+  REQUIRE(rc.args == args);
+  for (size_t cut = 0; cut < enc.size(); ++cut) {
+    REQUIRE_FALSE(cluster::DecodeReplicatedCommand(std::string_view(enc).substr(0, cut), &rc).ok());
+  }
+  std::string bad = enc;
+  bad[0] = 9;
+  REQUIRE_FALSE(cluster::DecodeReplicatedCommand(bad, &rc).ok());
+
+  std::string fwd;
+  cluster::EncodeForwardRequest(2, cluster::kForwardReadonly, 1, args, &fwd);
+  cluster::ForwardRequest fr;
+  REQUIRE(cluster::DecodeForwardRequest(fwd, &fr).ok());
+  REQUIRE(fr.args == args);
+  REQUIRE(fr.hops == 1);
+  REQUIRE(fr.flags == cluster::kForwardReadonly);
+  REQUIRE_FALSE(cluster::DecodeForwardRequest(fwd + "x", &fr).ok());
+  REQUIRE_FALSE(cluster::DecodeForwardRequest(fwd.substr(0, 5), &fr).ok());
+}
+
+TEST_CASE("RESP reply readers", "[cluster]") {
+  int64_t v = 0;
+  REQUIRE(cluster::ParseIntegerReply(":-42\r\n", &v));
+  REQUIRE(v == -42);
+  REQUIRE_FALSE(cluster::ParseIntegerReply("+OK\r\n", &v));
+  std::vector<std::string_view> items;
+  REQUIRE(cluster::SplitArrayReply("*3\r\n$1\r\na\r\n$-1\r\n_\r\n", &items));
+  REQUIRE(items == std::vector<std::string_view>{"$1\r\na\r\n", "$-1\r\n", "_\r\n"});
+  REQUIRE_FALSE(cluster::SplitArrayReply("*2\r\n$1\r\na\r\n", &items));
+  REQUIRE_FALSE(cluster::SplitArrayReply("*1\r\n$5\r\na\r\n", &items));
+}
+
+TEST_CASE("cluster.nodes parsing", "[cluster]") {
+  auto ok = cluster::ParseNodeList("2@127.0.0.2:7002:17002  1@::1:7001:17001");
+  REQUIRE(ok.ok());
+  REQUIRE(ok->size() == 2);
+  REQUIRE((*ok)[0].id == 1);
+  REQUIRE((*ok)[0].host == "::1");
+  REQUIRE((*ok)[1].peer_port == 17002);
+  for (const char* bad : {"1@h:1", "0@h:1:2", "x@h:1:2", "1@h:0:2", "1@h:1:70000", "1@h:1:2 1@g:3:4", "@h:1:2"}) {
+    INFO(bad);
+    REQUIRE_FALSE(cluster::ParseNodeList(bad).ok());
+  }
+}
+
+TEST_CASE("router: writes are proposed to the shard's group, reads served under the lease", "[cluster]") {
+  Fixture f;
+  REQUIRE(f.Run({"set", "a", "1"}) == "+OK\r\n");
+  REQUIRE(f.port.proposals == std::vector<uint32_t>{f.ShardOf("a")});
+  REQUIRE(f.Run({"get", "a"}) == "$1\r\n1\r\n");  // lease: ran here, no proposal
+  REQUIRE(f.port.proposals.size() == 1);
+  f.port.lease = false;
+  REQUIRE(f.Run({"get", "a"}) == "$1\r\n1\r\n");
+  REQUIRE(f.port.barriers == 1);
+  // Relative TTLs are applied with the proposer's clock.
+  REQUIRE(f.Run({"set", "t", "x", "px", "500"}) == "+OK\r\n");
+  f.port.lease = true;
+  REQUIRE(f.Run({"pttl", "t"}) == ":500\r\n");
+}
+
+TEST_CASE("router: another node's shard is forwarded, or -MOVED with redirect", "[cluster]") {
+  Fixture f;
+  const uint32_t s = f.ShardOf("b");
+  f.port.leaders[s] = 2;
+  REQUIRE(f.Run({"set", "b", "2"}) == "+OK\r\n");
+  REQUIRE(f.port.forwarded.size() == 1);
+  REQUIRE(f.port.forwarded[0].first == 2);
+  REQUIRE(f.port.forwarded[0].second == std::vector<std::string>{"set", "b", "2"});
+  REQUIRE(f.Run({"get", "b"}) == "$1\r\n2\r\n");
+  REQUIRE(f.port.forwarded.size() == 2);
+
+  cluster::RouterOptions o;
+  o.redirect = true;
+  Fixture r(o);
+  r.port.leaders[r.ShardOf("b")] = 3;
+  REQUIRE(r.Run({"get", "b"}) ==
+          "-MOVED " + std::to_string(ring::KeySlot("b")) + " 127.0.0.1:7003\r\n");
+  // READONLY clients read a local replica instead.
+  r.h.client().readonly = true;
+  REQUIRE(r.Run({"get", "b"}) == "$-1\r\n");
+}
+
+TEST_CASE("router: multi-key commands split across shards, atomic ones need one shard", "[cluster]") {
+  Fixture f;
+  std::string k0 = f.KeyIn(0), k1 = f.KeyIn(1), k2 = f.KeyIn(2);
+  f.port.leaders[2] = 2;  // one part goes to another node
+  REQUIRE(f.Run({"mset", k0, "a", k1, "b", k2, "c"}) == "+OK\r\n");
+  REQUIRE(f.Run({"mget", k2, "nosuch", k0, k1}) ==
+          "*4\r\n$1\r\nc\r\n$-1\r\n$1\r\na\r\n$1\r\nb\r\n");
+  REQUIRE(f.Run({"exists", k0, k1, k2, k0}) == ":4\r\n");
+  REQUIRE(f.Run({"del", k0, k2, "nosuch"}) == ":2\r\n");
+  REQUIRE(f.Run({"rename", k1, k0}).rfind("-CROSSSLOT", 0) == 0);
+  REQUIRE(f.Run({"msetnx", k0, "x", k2, "y"}).rfind("-CROSSSLOT", 0) == 0);
+  std::string t1 = "{t}1", t2 = "{t}2";
+  REQUIRE(f.Run({"set", t1, "v"}) == "+OK\r\n");
+  REQUIRE(f.Run({"rename", t1, t2}) == "+OK\r\n");
+}
+
+TEST_CASE("router: keyless commands cover every shard", "[cluster]") {
+  Fixture f;
+  f.port.leaders[3] = 2;
+  for (int i = 0; i < 200; ++i) REQUIRE(f.Run({"set", "key" + std::to_string(i), "v"}) == "+OK\r\n");
+  REQUIRE(f.Run({"dbsize"}) == ":200\r\n");
+  testing::RespValue keys;
+  REQUIRE(testing::DecodeResp(f.Run({"keys", "key1*"}), &keys) > 0);
+  REQUIRE(keys.elements.size() == 111);  // key1, key10-19, key100-199
+  // SCAN walks the shards in cursor order, one per call, and sees every key.
+  std::set<std::string> seen;
+  std::string cursor = "0";
+  for (int step = 0; step < 1000; ++step) {
+    testing::RespValue v;
+    REQUIRE(testing::DecodeResp(f.Run({"scan", cursor, "count", "7"}), &v) > 0);
+    cursor = v.elements[0].str;
+    for (auto& e : v.elements[1].elements) seen.insert(e.str);
+    if (cursor == "0") break;
+  }
+  REQUIRE(seen.size() == 200);
+  REQUIRE(f.Run({"randomkey"}).rfind("$", 0) == 0);
+  f.port.proposals.clear();
+  REQUIRE(f.Run({"flushall"}) == "+OK\r\n");
+  REQUIRE(f.port.proposals.size() == 8 - 1);  // shard 3 went to node 2
+  REQUIRE(f.Run({"dbsize"}) == ":0\r\n");
+}
+
+TEST_CASE("router: no leader until the wait ends gives -CLUSTERDOWN", "[cluster]") {
+  cluster::RouterOptions o;
+  o.leaderless_wait_ms = 0;
+  Fixture f(o);
+  f.port.leaders[f.ShardOf("z")] = 0;
+  REQUIRE(f.Run({"set", "z", "1"}) == "-CLUSTERDOWN The cluster is down\r\n");
+}
+
+TEST_CASE("replicated mode: replicas delete expired keys only while applying", "[cluster]") {
+  Fixture f;
+  Keyspace::SetReplicated(true);
+  REQUIRE(f.Run({"set", "e", "1", "px", "10"}) == "+OK\r\n");
+  f.h.AdvanceMs(50);
+  // A read hides the expired key but leaves it stored (DBSIZE counts stored keys).
+  REQUIRE(f.Run({"get", "e"}) == "$-1\r\n");
+  REQUIRE(f.Run({"dbsize"}) == ":1\r\n");
+  // The leader's deletion entry removes it, with the entry's clock.
+  std::string cmd;
+  std::vector<std::string_view> del{cluster::kDelExpired, "e"};
+  cluster::EncodeReplicatedCommand(del, 2, f.h.now_ms(), &cmd);
+  {
+    Keyspace::ApplyScope scope;
+    REQUIRE(f.router.Apply(cmd) == ":1\r\n");
+  }
+  REQUIRE(f.Run({"dbsize"}) == ":0\r\n");
+  Keyspace::SetReplicated(false);
+}
+
+}  // namespace
+}  // namespace ringkv::server
