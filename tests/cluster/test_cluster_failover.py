@@ -9,8 +9,43 @@ import threading
 import time
 
 import redis
+from redis.cluster import ClusterNode, RedisCluster
 
 from cluster_lib import Cluster, check, finish
+
+
+def cluster_client_phase(c, victim):
+    """redis-py's RedisCluster writes and reads through a kill -9 of `victim`
+    (a node leading shards): it follows CLUSTER SLOTS / -MOVED by itself;
+    operations that fail while leadership moves are retried; every
+    acknowledged write must be readable afterwards."""
+    survivor = [i for i in c.ports if i != victim][0]
+    rc = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", c.ports[i]) for i in c.ports],
+                      socket_timeout=5, cluster_error_retry_attempts=10)
+    acked, failures = [], 0
+    deadline = time.time() + 60
+    n = 0
+    killed_at = None
+    while n < 3000 and time.time() < deadline:
+        if n == 1000:
+            c.kill(victim, signal.SIGKILL)
+            killed_at = time.time()
+        try:
+            rc.set("rc:%d" % n, n)
+            acked.append(n)
+            n += 1
+        except (redis.exceptions.RedisError, redis.exceptions.RedisClusterException):
+            failures += 1
+            time.sleep(0.05)
+    check(n == 3000, "RedisCluster: only %d writes in 60 s (%d failures)" % (n, failures))
+    print("RedisCluster: killed node %d after 1000 writes; %d acknowledged, %d failed attempts, "
+          "%.2f s after the kill to finish" % (victim, len(acked), failures,
+                                              time.time() - (killed_at or time.time())))
+    rc2 = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", c.ports[survivor])], socket_timeout=5)
+    bad = [k for k in acked if rc2.get("rc:%d" % k) != str(k).encode()]
+    check(not bad, "RedisCluster: %d acknowledged writes unreadable, e.g. %s" % (len(bad), bad[:5]))
+    rc.close()
+    rc2.close()
 
 
 def writer(c, node_ids, prefix, acked, stop, errors, gaps):
@@ -84,6 +119,12 @@ with Cluster() as c:
     cl = c.client(most)
     got = cl.mget(["p1:%d" % n for n in a1[:2000]])
     check(all(v == str(n).encode() for n, v in zip(a1[:2000], got)), "restarted node serves p1")
+    # A cluster-aware client through a leader kill; the node comes back after.
+    leaders = c.leaders(1)
+    victim = collections.Counter(leaders.values()).most_common()[0][0]
+    cluster_client_phase(c, victim)
+    c.start(victim)
+    c.wait_ready()
     # Phase 3: every node restarts (SIGTERM then SIGKILL for one): data from disk.
     c.stop_all()
     for i in c.ports:
