@@ -1,6 +1,5 @@
 #include "server/cluster/cluster_node.h"
 
-#include <time.h>
 #include <uv.h>
 
 #include <algorithm>
@@ -8,6 +7,7 @@
 #include <unordered_map>
 
 #include "ring/token_allocator.h"
+#include "server/cluster/clock.h"
 #include "server/cluster/command_codec.h"
 #include "server/config/config.h"
 #include "server/log.h"
@@ -26,18 +26,6 @@ constexpr int64_t kForwardTimeoutMs = 5000;
 constexpr int64_t kExpireEveryMs = 100;
 constexpr size_t kExpireSample = 20;
 constexpr int64_t kBalanceEveryMs = 1000;
-
-int64_t MonotonicMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t WallMs() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 uint64_t GroupOf(uint32_t shard) { return uint64_t{shard} + 1; }
 

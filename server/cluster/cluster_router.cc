@@ -1,6 +1,5 @@
 #include "server/cluster/cluster_router.h"
 
-#include <time.h>
 
 #include <algorithm>
 #include <map>
@@ -11,6 +10,7 @@
 
 #include "ring/key_slot.h"
 #include "server/client_state.h"
+#include "server/cluster/clock.h"
 #include "server/cluster/command_codec.h"
 #include "server/cluster/local_exec.h"
 #include "server/cluster/resp_reply.h"
@@ -27,18 +27,6 @@ namespace {
 constexpr uint32_t kRetryDelayMs = 20;
 constexpr std::string_view kClusterDown = "CLUSTERDOWN The cluster is down";
 constexpr std::string_view kCrossSlot = "CROSSSLOT Keys in request don't hash to the same slot";
-
-int64_t MonotonicMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t WallMs() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 std::string ErrorReply(std::string_view message) {
   std::string out;
