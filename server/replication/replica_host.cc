@@ -57,7 +57,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
   void Send(MessageBatch batch) override {
     std::string bytes;
     consensus::multi::EncodeMessageBatch(batch, &bytes);
-    link_->Send(batch.to, kRaftChannel, std::move(bytes));
+    if (link_ != nullptr) link_->Send(batch.to, kRaftChannel, std::move(bytes));
   }
 
   Status Init(std::unique_ptr<PeerLink> link) {
@@ -91,6 +91,15 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
   // After uv_run returns: drop the link (it may own handles on this loop), close ours
   // and anything left, and let the close callbacks run.
   void Close() {
+    // Our own handles go first: the link's destructor may run the loop to close
+    // its handles, and a tick or check firing then would send through a link
+    // that is half destroyed (unique_ptr::reset nulls the pointer before the
+    // destructor runs).
+    for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&timer_),
+                           reinterpret_cast<uv_handle_t*>(&check_),
+                           reinterpret_cast<uv_handle_t*>(&async_)}) {
+      if (!uv_is_closing(h)) uv_close(h, nullptr);
+    }
     link_.reset();
     uv_walk(
         uv_,
