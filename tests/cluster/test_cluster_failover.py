@@ -22,7 +22,7 @@ def cluster_client_phase(c, victim):
     survivor = [i for i in c.ports if i != victim][0]
     rc = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", c.ports[i]) for i in c.ports],
                       socket_timeout=5, cluster_error_retry_attempts=10)
-    acked, failures = [], 0
+    acked, failures, streak, recreated = [], 0, 0, 0
     deadline = time.time() + 60
     n = 0
     killed_at = None
@@ -34,13 +34,24 @@ def cluster_client_phase(c, victim):
             rc.set("rc:%d" % n, n)
             acked.append(n)
             n += 1
-        except (redis.exceptions.RedisError, redis.exceptions.RedisClusterException):
+            streak = 0
+        except (redis.exceptions.RedisError, redis.exceptions.RedisClusterException, AttributeError):
             failures += 1
+            streak += 1
             time.sleep(0.05)
+            if streak >= 3:
+                # redis-py 4.3.4 can wedge its slot cache after a node dies
+                # (AttributeError inside NodesManager.initialize); an application
+                # recreates the client, so does this test.
+                rc.close()
+                rc = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", c.ports[survivor])],
+                                  socket_timeout=5, cluster_error_retry_attempts=10)
+                recreated += 1
+                streak = 0
     check(n == 3000, "RedisCluster: only %d writes in 60 s (%d failures)" % (n, failures))
     print("RedisCluster: killed node %d after 1000 writes; %d acknowledged, %d failed attempts, "
-          "%.2f s after the kill to finish" % (victim, len(acked), failures,
-                                              time.time() - (killed_at or time.time())))
+          "%d client re-creations, %.2f s after the kill to finish"
+          % (victim, len(acked), failures, recreated, time.time() - (killed_at or time.time())))
     rc2 = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", c.ports[survivor])], socket_timeout=5)
     bad = [k for k in acked if rc2.get("rc:%d" % k) != str(k).encode()]
     check(not bad, "RedisCluster: %d acknowledged writes unreadable, e.g. %s" % (len(bad), bad[:5]))
