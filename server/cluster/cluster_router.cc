@@ -34,6 +34,16 @@ std::string ErrorReply(std::string_view message) {
   return out;
 }
 
+// ["ringkv.shard", shard, args...] (local_exec.h); `owned` keeps the bytes.
+std::vector<std::string_view> WrapForShard(uint32_t shard, std::span<const std::string_view> args,
+                                           std::vector<std::string>* owned) {
+  owned->clear();
+  owned->push_back(std::string(kShardPrefix));
+  owned->push_back(std::to_string(shard));
+  for (std::string_view a : args) owned->emplace_back(a);
+  return std::vector<std::string_view>(owned->begin(), owned->end());
+}
+
 uint32_t ShardOfKey(std::string_view key, uint32_t shard_count) {
   return ShardSet::ShardOfSlot(ring::KeySlot(key), shard_count);
 }
@@ -144,9 +154,8 @@ bool ClusterRouter::Route(const CommandSpec& spec, std::span<const std::string_v
     if (!ParseInt64(args[2], &slot) || slot < 0 || slot >= ring::kNumSlots) return false;
     uint32_t shard = ShardSet::ShardOfSlot(static_cast<uint32_t>(slot), port_->shard_count());
     if (port_->CanReadNow(shard, false) || deferrer == nullptr) return false;
-    std::vector<std::string> owned{std::string(kShardPrefix), std::to_string(shard)};
-    for (std::string_view a : args) owned.emplace_back(a);
-    std::vector<std::string_view> sub(owned.begin(), owned.end());
+    std::vector<std::string> owned;
+    std::vector<std::string_view> sub = WrapForShard(shard, args, &owned);
     Submit(MakeRequest(sub, shard, false, client->resp, client->readonly, now_ms,
                        deferrer->Defer(false)));
     return true;
@@ -161,23 +170,21 @@ bool ClusterRouter::Route(const CommandSpec& spec, std::span<const std::string_v
     return true;
   }
   const uint32_t shards = port_->shard_count();
-  std::vector<uint32_t> key_shards;
-  key_shards.reserve(key_indexes.size());
-  bool one_shard = true;
-  for (int i : key_indexes) {
-    key_shards.push_back(ShardOfKey(args[static_cast<size_t>(i)], shards));
-    if (key_shards.back() != key_shards.front()) one_shard = false;
-  }
-  const uint32_t shard = key_shards.front();
-  const bool stale_ok = client->readonly && options_.stale_reads;
-  if (one_shard && !is_write && port_->CanReadNow(shard, stale_ok)) return false;
-  if (!one_shard) {
+  const uint32_t shard = ShardOfKey(args[static_cast<size_t>(key_indexes[0])], shards);
+  for (size_t k = 1; k < key_indexes.size(); ++k) {
+    if (ShardOfKey(args[static_cast<size_t>(key_indexes[k])], shards) == shard) continue;
+    // Keys over several shards (rare): the per-key shards are needed only here.
     if (deferrer == nullptr) {
       reply->Error(kCrossSlot);
       return true;
     }
+    std::vector<uint32_t> key_shards;
+    key_shards.reserve(key_indexes.size());
+    for (int i : key_indexes) key_shards.push_back(ShardOfKey(args[static_cast<size_t>(i)], shards));
     return RouteMulti(spec, args, client, deferrer, now_ms, key_shards, key_indexes);
   }
+  const bool stale_ok = client->readonly && options_.stale_reads;
+  if (!is_write && port_->CanReadNow(shard, stale_ok)) return false;
   const NodeId leader = port_->LeaderOf(shard);
   const bool follower_read = !is_write && client->readonly && port_->HasReplica(shard);
   if (options_.redirect && leader != kNoNode && leader != port_->self() && !follower_read) {
@@ -319,13 +326,6 @@ void ClusterRouter::RouteKeyless(const CommandSpec& spec, std::span<const std::s
   const bool is_write = (spec.flags & kCmdWrite) != 0;
   const Keyless kind = KeylessKind(spec.name);
   const int resp = client->resp;
-  auto wrapped = [&](uint32_t shard, std::vector<std::string>* owned) {
-    owned->clear();
-    owned->push_back(std::string(kShardPrefix));
-    owned->push_back(std::to_string(shard));
-    for (std::string_view a : args) owned->emplace_back(a);
-    return std::vector<std::string_view>(owned->begin(), owned->end());
-  };
   std::vector<std::string> owned;
   if (kind == Keyless::kScan) {
     // The cursor names its shard (keys_family.cc); one shard per call.
@@ -343,7 +343,7 @@ void ClusterRouter::RouteKeyless(const CommandSpec& spec, std::span<const std::s
       rb.ArrayHeader(0);
       return done(std::move(out));
     }
-    std::vector<std::string_view> sub = wrapped(static_cast<uint32_t>(shard), &owned);
+    std::vector<std::string_view> sub = WrapForShard(static_cast<uint32_t>(shard), args, &owned);
     if (port_->CanReadNow(static_cast<uint32_t>(shard), false)) {
       return done(ExecuteLocally(server_, sub, resp, now_ms));
     }
@@ -391,7 +391,7 @@ void ClusterRouter::RouteKeyless(const CommandSpec& spec, std::span<const std::s
   }
   auto gather = std::make_shared<Gather>(shards, std::move(combine), deferrer->Defer(is_write));
   for (uint32_t shard = 0; shard < shards; ++shard) {
-    std::vector<std::string_view> sub = wrapped(shard, &owned);
+    std::vector<std::string_view> sub = WrapForShard(shard, args, &owned);
     ReplyCallback done = gather->Part(shard, gather);
     if (!is_write && port_->CanReadNow(shard, false)) {
       done(ExecuteLocally(server_, sub, resp, now_ms));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ring/key_slot.h"
+#include "ring/shard_map.h"
 #include "server/client_state.h"
 #include "server/cluster/cluster_view.h"
 #include "server/shard/shard_set.h"
@@ -105,12 +106,10 @@ void ClusterNodes(CommandContext& ctx) {
 
 // ---- the replicated cluster's view (cluster mode) ----
 
-// Shard i owns slots [ceil(i*N/S), ceil((i+1)*N/S)) (shard_set.h).
+// A shard's slot range, by the ring's shard map (the one ShardSet routes by).
 std::pair<uint32_t, uint32_t> ShardSlots(uint32_t shard, uint32_t shards) {
-  auto first = [&](uint32_t i) {
-    return static_cast<uint32_t>((uint64_t{i} * ring::kNumSlots + shards - 1) / shards);
-  };
-  return {first(shard), first(shard + 1) - 1};
+  ring::ShardMap map(shards);
+  return {map.FirstSlot(shard), map.LastSlot(shard)};
 }
 
 struct SlotRange {
