@@ -76,18 +76,31 @@ Status Btree::Descend(std::string_view key, std::vector<PathEntry>* path, PageRe
   }
 }
 
+Status Btree::ViewPage(uint64_t id, const char** data, PageRef* pin) {
+  if (const char* p = pool_->Peek(id)) {
+    *data = p;
+    return Status::OK();
+  }
+  if (file_->Mapped(id)) return file_->View(id, data);
+  Result<PageRef> r = pool_->Fetch(id);
+  if (!r.ok()) return r.status();
+  *pin = std::move(r.value());
+  *data = pin->data();
+  return Status::OK();
+}
+
 Status Btree::Get(std::string_view key, std::string* value) {
   uint64_t id = root_;
+  PageRef pin;
   for (uint32_t depth = 0;; depth++) {
-    Result<PageRef> r = pool_->Fetch(id);
-    if (!r.ok()) return r.status();
-    const PageRef& ref = r.value();
+    const char* page = nullptr;
+    RINGKV_RETURN_IF_ERROR(ViewPage(id, &page, &pin));
     bool want_leaf = depth + 1 == height_;
-    if (GetPageType(ref.data()) != (want_leaf ? PageType::kLeaf : PageType::kInternal)) {
+    if (GetPageType(page) != (want_leaf ? PageType::kLeaf : PageType::kInternal)) {
       return Status::Corruption("btree page " + std::to_string(id) +
                                 ": unexpected page type at depth " + std::to_string(depth));
     }
-    Node n(ref.data(), page_bytes_);
+    Node n(const_cast<char*>(page), page_bytes_);  // read-only use
     if (!want_leaf) {
       id = n.Child(n.ChildIndexFor(key));
       continue;
@@ -107,21 +120,20 @@ Status Btree::Scan(std::string_view start, bool skip_equal, size_t limit, const 
                    std::string* last_key, bool* at_end) {
   *at_end = false;
   uint64_t id = root_;
-  PageRef ref;
+  PageRef pin;
+  const char* page = nullptr;
   for (uint32_t depth = 0;; depth++) {
-    Result<PageRef> r = pool_->Fetch(id);
-    if (!r.ok()) return r.status();
-    ref = std::move(r.value());
+    RINGKV_RETURN_IF_ERROR(ViewPage(id, &page, &pin));
     bool want_leaf = depth + 1 == height_;
-    if (GetPageType(ref.data()) != (want_leaf ? PageType::kLeaf : PageType::kInternal)) {
+    if (GetPageType(page) != (want_leaf ? PageType::kLeaf : PageType::kInternal)) {
       return Status::Corruption("btree page " + std::to_string(id) +
                                 ": unexpected page type at depth " + std::to_string(depth));
     }
     if (want_leaf) break;
-    Node n(ref.data(), page_bytes_);
+    Node n(const_cast<char*>(page), page_bytes_);
     id = n.Child(n.ChildIndexFor(start));
   }
-  Node n(ref.data(), page_bytes_);
+  Node n(const_cast<char*>(page), page_bytes_);
   int i = n.LowerBound(start);
   if (skip_equal && i < n.count() && n.Key(i) == start) i++;
   std::string overflow_value;
@@ -136,13 +148,11 @@ Status Btree::Scan(std::string_view start, bool skip_equal, size_t limit, const 
       }
       if (emitted >= limit) return Status::OK();
       if (++steps > max_steps) return Status::Corruption("btree: cycle in leaf chain");
-      Result<PageRef> r = pool_->Fetch(next);
-      if (!r.ok()) return r.status();
-      ref = std::move(r.value());
-      if (GetPageType(ref.data()) != PageType::kLeaf) {
+      RINGKV_RETURN_IF_ERROR(ViewPage(next, &page, &pin));
+      if (GetPageType(page) != PageType::kLeaf) {
         return Status::Corruption("btree page " + std::to_string(next) + ": sibling not a leaf");
       }
-      n = Node(ref.data(), page_bytes_);
+      n = Node(const_cast<char*>(page), page_bytes_);
       i = 0;
       continue;
     }

@@ -77,6 +77,14 @@ class Btree {
   // Lists every page of the tree: nodes and overflow pages.
   Status CollectPages(std::vector<uint64_t>* node_pages, std::vector<uint64_t>* overflow_pages);
 
+  // A read-only view of page `id` for one read operation (no write, checkpoint
+  // or remap may happen while it is used): the pool frame when the page is
+  // cached, dirty or clean; otherwise the verified page in the file mapping,
+  // without inserting it into the pool (no-steal: a page not in the pool is
+  // exactly its disk copy); otherwise (no mapping, or a page past it) a pool
+  // fetch pinned in *pin. Corruption/IOError when the page fails to read or verify.
+  Status ViewPage(uint64_t id, const char** data, PageRef* pin);
+
   // Allocates a page id and a dirty frame formatted as an empty node.
   PageRef NewNode(bool leaf);
   // Frees a node page (snapshot-preserving it first).

@@ -30,6 +30,16 @@
 // damage is reported as Corruption. Without use_wal (under Raft) the Raft log
 // is the WAL: Sync() checkpoints and the applied index lives in the meta page.
 //
+// Reads: Get, Scan, ScanCursor and snapshot iterators read a page from its
+// pool frame when it is cached (dirty or clean) and otherwise straight from a
+// read-only shared mapping of pages.db (PageFile::Remap/View: verified once
+// per page, never inserted into the pool), so the pool holds the pages writes
+// touched and the OS page cache holds the rest, as in LMDB. This is sound
+// because the pool is no-steal: a page that is not in the pool is exactly its
+// disk copy, and a clean frame equals it. Writes still fetch into the pool
+// (copying from the mapping on a miss). The mapping is replaced only at the
+// end of a checkpoint or open, never while a read holds a pointer into it.
+//
 // Snapshots: page-level copy-on-write images while a snapshot is open
 // (snapshot_store.h). SCAN cursors: an engine-side table maps a cursor id (the
 // cursor value, < 2^48) to the last key returned; the next call resumes at the
@@ -116,6 +126,8 @@ class BtreeEngine final : public Engine {
   Status CheckSizes(std::string_view key, size_t value_bytes) const;
   Status MaybeCheckpoint();
   Status Fail(Status s);
+  // Maps pages.db again if it grew (PageFile::Remap). Only between operations.
+  void RemapPages();
 
   const EngineOptions options_;
   Env* env_;
@@ -141,6 +153,7 @@ class BtreeEngine final : public Engine {
   uint64_t journal_bytes_ = 0;
   uint64_t wal_bytes_before_ = 0;  // WAL bytes written by rotated-away writers
   uint64_t checkpoints_ = 0;
+  uint64_t remap_errors_ = 0;
 };
 
 }  // namespace ringkv::storage::btree

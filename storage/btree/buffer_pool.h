@@ -66,6 +66,18 @@ class BufferPool {
   // Returns the page pinned, reading and verifying it on a miss.
   // Returns the PageFile's Corruption/IOError.
   Result<PageRef> Fetch(uint64_t page_id);
+  // The cached frame's bytes (dirty or clean), or nullptr when the page is not
+  // in the pool. Does not pin: the pointer is valid until the next call that
+  // can evict or discard (Fetch, Create, Discard, DiscardAll, ClearDirty).
+  // Counts a hit; a nullptr result is not a miss (the caller reads the page
+  // through the mapping without inserting it).
+  const char* Peek(uint64_t page_id) {
+    Frame* f = Lookup(page_id);
+    if (f == nullptr) return nullptr;
+    hits_++;
+    f->referenced = true;
+    return f->data.get();
+  }
   // Returns a zeroed, dirty, pinned frame for a newly allocated page.
   // REQUIRES: page_id is not cached.
   PageRef Create(uint64_t page_id);

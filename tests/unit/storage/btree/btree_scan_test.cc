@@ -81,9 +81,8 @@ TEST_CASE("Scan returns ordered, complete ranges between writes and checkpoints"
   }
 }
 
-TEST_CASE("snapshot iterators keep their point-in-time view", "[storage][btree]") {
-  MemEnv env;
-  auto e = OpenOrDie(SmallOptions(&env, "/n"));
+void RunSnapshotViews(Env* env, const std::string& dir) {
+  auto e = OpenOrDie(SmallOptions(env, dir));
   std::map<std::string, std::string> model;
   std::mt19937_64 rng(31);
   auto mutate = [&](int n) {
@@ -137,6 +136,16 @@ TEST_CASE("snapshot iterators keep their point-in-time view", "[storage][btree]"
   snaps.clear();
   REQUIRE(e->Validate().ok());
   REQUIRE(e->Stats().memory_bytes > 0);
+}
+
+TEST_CASE("snapshot iterators keep their point-in-time view", "[storage][btree]") {
+  MemEnv env;
+  RunSnapshotViews(&env, "/n");
+}
+
+TEST_CASE("snapshot iterators keep their view on a memory-mapped page file", "[storage][btree]") {
+  TempDir dir;
+  RunSnapshotViews(Env::Default(), dir.path() + "/n");
 }
 
 }  // namespace

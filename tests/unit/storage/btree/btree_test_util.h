@@ -1,7 +1,10 @@
 // Helpers shared by the B+tree engine tests.
 #pragma once
 
+#include <stdlib.h>
+
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <random>
@@ -31,6 +34,35 @@ inline std::unique_ptr<BtreeEngine> OpenOrDie(const EngineOptions& o) {
     std::abort();
   }
   return std::move(r.value());
+}
+
+// A fresh directory under /tmp for tests on the real file system (PosixEnv,
+// where pages.db is memory-mapped); removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/ringkv-btree-test-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) std::abort();
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The value of one EngineStats::extra entry as a number (0 when absent).
+inline uint64_t ExtraStat(const EngineStats& st, const std::string& name) {
+  for (const auto& [k, v] : st.extra) {
+    if (k == name) return std::stoull(v);
+  }
+  return 0;
 }
 
 // Key i as a fixed-width string so numeric and byte order agree.
