@@ -74,10 +74,14 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
       if (!log_->HardState(g).ok()) continue;  // only entries/compaction: never bootstrapped
       RINGKV_RETURN_IF_ERROR(OpenGroup(g, nullptr));
     }
+    handles_ready_ = true;
     uv_timer_init(uv_, &timer_);
     uv_async_init(uv_, &async_, [](uv_async_t* h) { static_cast<Loop*>(h->data)->OnAsync(); });
     uv_check_init(uv_, &check_);
-    timer_.data = async_.data = check_.data = this;
+    uv_async_init(uv_, &sync_async_,
+                  [](uv_async_t* h) { static_cast<Loop*>(h->data)->OnSyncDone(); });
+    timer_.data = async_.data = check_.data = sync_async_.data = this;
+    sync_thread_ = std::thread([this] { SyncThreadMain(); });
     uv_timer_start(&timer_, [](uv_timer_t* h) { static_cast<Loop*>(h->data)->OnTick(); },
                    opt_.tick_ms, opt_.tick_ms);
     // Every loop iteration ends with Process(): whatever timers, posted tasks and peer
@@ -88,6 +92,17 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
 
   uv_async_t* async() { return &async_; }
 
+  // Shutdown already completed any round in flight (SyncLog); this only joins.
+  void StopSyncThread() {
+    if (!sync_thread_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> l(sync_mu_);
+      sync_quit_ = true;
+    }
+    sync_cv_.notify_all();
+    sync_thread_.join();
+  }
+
   // After uv_run returns: drop the link (it may own handles on this loop), close ours
   // and anything left, and let the close callbacks run.
   void Close() {
@@ -95,10 +110,13 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
     // its handles, and a tick or check firing then would send through a link
     // that is half destroyed (unique_ptr::reset nulls the pointer before the
     // destructor runs).
-    for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&timer_),
-                           reinterpret_cast<uv_handle_t*>(&check_),
-                           reinterpret_cast<uv_handle_t*>(&async_)}) {
-      if (!uv_is_closing(h)) uv_close(h, nullptr);
+    StopSyncThread();
+    uv_handle_t* own[] = {reinterpret_cast<uv_handle_t*>(&timer_),
+                          reinterpret_cast<uv_handle_t*>(&check_),
+                          reinterpret_cast<uv_handle_t*>(&async_),
+                          reinterpret_cast<uv_handle_t*>(&sync_async_)};
+    for (uv_handle_t* h : own) {
+      if (handles_ready_ && !uv_is_closing(h)) uv_close(h, nullptr);
     }
     link_.reset();
     uv_walk(
@@ -283,9 +301,14 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
 
   std::string raft_dir() const { return opt_.dir + "/raft"; }
 
+  // A synchronous sync. A round whose sync is on the sync thread completes first
+  // (the RaftLog takes no new batch before that).
   void SyncLog() {
+    if (in_flight_) FinishInFlight(/*block=*/true);
     if (!log_->HasPending()) return;
+    const uint64_t t0 = uv_hrtime();
     Status s = log_->Sync();
+    st_.sync_micros += (uv_hrtime() - t0) / 1000;
     // A node whose WAL cannot be made durable must not acknowledge anything more.
     RINGKV_CHECK_MSG(s.ok(), s.ToString().c_str());
     st_.syncs++;
@@ -302,7 +325,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
         // commit-index-only hard state, which Raft recovers after a crash anyway.
         // Writing it once a second instead of every tick keeps 100 fsyncs a second
         // per node off a shared disk and off this thread.
-        if (ticks_ % ticks_per_second == 0) SyncLog();
+        if (ticks_ % ticks_per_second == 0 && !in_flight_) SyncLog();
         break;
       case ReplicaHostOptions::Fsync::kBatch:
         SyncLog();  // everything written this tick
@@ -343,11 +366,11 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
   }
 
   void Shutdown() {
+    SyncLog();  // completes a round in flight first
     for (auto& [gid, g] : groups_) {
       FailProposals(&g, Status::Aborted("replica host stopped"));
       FailReads(&g, Status::Aborted("replica host stopped"), /*leader_side_only=*/false);
     }
-    SyncLog();
     owner_->ClearLeaders();
     for (auto& [gid, g] : groups_) {
       if (gid < ReplicaHost::kLeaseSlots) owner_->lease_until_ms_[gid].store(0);
@@ -358,6 +381,8 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
 
   // One pass of the MultiRaftHost loop contract (see the header).
   void Process() {
+    // One round at a time: the next Ready waits for the sync of this one.
+    if (in_flight_) return;
     for (int round = 0; round < kMaxRoundsPerIteration && host_->HasReady(); round++) {
       std::vector<GroupReady> rds = host_->TakeReadies();
       host_->Flush();  // leader appends go out while we write
@@ -366,17 +391,95 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
         Persist(gr.group, gr.ready);
         must_sync = must_sync || gr.ready.must_sync;
       }
-      if (must_sync && opt_.fsync == ReplicaHostOptions::Fsync::kAlways) SyncLog();
-      for (GroupReady& gr : rds) Apply(gr.group, gr.ready);
-      host_->Advance(rds);
-      host_->Flush();  // persisted messages: only now
-      st_.ready_rounds++;
-      for (GroupReady& gr : rds) MaybeSnapshot(gr.group);
+      // Committed entries this node had already made durable do not wait for the
+      // sync of the new ones: a leader answers batch A while batch B is being
+      // fsynced, so a write costs one sync on the reply path instead of two.
+      for (GroupReady& gr : rds) ApplyStableCommitted(gr.group, gr.ready);
+      if (must_sync && opt_.fsync == ReplicaHostOptions::Fsync::kAlways) {
+        // The fdatasync runs on the sync thread; meanwhile this thread keeps
+        // receiving (acknowledgements, forwarded commands) and proposing, and
+        // FinishRound runs when the disk answers.
+        bool owed = false;
+        Status s = log_->SyncBegin(&owed);
+        RINGKV_CHECK_MSG(s.ok(), s.ToString().c_str());
+        if (owed) {
+          in_flight_ = true;
+          in_flight_rds_ = std::move(rds);
+          in_flight_start_ns_ = uv_hrtime();
+          {
+            std::lock_guard<std::mutex> l(sync_mu_);
+            sync_job_ = true;
+          }
+          sync_cv_.notify_one();
+          break;
+        }
+      }
+      FinishRound(std::move(rds));
     }
     host_->Flush();
-    if (host_->HasReady()) uv_async_send(&async_);  // come back after polling
+    // Come back after polling; a round in flight comes back by itself.
+    if (!in_flight_ && host_->HasReady()) uv_async_send(&async_);
     PublishLeases();
     Publish();
+  }
+
+  // The rest of a round once its write is durable: apply, release the messages
+  // that waited for the sync, advance.
+  void FinishRound(std::vector<GroupReady> rds) {
+    for (GroupReady& gr : rds) Apply(gr.group, gr.ready);
+    std::vector<GroupId> groups;
+    groups.reserve(rds.size());
+    for (const GroupReady& gr : rds) groups.push_back(gr.group);
+    host_->Advance(std::move(rds));
+    host_->Flush();  // persisted messages: only now
+    st_.ready_rounds++;
+    for (GroupId gid : groups) MaybeSnapshot(gid);
+  }
+
+  // Completes the round whose sync is in flight: from the sync thread's wakeup,
+  // or blocking (a synchronous SyncLog or shutdown needs the log to itself).
+  void FinishInFlight(bool block) {
+    Status durable;
+    {
+      std::unique_lock<std::mutex> l(sync_mu_);
+      if (!sync_done_) {
+        if (!block) return;
+        sync_cv_.wait(l, [this] { return sync_done_; });
+      }
+      sync_done_ = false;
+      durable = sync_status_;
+    }
+    Status s = log_->SyncEnd(durable);
+    // A node whose WAL cannot be made durable must not acknowledge anything more.
+    RINGKV_CHECK_MSG(s.ok(), s.ToString().c_str());
+    st_.syncs++;
+    st_.sync_micros += (uv_hrtime() - in_flight_start_ns_) / 1000;
+    in_flight_ = false;
+    FinishRound(std::move(in_flight_rds_));
+    in_flight_rds_.clear();
+  }
+
+  void OnSyncDone() {
+    if (!in_flight_) return;
+    FinishInFlight(/*block=*/false);
+    if (!in_flight_) Process();
+  }
+
+  // The sync thread: one fdatasync at a time, for the round in flight.
+  void SyncThreadMain() {
+    std::unique_lock<std::mutex> l(sync_mu_);
+    for (;;) {
+      sync_cv_.wait(l, [this] { return sync_job_ || sync_quit_; });
+      if (!sync_job_) return;  // quit, nothing owed
+      sync_job_ = false;
+      l.unlock();
+      Status s = log_->SyncDurable();
+      l.lock();
+      sync_status_ = s;
+      sync_done_ = true;
+      sync_cv_.notify_all();
+      uv_async_send(&sync_async_);
+    }
   }
 
   static int64_t MonotonicNowMs() {
@@ -459,33 +562,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
     }
     for (const Entry& e : rd.committed_entries) {
       st_.entries_committed++;
-      if (e.index <= g.applied) continue;  // covered by the state machine already
-      g.applied = e.index;
-      if (e.type == EntryType::kConfChange) {
-        ConfChange cc;
-        Status s = consensus::DecodeConfChange(e.data, &cc);
-        RINGKV_CHECK_MSG(s.ok(), s.ToString().c_str());
-        s = g.storage->SetConfState(host_->Group(gid)->ApplyConfChange(cc));
-        RINGKV_CHECK_MSG(s.ok(), s.ToString().c_str());
-        // A node added after the last snapshot could not use it (the core refuses a
-        // snapshot whose membership lacks the receiver): take a fresh one soon.
-        g.snapshot_wanted = true;
-        ProposalHeader h;
-        std::string_view rest;
-        if (DecodeProposal(cc.context, &h, &rest).ok()) Complete(&g, e.index, h, "");
-        continue;
-      }
-      if (e.data.empty()) continue;  // a new leader's no-op
-      ProposalHeader h;
-      std::string_view cmd;
-      if (!DecodeProposal(e.data, &h, &cmd).ok()) {
-        // Every replica skips the same bytes, so the state machines stay equal.
-        st_.bad_frames++;
-        continue;
-      }
-      std::string reply = sm_->Apply(gid, e.index, cmd);
-      st_.entries_applied++;
-      Complete(&g, e.index, h, std::move(reply));
+      ApplyEntry(gid, &g, e);
     }
     if (rd.hard_state) {
       // A proposal that never reached a Ready before the term moved on was dropped with
@@ -518,6 +595,53 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
       st_.reads_ok++;
       done(Status::OK(), g.leader);
     }
+  }
+
+  // Before this round's sync: the committed entries below the first entry this Ready
+  // appends were persisted by an earlier round, so applying them (and answering
+  // their proposers) cannot get ahead of this node's log. Nothing when the Ready
+  // installs a snapshot (the state machine must be restored first).
+  void ApplyStableCommitted(GroupId gid, const Ready& rd) {
+    if (!rd.snapshot.IsEmpty() || rd.committed_entries.empty()) return;
+    Group& g = groups_.at(gid);
+    const uint64_t stable_below =
+        rd.entries.empty() ? UINT64_MAX : rd.entries.front().index;
+    for (const Entry& e : rd.committed_entries) {
+      if (e.index >= stable_below) break;
+      ApplyEntry(gid, &g, e);
+    }
+  }
+
+  // Applies one committed entry unless the state machine already holds it.
+  void ApplyEntry(GroupId gid, Group* gp, const Entry& e) {
+    Group& g = *gp;
+    if (e.index <= g.applied) return;  // covered by the state machine already
+    g.applied = e.index;
+    if (e.type == EntryType::kConfChange) {
+      ConfChange cc;
+      Status s = consensus::DecodeConfChange(e.data, &cc);
+      RINGKV_CHECK_MSG(s.ok(), s.ToString().c_str());
+      s = g.storage->SetConfState(host_->Group(gid)->ApplyConfChange(cc));
+      RINGKV_CHECK_MSG(s.ok(), s.ToString().c_str());
+      // A node added after the last snapshot could not use it (the core refuses a
+      // snapshot whose membership lacks the receiver): take a fresh one soon.
+      g.snapshot_wanted = true;
+      ProposalHeader h;
+      std::string_view rest;
+      if (DecodeProposal(cc.context, &h, &rest).ok()) Complete(&g, e.index, h, "");
+      return;
+    }
+    if (e.data.empty()) return;  // a new leader's no-op
+    ProposalHeader h;
+    std::string_view cmd;
+    if (!DecodeProposal(e.data, &h, &cmd).ok()) {
+      // Every replica skips the same bytes, so the state machines stay equal.
+      st_.bad_frames++;
+      return;
+    }
+    std::string reply = sm_->Apply(gid, e.index, cmd);
+    st_.entries_applied++;
+    Complete(&g, e.index, h, std::move(reply));
   }
 
   // Entry `index` with proposer header h was applied: answer its proposer if that is
@@ -614,9 +738,22 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
   std::map<GroupId, Group> groups_;
   std::unique_ptr<MultiRaftHost> host_;
   std::unique_ptr<PeerLink> link_;
+  bool handles_ready_ = false;  // timer_, async_, check_, sync_async_ initialized
   uv_timer_t timer_;
   uv_async_t async_;
   uv_check_t check_;
+  // The sync thread and the round waiting for it (see Process).
+  std::thread sync_thread_;
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  bool sync_job_ = false;   // guarded by sync_mu_
+  bool sync_done_ = false;  // guarded by sync_mu_
+  bool sync_quit_ = false;  // guarded by sync_mu_
+  Status sync_status_;      // guarded by sync_mu_
+  uv_async_t sync_async_;
+  bool in_flight_ = false;
+  std::vector<GroupReady> in_flight_rds_;
+  uint64_t in_flight_start_ns_ = 0;
   uint64_t ticks_ = 0;
   int64_t last_tick_ms_ = 0;  // monotonic time of the last OnTick
   uint64_t next_proposal_id_ = 1;

@@ -7,9 +7,13 @@
 // Loop, per iteration (the MultiRaftHost loop contract): Tick on a uv timer every
 // tick_ms; incoming frames decode to MessageBatch -> Receive; then while HasReady:
 // TakeReadies, Flush (leader appends go out in parallel with the write), write every
-// group's snapshot / entries / hard state into the one RaftLog, ONE Sync (fsync policy),
-// apply committed entries through the StateMachine and complete proposals, serve reads
-// whose index is applied, Advance, Flush. After applying, a group whose log holds more
+// group's snapshot / entries / hard state into the one RaftLog, apply the committed
+// entries this node had already made durable (a leader answers the previous batch
+// while this one is written), ONE Sync (fsync policy), apply the rest and complete
+// proposals, serve reads whose index is applied, Advance, Flush. Under kAlways the
+// fdatasync runs on a second thread (the sync thread) while the replication thread
+// keeps receiving, proposing and forwarding; the round finishes when the disk answers,
+// and the next Ready waits for that. After applying, a group whose log holds more
 // than snapshot_every_entries entries past its last snapshot takes a snapshot and
 // compacts its log.
 //
@@ -112,6 +116,7 @@ bool IsNotLeader(const Status& s);
 struct ReplicaHostStats {
   uint64_t ready_rounds = 0;
   uint64_t syncs = 0;             // RaftLog::Sync calls that wrote something
+  uint64_t sync_micros = 0;       // time spent in those calls
   uint64_t entries_persisted = 0;
   uint64_t entries_committed = 0; // committed entries handed out by Raft
   uint64_t entries_applied = 0;   // normal entries passed to StateMachine::Apply

@@ -459,6 +459,18 @@ Status RaftLog::DropGroup(uint64_t group) {
 
 Status RaftLog::WritePending() {
   bool created = false;
+  RINGKV_RETURN_IF_ERROR(WritePendingToOs(&created));
+  RINGKV_RETURN_IF_ERROR(active_file_->Sync());
+  ++stats_.file_syncs;
+  if (created) {
+    RINGKV_RETURN_IF_ERROR(env_->SyncDir(dir_));
+    ++stats_.dir_syncs;
+  }
+  return Status::OK();
+}
+
+Status RaftLog::WritePendingToOs(bool* created_out) {
+  bool created = false;
   for (size_t k = 0; k < pending_.size(); ++k) {
     PendingSegment& ps = pending_[k];
     if (ps.is_new) {
@@ -480,16 +492,12 @@ Status RaftLog::WritePending() {
       ++stats_.file_syncs;
     }
   }
-  RINGKV_RETURN_IF_ERROR(active_file_->Sync());
-  ++stats_.file_syncs;
-  if (created) {
-    RINGKV_RETURN_IF_ERROR(env_->SyncDir(dir_));
-    ++stats_.dir_syncs;
-  }
-  return Status::OK();
+  *created_out = created;
+  return active_file_->Flush();
 }
 
 Status RaftLog::Sync() {
+  RINGKV_CHECK_MSG(!sync_in_flight_, "RaftLog::Sync during a split sync");
   RINGKV_RETURN_IF_ERROR(error_);
   if (pending_.empty()) return Status::OK();
   ++stats_.sync_calls;
@@ -498,14 +506,63 @@ Status RaftLog::Sync() {
     error_ = st;
     return st;
   }
+  FinishBatch();
+  return Status::OK();
+}
+
+Status RaftLog::SyncBegin(bool* owed) {
+  RINGKV_CHECK_MSG(!sync_in_flight_, "RaftLog::SyncBegin during a split sync");
+  *owed = false;
+  RINGKV_RETURN_IF_ERROR(error_);
+  if (pending_.empty()) return Status::OK();
+  ++stats_.sync_calls;
+  bool created = false;
+  Status st = WritePendingToOs(&created);
+  if (!st.ok()) {
+    error_ = st;
+    return st;
+  }
+  // The pending bytes are with the OS now (reads find them in the segment).
+  RecyclePending();
+  sync_in_flight_ = true;
+  dir_sync_owed_ = created;
+  *owed = true;
+  return Status::OK();
+}
+
+Status RaftLog::SyncDurable() {
+  RINGKV_CHECK(sync_in_flight_);
+  RINGKV_RETURN_IF_ERROR(active_file_->Sync());
+  if (dir_sync_owed_) RINGKV_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  return Status::OK();
+}
+
+Status RaftLog::SyncEnd(Status durable) {
+  RINGKV_CHECK(sync_in_flight_);
+  sync_in_flight_ = false;
+  if (!durable.ok()) {
+    error_ = durable;
+    return durable;
+  }
+  ++stats_.file_syncs;
+  if (dir_sync_owed_) ++stats_.dir_syncs;
+  dir_sync_owed_ = false;
+  DeleteObsoleteSegments();
+  return Status::OK();
+}
+
+void RaftLog::RecyclePending() {
   // Keep the largest buffer for the next batch (clear() keeps its capacity).
   for (PendingSegment& ps : pending_) {
     if (ps.bytes.capacity() > spare_pending_.capacity()) spare_pending_ = std::move(ps.bytes);
   }
   spare_pending_.clear();
   pending_.clear();
+}
+
+void RaftLog::FinishBatch() {
+  RecyclePending();
   DeleteObsoleteSegments();
-  return Status::OK();
 }
 
 void RaftLog::DeleteObsoleteSegments() {

@@ -122,6 +122,20 @@ class RaftLog {
   // Writes and makes durable everything buffered. OK without I/O if nothing
   // is pending. On failure the error is sticky (invariant 3).
   Status Sync();
+  // Sync split in three, for an owner that waits for the disk on another thread
+  // while its own thread keeps reading and buffering:
+  //   SyncBegin (owner thread): writes everything pending to the OS (a batch that
+  //     fills a segment still syncs that segment here) and sets *owed when a
+  //     durable sync is due; if not, the batch is complete and nothing follows.
+  //   SyncDurable (any one thread): the fdatasync (and directory sync) owed.
+  //   SyncEnd (owner thread) with SyncDurable's status: completes the batch.
+  // Between SyncBegin with *owed and SyncEnd the owner may call only the
+  // memory-only methods (Append, SetHardState, Truncate, Compact, DropGroup and
+  // the reads); their records join the next batch. Sync and SyncBegin are refused
+  // (a check) until SyncEnd.
+  Status SyncBegin(bool* owed);
+  Status SyncDurable();
+  Status SyncEnd(Status durable);
   bool HasPending() const { return !pending_.empty(); }
 
   // Entries [lo, hi) of `group`, stopping before the total data size would
@@ -201,6 +215,10 @@ class RaftLog {
   void Emit(RecordType type, std::string_view payload, uint64_t* seq, uint64_t* offset);
   void Roll();
   void EmitToActive(RecordType type, std::string_view payload, uint64_t* seq, uint64_t* offset);
+  // Writes every pending segment to the OS; syncs only segments that filled.
+  Status WritePendingToOs(bool* created);
+  void RecyclePending();
+  void FinishBatch();  // after a durable batch: recycle buffers, drop old segments
   Status WritePending();
   void DeleteObsoleteSegments();
 
@@ -242,6 +260,10 @@ class RaftLog {
   // Opened lazily by reads, hence mutable.
   mutable std::map<uint64_t, std::unique_ptr<RandomAccessFile>> readers_;
   Status error_;  // sticky write error
+  // Between SyncBegin and SyncEnd: the active segment (and, if it was created in
+  // the batch, the directory) still owes its durable sync.
+  bool sync_in_flight_ = false;
+  bool dir_sync_owed_ = false;
 
   std::deque<std::pair<uint64_t, uint64_t>> cache_fifo_;  // (group, index), oldest first
   uint64_t cached_entries_ = 0;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Replicated-cluster benchmark (issue 5), everything in one run on this machine:
-#   ringkv, 3-node local cluster, fsync always      redis-benchmark SET/GET through node 1
+#   ringkv, 3-node local cluster, fsync always      redis-benchmark SET/GET through node 1,
+#                                                   plain (forwarding) and with --cluster
 #   ringkv, single node (the standalone server)     redis-benchmark GET (the 0.7x reference)
 #   redis-server, appendonly yes appendfsync always redis-benchmark SET/GET
 #   etcd, 3 members (Debian etcd-server)            etcdctl check perf (puts/s)
@@ -23,10 +24,12 @@ work=$(mktemp -d /tmp/ringkv-bench-cluster.XXXXXX)
 cleanup_all() { bench_cleanup; rm -rf "$work"; }
 trap cleanup_all EXIT
 
-# rb NAME PORT TESTS P -> "name test P rps p50 p99" lines
+# rb NAME PORT TESTS P [redis-benchmark options] -> "name test P rps p50 p99" lines
 rb() {
-  redis-benchmark -p "$2" -t "$3" -n "$N" -c 50 -d 100 -r 100000 -P "$4" --csv 2>/dev/null |
-    tr -d '"' | awk -F, -v n="$1" -v p="$4" 'NR>1 {print n, $1, p, $2, $5, $7}' >> "$results"
+  local name=$1 port=$2 tests=$3 p=$4
+  shift 4
+  redis-benchmark -p "$port" "$@" -t "$tests" -n "$N" -c 50 -d 100 -r 100000 -P "$p" --csv 2>/dev/null |
+    tr -d '"' | awk -F, -v n="$name" -v p="$p" '$1 == "SET" || $1 == "GET" {print n, $1, p, $2, $5, $7}' >> "$results"
 }
 
 echo "# cluster benchmark: redis-benchmark -c 50 -d 100 -n $N, shards $SHARDS, $(nproc) cores shared, unpinned"
@@ -35,7 +38,10 @@ echo "# cluster benchmark: redis-benchmark -c 50 -d 100 -n $N, shards $SHARDS, $
 coproc CL { /usr/bin/python3 "$here/cluster_probe.py" serve "$work" "$SHARDS" always; }
 read -r tag p1 p2 p3 <&"${CL[0]}"
 [ "$tag" = PORTS ] || { echo "cluster did not start" >&2; exit 1; }
-for p in $PIPELINES; do rb ringkv-cluster "$p1" set,get "$p"; done
+for p in $PIPELINES; do
+  rb ringkv-cluster "$p1" set,get "$p"                  # a plain client on node 1: 2/3 forwarded
+  rb ringkv-cluster-aware "$p1" set,get "$p" --cluster  # each key sent to its shard's leader
+done
 echo stop >&"${CL[1]}"; wait "$CL_PID" 2>/dev/null || true
 
 # 2. ringkv single node
@@ -85,16 +91,20 @@ for line in open(sys.argv[1]):
 etcd = sys.argv[2]
 fo = sys.argv[3].split()
 print()
-print("| test | P | ringkv cluster ops/s (p50/p99 ms) | redis aof-always ops/s | ringkv single ops/s | cluster/redis | cluster/single | cluster/etcd |")
-print("|---|---|---|---|---|---|---|---|")
+print("| test | P | client | ringkv cluster ops/s (p50/p99 ms) | redis aof-always ops/s | ringkv single ops/s | cluster/redis | cluster/single | cluster/etcd |")
+print("|---|---|---|---|---|---|---|---|---|")
 for (t, p) in sorted(rows):
     r = rows[(t, p)]
-    c = r.get("ringkv-cluster"); rd = r.get("redis-aof-always"); s = r.get("ringkv-single")
-    def f(x): return "%.0f" % x[0] if x else "-"
-    cr = "%.2f" % (c[0] / rd[0]) if c and rd else "-"
-    cs = "%.2f" % (c[0] / s[0]) if c and s else "-"
-    ce = "%.1f" % (c[0] / float(etcd)) if c and etcd not in ("n/a", "") and t == "SET" else "-"
-    print("| %s | %d | %s (%.2f/%.2f) | %s | %s | %s | %s | %s |" % (t, p, f(c), c[1] if c else 0, c[2] if c else 0, f(rd), f(s), cr, cs, ce))
+    rd = r.get("redis-aof-always"); s = r.get("ringkv-single")
+    for name, client in (("ringkv-cluster", "plain, node 1"), ("ringkv-cluster-aware", "--cluster")):
+        c = r.get(name)
+        if not c:
+            continue
+        def f(x): return "%.0f" % x[0] if x else "-"
+        cr = "%.2f" % (c[0] / rd[0]) if c and rd else "-"
+        cs = "%.2f" % (c[0] / s[0]) if c and s else "-"
+        ce = "%.1f" % (c[0] / float(etcd)) if etcd not in ("n/a", "") and t == "SET" else "-"
+        print("| %s | %d | %s | %s (%.2f/%.2f) | %s | %s | %s | %s | %s |" % (t, p, client, f(c), c[1], c[2], f(rd), f(s), cr, cs, ce))
 print()
 print("etcd 3 members, etcdctl check perf: %s puts/s" % etcd)
 if len(fo) == 2:

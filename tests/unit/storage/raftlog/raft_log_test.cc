@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <map>
 #include <random>
+#include <thread>
 
 #include "storage/env/fault_injection_env.h"
 #include "storage/env/mem_env.h"
@@ -439,6 +440,70 @@ TEST_CASE("RaftLog write errors are sticky and lose nothing synced", "[storage][
   std::vector<LogEntry> got;
   REQUIRE(log->Entries(1, 1, 4, UINT64_MAX, &got).ok());
   CHECK(got == Batch(1, 1, 3, 1));
+}
+
+TEST_CASE("RaftLog split sync: the durable part on another thread", "[storage][raftlog]") {
+  MemEnv env;
+  RaftLogOptions options;
+  options.segment_bytes = 4096;  // several batches cross into a new segment
+  options.cache_bytes = 0;       // reads come back from the segments
+  {
+    auto log = OpenLog(&env, options);
+    uint64_t next = 1;
+    for (int round = 0; round < 30; ++round) {
+      REQUIRE(log->Append(1, Batch(1, next, 4, 1, 100)).ok());
+      next += 4;
+      bool owed = false;
+      REQUIRE(log->SyncBegin(&owed).ok());
+      REQUIRE(owed);
+      CHECK(!log->HasPending());
+      // While the sync runs: memory-only writes join the next batch, and reads
+      // see both what is being synced and what is newer.
+      REQUIRE(log->Append(1, Batch(1, next, 2, 1, 100)).ok());
+      next += 2;
+      REQUIRE(log->SetHardState(1, "hs" + std::to_string(round)).ok());
+      Status durable;
+      std::thread t([&] { durable = log->SyncDurable(); });
+      std::vector<LogEntry> got;
+      REQUIRE(log->Entries(1, 1, next, UINT64_MAX, &got).ok());
+      CHECK(got == Batch(1, 1, next - 1, 1, 100));
+      t.join();
+      REQUIRE(log->SyncEnd(durable).ok());
+      CHECK(log->HasPending());
+    }
+    // Nothing pending: no sync owed.
+    REQUIRE(log->Sync().ok());
+    bool owed = true;
+    REQUIRE(log->SyncBegin(&owed).ok());
+    CHECK(!owed);
+  }
+  // Everything synced survives a crash that drops unsynced bytes.
+  env.CrashLoseUnsynced(7);
+  auto log = OpenLog(&env, options);
+  REQUIRE(log->LastIndex(1) == 180);
+  std::vector<LogEntry> got;
+  REQUIRE(log->Entries(1, 1, 181, UINT64_MAX, &got).ok());
+  CHECK(got == Batch(1, 1, 180, 1, 100));
+  CHECK(log->HardState(1).value() == "hs29");
+}
+
+TEST_CASE("RaftLog split sync: a failed durable sync is sticky", "[storage][raftlog]") {
+  MemEnv base;
+  FaultInjectionEnv env(&base);
+  auto log = OpenLog(&env);
+  REQUIRE(log->Append(1, Batch(1, 1, 3, 1)).ok());
+  REQUIRE(log->Sync().ok());
+  REQUIRE(log->Append(1, Batch(1, 4, 3, 1)).ok());
+  bool owed = false;
+  REQUIRE(log->SyncBegin(&owed).ok());
+  REQUIRE(owed);
+  env.set_fail_syncs(true);
+  Status durable = log->SyncDurable();
+  CHECK(durable.IsIOError());
+  CHECK(log->SyncEnd(durable).IsIOError());
+  env.set_fail_syncs(false);
+  CHECK(!log->Append(1, Batch(1, 7, 1, 1)).ok());  // refuses further writes
+  CHECK(!log->SyncBegin(&owed).ok());
 }
 
 TEST_CASE("RaftLog cache is bounded and unsynced entries stay readable", "[storage][raftlog]") {
