@@ -3,6 +3,8 @@
 #include <uv.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <unordered_map>
 
@@ -26,6 +28,9 @@ constexpr int64_t kForwardTimeoutMs = 5000;
 constexpr int64_t kExpireEveryMs = 100;
 constexpr size_t kExpireSample = 20;
 constexpr int64_t kBalanceEveryMs = 1000;
+constexpr int64_t kMetaEveryMs = 1000;
+// Voters of the meta group; every other node is a learner (issue 5 item 4).
+constexpr size_t kMetaMaxVoters = 5;
 
 uint64_t GroupOf(uint32_t shard) { return uint64_t{shard} + 1; }
 
@@ -54,7 +59,9 @@ class PairIterator final : public storage::Iterator {
 
 // ---- the state machine of the shard groups ----
 
-// Snapshot format, version 1: fixed8 version, then (lenprefixed key,
+// Group 0 (kMetaGroup) goes to the ClusterNode's MetaState; its snapshot is
+// MetaState::Encode (format in meta_state.cc).
+// Shard snapshot format, version 1: fixed8 version, then (lenprefixed key,
 // lenprefixed stored value) pairs to the end. Values are the engine's stored
 // bytes (value_codec.h), so TTLs travel with them.
 class ClusterNode::Machine final : public replication::StateMachine {
@@ -62,6 +69,7 @@ class ClusterNode::Machine final : public replication::StateMachine {
   explicit Machine(ClusterNode* node) : node_(node) {}
 
   std::string Apply(uint64_t group, uint64_t index, std::string_view command) override {
+    if (group == kMetaGroup) return node_->ApplyMeta(index, command);
     const uint32_t shard = static_cast<uint32_t>(group - 1);
     std::string reply;
     {
@@ -75,12 +83,22 @@ class ClusterNode::Machine final : public replication::StateMachine {
   }
 
   uint64_t AppliedIndex(uint64_t group) override {
+    if (group == kMetaGroup) {
+      // In memory only: after a restart group 0 replays its whole log from
+      // the WAL, or restores its snapshot first when the log was compacted.
+      std::lock_guard<std::mutex> lock(node_->meta_mu_);
+      return node_->meta_applied_;
+    }
     const uint32_t shard = static_cast<uint32_t>(group - 1);
     auto locked = node_->server_->shards->LockShard(shard);
     return locked.Shard(shard).engine()->applied_index();
   }
 
   Result<std::string> TakeSnapshot(uint64_t group) override {
+    if (group == kMetaGroup) {
+      std::lock_guard<std::mutex> lock(node_->meta_mu_);
+      return node_->meta_.Encode();
+    }
     const uint32_t shard = static_cast<uint32_t>(group - 1);
     auto locked = node_->server_->shards->LockShard(shard);
     std::unique_ptr<storage::Iterator> it = locked.Shard(shard).engine()->NewSnapshotIterator();
@@ -95,6 +113,7 @@ class ClusterNode::Machine final : public replication::StateMachine {
   }
 
   Status Restore(uint64_t group, uint64_t index, std::string_view snapshot) override {
+    if (group == kMetaGroup) return node_->RestoreMeta(index, snapshot);
     const uint32_t shard = static_cast<uint32_t>(group - 1);
     if (snapshot.empty() || snapshot[0] != 1) return Status::Corruption("bad shard snapshot");
     snapshot.remove_prefix(1);
@@ -266,6 +285,10 @@ class ThreadState final : public replication::PeerLink {
       last_balance_ms_ = now;
       BalanceLeaders();
     }
+    if (now - last_meta_ms_ >= kMetaEveryMs) {
+      last_meta_ms_ = now;
+      node_->MetaHousekeeping();
+    }
   }
 
   // The leader of each shard samples its keys and proposes the deletion of
@@ -312,6 +335,7 @@ class ThreadState final : public replication::PeerLink {
   uint64_t next_forward_id_ = 1;
   int64_t last_expire_ms_ = 0;
   int64_t last_balance_ms_ = 0;
+  int64_t last_meta_ms_ = 0;
 };
 
 // ---- ClusterNode ----
@@ -350,6 +374,23 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Create(ServerContext* server,
     RINGKV_RETURN_IF_ERROR(ring::JoinNode(&node->membership_, rc, std::move(info)));
   }
   node->placement_ = ring::ComputePlacement(node->membership_, rc);
+  // The meta table this config describes: what the meta leader proposes as
+  // `init` and what every node compares the replicated table with.
+  std::vector<MetaNode> meta_nodes;
+  for (const NodeAddress& n : node->nodes_) {
+    meta_nodes.push_back(MetaNode{n.id, n.host, static_cast<uint32_t>(n.port),
+                                  static_cast<uint32_t>(n.peer_port),
+                                  static_cast<uint32_t>(config.cluster.vnodes),
+                                  ring::NodeState::kUp});
+  }
+  auto meta = MetaState::FromConfig(node->shard_count_, rc.replication_factor,
+                                    std::move(meta_nodes));
+  if (!meta.ok()) return meta.status();
+  node->config_meta_ = std::move(meta).value();
+  for (const NodeAddress& n : node->nodes_) {  // nodes_ is sorted by id
+    (node->meta_voters_.size() < kMetaMaxVoters ? node->meta_voters_ : node->meta_learners_)
+        .push_back(n.id);
+  }
   node->has_replica_.assign(node->shard_count_, 0);
   for (uint32_t s = 0; s < node->shard_count_; ++s) {
     const auto& reps = node->placement_.replicas[s];
@@ -401,6 +442,9 @@ Status ClusterNode::Start() {
     return Status::IOError("cluster peer port " + peer_bind_ + ":" + std::to_string(peer_port_) +
                            ": " + link_status.ToString());
   }
+  // A no-op when the WAL already holds group 0 (its membership is then the
+  // recovered one).
+  host_->EnsureGroup(kMetaGroup, meta_voters_, meta_learners_);
   for (uint32_t shard = 0; shard < shard_count_; ++shard) {
     if (has_replica_[shard]) host_->EnsureGroup(GroupOf(shard), placement_.replicas[shard], {});
   }
@@ -461,12 +505,150 @@ void ClusterNode::RunAfter(uint32_t delay_ms, std::function<void()> fn) {
 }
 
 std::vector<NodeView> ClusterNode::Nodes() const {
+  // The replicated table once the meta group applied `init`; the config's
+  // before that (the same table unless they disagree: see MetaHousekeeping).
+  MetaState m = meta();
+  const MetaState& table = m.empty() ? config_meta_ : m;
   std::vector<NodeView> out;
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    const NodeAddress& n = nodes_[i];
-    out.push_back(NodeView{n.id, n.host, n.port, n.peer_port, connected_[i].load()});
+  for (const MetaNode& n : table.nodes()) {
+    bool connected = false;  // a node only the replicated table knows has no link
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      if (nodes_[i].id == n.id) connected = connected_[i].load();
+    }
+    out.push_back(NodeView{n.id, n.host, static_cast<int>(n.port), static_cast<int>(n.peer_port),
+                           connected, n.weight, ring::NodeStateName(n.state)});
   }
   return out;
+}
+
+// ---- the meta group ----
+
+MetaState ClusterNode::meta() const {
+  std::lock_guard<std::mutex> lock(meta_mu_);
+  return meta_;
+}
+
+std::string ClusterNode::ApplyMeta(uint64_t index, std::string_view command) {
+  MetaReply r;
+  {
+    std::lock_guard<std::mutex> lock(meta_mu_);
+    r = meta_.ApplyMetaCommand(command);
+    meta_applied_ = index;
+    meta_epoch_.store(meta_.epoch(), std::memory_order_release);
+  }
+  const char* what = r.result == MetaResult::kApplied   ? "ok"
+                     : r.result == MetaResult::kIgnored ? "ignored"
+                                                        : "rejected";
+  if (r.result != MetaResult::kIgnored) {
+    Log(r.result == MetaResult::kApplied ? LogLevel::kNotice : LogLevel::kWarning,
+        "Meta group entry %llu %s: %s (epoch %llu)", static_cast<unsigned long long>(index), what,
+        r.message.c_str(), static_cast<unsigned long long>(r.epoch));
+  }
+  return std::string(what) + " epoch=" + std::to_string(r.epoch) + " " + r.message;
+}
+
+Status ClusterNode::RestoreMeta(uint64_t index, std::string_view snapshot) {
+  auto m = MetaState::Decode(snapshot);
+  if (!m.ok()) return m.status();
+  std::lock_guard<std::mutex> lock(meta_mu_);
+  meta_ = std::move(m).value();
+  meta_applied_ = index;
+  meta_epoch_.store(meta_.epoch(), std::memory_order_release);
+  return Status::OK();
+}
+
+void ClusterNode::MetaHousekeeping() {
+  MetaState m = meta();
+  if (m.empty()) {
+    // Bootstrap: only the leader proposes, one proposal at a time; every
+    // node's init is the one from its own config, and only the first one
+    // applied counts (MetaState ignores init on a non-empty table).
+    if (meta_init_in_flight_ || host_->LeaderOf(kMetaGroup) != self_) return;
+    meta_init_in_flight_ = true;
+    host_->Propose(kMetaGroup, EncodeInitCommand(config_meta_),
+                   [this](Status s, std::string, NodeId) {
+                     meta_init_in_flight_ = false;
+                     if (!s.ok()) {
+                       Log(LogLevel::kVerbose, "Meta group init proposal failed: %s",
+                           s.ToString().c_str());
+                     }
+                   });
+    return;
+  }
+  if (m.epoch() == meta_compared_epoch_) return;
+  meta_compared_epoch_ = m.epoch();
+  std::string diff = DescribeDifferences(m, config_meta_);
+  if (diff.empty()) {
+    Log(LogLevel::kNotice, "Meta table at epoch %llu matches this node's config (%zu nodes)",
+        static_cast<unsigned long long>(m.epoch()), m.nodes().size());
+  } else {
+    // The replicated table wins for CLUSTER NODES/INFO; shard placement is
+    // still the config's until placement follows the meta table (later issue).
+    Log(LogLevel::kWarning,
+        "Meta table at epoch %llu differs from this node's config: %s. CLUSTER NODES/INFO "
+        "show the replicated table; shard placement still follows the config.",
+        static_cast<unsigned long long>(m.epoch()), diff.c_str());
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> ClusterNode::MetaInfo() const {
+  MetaState m = meta();
+  const bool voter =
+      std::find(meta_voters_.begin(), meta_voters_.end(), self_) != meta_voters_.end();
+  auto ids = [](const std::vector<NodeId>& v) {
+    std::string out;
+    for (NodeId id : v) out += (out.empty() ? "" : ",") + std::to_string(id);
+    return out;
+  };
+  std::vector<std::pair<std::string, std::string>> out = {
+      {"meta_leader", std::to_string(host_ ? host_->LeaderOf(kMetaGroup) : 0)},
+      {"meta_epoch", std::to_string(m.epoch())},
+      {"meta_nodes", std::to_string(m.nodes().size())},
+      {"meta_role", voter ? "voter" : "learner"},
+      {"meta_voters", ids(meta_voters_)},
+      {"meta_learners", ids(meta_learners_)},
+      {"meta_shards", std::to_string(m.shard_count())},
+      {"meta_replicas", std::to_string(m.replicas())}};
+  for (const MetaNode& n : m.nodes()) {
+    out.emplace_back("meta_node_" + std::to_string(n.id),
+                     "addr=" + n.host + ":" + std::to_string(n.port) +
+                         ",peer_port=" + std::to_string(n.peer_port) +
+                         ",weight=" + std::to_string(n.weight) +
+                         ",state=" + ring::NodeStateName(n.state));
+  }
+  return out;
+}
+
+Result<std::string> ClusterNode::ProposeMetaAndWait(std::string command, int64_t timeout_ms) {
+  if (!host_) return Status::Aborted("cluster node not started");
+  struct Wait {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    Status status;
+    std::string reply;
+    NodeId hint = kNoNode;
+  };
+  auto w = std::make_shared<Wait>();
+  host_->Propose(kMetaGroup, std::move(command), [w](Status s, std::string reply, NodeId hint) {
+    std::lock_guard<std::mutex> lock(w->mu);
+    w->done = true;
+    w->status = std::move(s);
+    w->reply = std::move(reply);
+    w->hint = hint;
+    w->cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(w->mu);
+  if (!w->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return w->done; })) {
+    return Status::Busy("timed out waiting for the meta group to apply the change");
+  }
+  if (replication::IsNotLeader(w->status)) {
+    return Status::InvalidArgument("this node is not the meta group leader (leader: node " +
+                                   std::to_string(w->hint) + ")");
+  }
+  if (!w->status.ok()) return w->status;
+  if (w->reply.rfind("rejected", 0) == 0) return Status::InvalidArgument(w->reply);
+  return w->reply;
 }
 
 std::vector<std::pair<std::string, uint64_t>> ClusterNode::Stats() const {

@@ -13,6 +13,15 @@
 // leader of a shard proposes deletions of its expired keys, and leadership
 // moves to each shard's preferred leader when that node is connected.
 //
+// The meta group (group 0, meta_state.h) runs on every node: voters are the
+// first min(5, N) config node ids in id order, the rest learners. While its
+// applied table is empty, its leader proposes `init` built from the config
+// (at most once a second); once applied, each node compares it with its
+// config, warns about any difference, and CLUSTER NODES/INFO show the
+// replicated table and epoch. The shard groups' placement is still computed
+// from the config (a replicated weight or state change does not move
+// replicas yet: a later issue).
+//
 // Threading: public methods are thread-safe (see ReplicationPort). The
 // ReplicaHost thread runs the StateMachine, the transport and housekeeping.
 // Lifetime: Start after the ShardSet is open, Stop after the loop threads
@@ -20,6 +29,7 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +39,7 @@
 #include "server/cluster/cluster_config.h"
 #include "server/cluster/cluster_router.h"
 #include "server/cluster/cluster_view.h"
+#include "server/cluster/meta_state.h"
 #include "server/cluster/replication_port.h"
 #include "storage/base/status.h"
 
@@ -73,14 +84,27 @@ class ClusterNode final : public ReplicationPort, public ClusterView {
   std::vector<NodeView> Nodes() const override;
   uint64_t Leader(uint32_t shard) const override { return LeaderOf(shard); }
   std::vector<uint64_t> Replicas(uint32_t shard) const override;
-  uint64_t epoch() const override { return membership_.epoch(); }
+  uint64_t epoch() const override { return meta_epoch_.load(std::memory_order_acquire); }
   std::vector<std::pair<std::string, uint64_t>> Stats() const override;
+  std::vector<std::pair<std::string, std::string>> MetaInfo() const override;
+  Result<std::string> ProposeMetaAndWait(std::string command, int64_t timeout_ms) override;
+
+  // The meta group's Raft group id.
+  static constexpr uint64_t kMetaGroup = 0;
+  // A copy of the applied meta table (any thread).
+  MetaState meta() const;
 
  private:
   friend class ThreadState;
   class Machine;  // the replication::StateMachine of the shard groups
 
   ClusterNode(ServerContext* server, const Config& config);
+
+  // Meta group state machine (replication thread).
+  std::string ApplyMeta(uint64_t index, std::string_view command);
+  Status RestoreMeta(uint64_t index, std::string_view snapshot);
+  // Bootstrap and config comparison, from housekeeping (replication thread).
+  void MetaHousekeeping();
 
   ServerContext* server_;
   NodeId self_ = 0;
@@ -91,6 +115,18 @@ class ClusterNode final : public ReplicationPort, public ClusterView {
   std::vector<uint8_t> has_replica_;  // by shard
   std::unique_ptr<std::atomic<bool>[]> connected_;  // by index into nodes_
   std::unique_ptr<ClusterRouter> router_;
+
+  // The meta group. config_meta_ is the table built from the config (what
+  // `init` proposes and what the replicated table is compared with).
+  MetaState config_meta_;
+  std::vector<NodeId> meta_voters_, meta_learners_;
+  mutable std::mutex meta_mu_;
+  MetaState meta_;             // guarded by meta_mu_: the applied table
+  uint64_t meta_applied_ = 0;  // guarded by meta_mu_; in memory, replayed from the WAL
+  std::atomic<uint64_t> meta_epoch_{0};
+  // Replication thread only.
+  uint64_t meta_compared_epoch_ = 0;  // the epoch last compared with the config
+  std::atomic<bool> meta_init_in_flight_{false};  // a bootstrap init proposal is pending
   std::unique_ptr<Machine> machine_;
   std::unique_ptr<replication::ReplicaHost> host_;
   ThreadState* thread_state_ = nullptr;  // owned by the host's link; replication thread only

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "storage/base/status.h"
+
 namespace ringkv::server::cluster {
 
 struct NodeView {
@@ -18,6 +20,8 @@ struct NodeView {
   int port = 0;         // client port
   int peer_port = 0;    // Raft/forwarding port (the "cport" of CLUSTER NODES)
   bool connected = false;  // this node has a live peer link to it (always true for self)
+  uint32_t weight = 0;     // ring tokens, from the replicated meta table (else the config)
+  std::string state = "up";  // "up" | "down" | "leaving" (ring::NodeState), replicated
 };
 
 class ClusterView {
@@ -30,10 +34,19 @@ class ClusterView {
   virtual uint64_t Leader(uint32_t shard) const = 0;
   // The shard's replicas, preferred leader first.
   virtual std::vector<uint64_t> Replicas(uint32_t shard) const = 0;
-  // Placement epoch (CLUSTER INFO's cluster_current_epoch).
+  // Placement epoch (CLUSTER INFO's cluster_current_epoch): the meta group's
+  // replicated epoch, 0 until its table is initialized.
   virtual uint64_t epoch() const = 0;
   // Replication figures for INFO cluster, as (name, value) pairs.
   virtual std::vector<std::pair<std::string, uint64_t>> Stats() const = 0;
+  // The meta group's figures for INFO cluster (meta_leader, meta_epoch,
+  // meta_nodes, meta_role, ...), as (name, value) pairs.
+  virtual std::vector<std::pair<std::string, std::string>> MetaInfo() const = 0;
+  // Proposes a meta-group command (meta_state.h Encode*Command) and waits,
+  // at most timeout_ms, for it to apply here. Returns the applied reply text
+  // ("ok epoch=N", "ignored: ...") or an error naming why (not the meta
+  // leader, rejected, timed out). Blocks the calling thread: admin use only.
+  virtual Result<std::string> ProposeMetaAndWait(std::string command, int64_t timeout_ms) = 0;
 };
 
 // A node id as Redis Cluster clients expect it: 40 hex characters.

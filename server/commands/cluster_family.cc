@@ -12,6 +12,7 @@
 #include "ring/shard_map.h"
 #include "server/client_state.h"
 #include "server/cluster/cluster_view.h"
+#include "server/cluster/meta_state.h"
 #include "server/shard/shard_set.h"
 #include "server/commands/arg_parse.h"
 #include "server/commands/command.h"
@@ -178,9 +179,12 @@ void ViewNodes(CommandContext& ctx, const cluster::ClusterView& v) {
   }
   std::string out;
   for (const auto& n : nodes) {
+    // A node the meta table marks down is "fail"; one we merely have no
+    // link to is "fail?" (suspected), as in Redis Cluster.
+    const char* fail = n.state == "down" ? ",fail" : n.connected ? "" : ",fail?";
     out += cluster::NodeName(n.id) + " " + n.host + ":" + std::to_string(n.port) + "@" +
            std::to_string(n.peer_port) + (n.id == v.self() ? " myself,master" : " master") +
-           (n.connected ? "" : ",fail?") + " - 0 0 " + std::to_string(v.epoch()) +
+           fail + " - 0 0 " + std::to_string(v.epoch()) +
            (n.connected ? " connected" : " disconnected");
     for (auto [first, last] : ranges[n.id]) {
       out += first == last ? " " + std::to_string(first)
@@ -291,10 +295,46 @@ void KeysInSlot(CommandContext& ctx, bool count_only) {
   for (const std::string& k : keys) ctx.reply->Bulk(k);
 }
 
+// CLUSTER META SET-NODE-STATE <node-id> up|down|leaving
+// CLUSTER META SET-WEIGHT <node-id> <weight>
+// Replicated through the meta group (run it on the meta leader: INFO
+// cluster's meta_leader); each change bumps the epoch. They change the
+// replicated table only: the shard placement does not follow weights or
+// states yet (a later issue). The loop thread waits for the commit (bounded),
+// which is acceptable for a rare admin command.
+void ClusterMeta(CommandContext& ctx, cluster::ClusterView* view) {
+  constexpr int64_t kMetaWaitMs = 5000;
+  if (view == nullptr) return ctx.reply->Error("ERR This instance has cluster support disabled");
+  if (ctx.args.size() != 5) return ctx.reply->Error(errors::WrongArity("cluster|meta"));
+  std::string_view op = ctx.args[2];
+  int64_t id = 0;
+  if (!ParseInt64(ctx.args[3], &id) || id <= 0) return ctx.reply->Error("ERR Invalid node id");
+  std::string command;
+  if (EqualsIgnoreCase(op, "SET-NODE-STATE")) {
+    ring::NodeState state{};
+    if (!cluster::ParseNodeState(ctx.args[4], &state)) {
+      return ctx.reply->Error("ERR Invalid node state (want up, down or leaving)");
+    }
+    command = cluster::EncodeSetNodeStateCommand(static_cast<uint64_t>(id), state);
+  } else if (EqualsIgnoreCase(op, "SET-WEIGHT")) {
+    int64_t weight = 0;
+    if (!ParseInt64(ctx.args[4], &weight) || weight <= 0 || weight > UINT32_MAX) {
+      return ctx.reply->Error("ERR Invalid weight");
+    }
+    command = cluster::EncodeSetWeightCommand(static_cast<uint64_t>(id),
+                                              static_cast<uint32_t>(weight));
+  } else {
+    return ctx.reply->Error(errors::UnknownSubcommand("cluster|meta", op));
+  }
+  auto r = view->ProposeMetaAndWait(std::move(command), kMetaWaitMs);
+  if (!r.ok()) return ctx.reply->Error("ERR " + r.status().message());
+  ctx.reply->SimpleString(*r);
+}
+
 void CmdCluster(CommandContext& ctx) {
   std::string_view sub = ctx.args[1];
   size_t argc = ctx.args.size();
-  const cluster::ClusterView* view = ctx.server->cluster_view;
+  cluster::ClusterView* view = ctx.server->cluster_view;
   if (EqualsIgnoreCase(sub, "KEYSLOT")) {
     if (argc != 3) return ctx.reply->Error(errors::WrongArity("cluster|keyslot"));
     ctx.reply->Integer(ring::KeySlot(ctx.args[2]));
@@ -314,6 +354,8 @@ void CmdCluster(CommandContext& ctx) {
     view ? ViewShards(ctx, *view) : ClusterShards(ctx);
   } else if (EqualsIgnoreCase(sub, "NODES") && argc == 2) {
     view ? ViewNodes(ctx, *view) : ClusterNodes(ctx);
+  } else if (EqualsIgnoreCase(sub, "META")) {
+    ClusterMeta(ctx, view);
   } else {
     ctx.reply->Error(errors::UnknownSubcommand("cluster", sub));
   }
@@ -346,7 +388,11 @@ void RegisterClusterFamily(CommandTable* table) {
                     Sub("cluster|shards", 2, "Returns the mapping of cluster slots to shards."),
                     Sub("cluster|nodes", 2, "Returns the cluster configuration for a node."),
                     Sub("cluster|countkeysinslot", 3, "Returns the number of keys in a hash slot."),
-                    Sub("cluster|getkeysinslot", 4, "Returns the key names in a hash slot.")}});
+                    Sub("cluster|getkeysinslot", 4, "Returns the key names in a hash slot."),
+                    CommandSpec{"cluster|meta", 5, kCmdAdmin, 0, 0, 0, nullptr, "cluster",
+                                "ringkv: changes a node's state or weight in the replicated "
+                                "meta table.",
+                                "3.0.0"}}});
   table->Register({"readonly", 1, kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, CmdReadonly,
                    "cluster", "Enables read-only queries for a connection to a Redis Cluster replica node.",
                    "3.0.0"});

@@ -238,6 +238,9 @@ void ClusterSection(ServerContext* s, Writer& w) {
   for (const auto& [name, value] : s->cluster_view->Stats()) {
     w.Int(name, static_cast<int64_t>(value));
   }
+  // The meta group (group 0): leader, replicated epoch, table size, this
+  // node's role, and one line per node of the replicated table.
+  for (const auto& [name, value] : s->cluster_view->MetaInfo()) w.Field(name, value);
 }
 
 void KeyspaceSection(ServerContext* s, Writer& w) {

@@ -107,6 +107,21 @@ class Cluster:
                     out[idx] = int(nd[b"id"], 16)
         return out
 
+    def meta(self, i):
+        """The meta group's fields (meta_*) from INFO cluster of node i, as
+        strings (the raw text: redis-py's INFO parsing would split k=v lists)."""
+        cl = self.client(i)
+        cl.response_callbacks.pop("INFO", None)  # this instance only
+        raw = cl.execute_command("INFO", "cluster")
+        if isinstance(raw, bytes):
+            raw = raw.decode()
+        out = {}
+        for line in raw.splitlines():
+            if line.startswith("meta_") and ":" in line:
+                k, v = line.split(":", 1)
+                out[k] = v
+        return out
+
     def log(self, i):
         try:
             with open(os.path.join(self.work, "node%d.log" % i), "rb") as f:
