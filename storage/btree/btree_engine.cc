@@ -306,10 +306,11 @@ Status BtreeEngine::Get(std::string_view key, std::string* value) {
   return tree_->Get(key, value);
 }
 
-Status BtreeEngine::ReadPageAt(uint64_t snapshot_epoch, uint64_t page_id, std::string* out) {
+Status BtreeEngine::ViewPageAt(uint64_t snapshot_epoch, uint64_t page_id, const char** data,
+                               PageRef* pin) {
   if (snapshot_epoch != 0) {
     if (const std::string* img = snapshots_.Find(page_id, snapshot_epoch)) {
-      *out = *img;
+      *data = img->data();
       return Status::OK();
     }
   }
@@ -317,9 +318,13 @@ Status BtreeEngine::ReadPageAt(uint64_t snapshot_epoch, uint64_t page_id, std::s
     return Status::Corruption("btree: link to page " + std::to_string(page_id) +
                               " outside the file");
   }
+  return tree_->ViewPage(page_id, data, pin);
+}
+
+Status BtreeEngine::ReadPageAt(uint64_t snapshot_epoch, uint64_t page_id, std::string* out) {
   const char* page = nullptr;
   PageRef pin;
-  RINGKV_RETURN_IF_ERROR(tree_->ViewPage(page_id, &page, &pin));
+  RINGKV_RETURN_IF_ERROR(ViewPageAt(snapshot_epoch, page_id, &page, &pin));
   out->assign(page, page_bytes_);
   return Status::OK();
 }
@@ -411,7 +416,10 @@ Status BtreeEngine::Restore(Iterator* source, uint64_t applied_index) {
 }
 
 Status BtreeEngine::MaybeCheckpoint() {
-  bool pool_full = pool_->dirty_count() * 3 > pool_->capacity() * 2;
+  // Reads no longer use the pool (they go through the mapping), so clean
+  // frames only save writes a copy from the mapping: let dirty pages take 7/8
+  // of it. More commits per checkpoint means fewer page writes per commit.
+  bool pool_full = pool_->dirty_count() * 8 > pool_->capacity() * 7;
   bool wal_full = wal_ != nullptr && wal_->size() > kWalCheckpointBytes;
   if (pool_full || wal_full) return Checkpoint();
   return Status::OK();

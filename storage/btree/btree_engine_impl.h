@@ -13,7 +13,7 @@
 // (target: fill with one sync per write >= 2x LMDB), and since a dirty page is
 // written once per checkpoint however many commits changed it, write
 // amplification stays low (target <= 10x) where COW pays >= 4 pages for one
-// 100-byte value. A checkpoint (when the pool's dirty pages pass 2/3 of its
+// 100-byte value. A checkpoint (when the pool's dirty pages pass 7/8 of its
 // capacity, the WAL passes kWalCheckpointBytes, or on Sync()):
 //   0. writes pages allocated since the last checkpoint in place (the durable
 //      tree cannot reference them, so they need no journal);
@@ -107,6 +107,9 @@ class BtreeEngine final : public Engine {
 
   // For snapshot iterators (btree_iterator.cc).
   Status ReadPageAt(uint64_t snapshot_epoch, uint64_t page_id, std::string* out);
+  // Like ReadPageAt without the copy: *data points at the snapshot's saved
+  // image or the live page (Btree::ViewPage), valid until the engine changes.
+  Status ViewPageAt(uint64_t snapshot_epoch, uint64_t page_id, const char** data, PageRef* pin);
   void ReleaseSnapshot(uint64_t epoch) { snapshots_.Close(epoch); }
   const PageFile& page_file() const { return *file_; }
   uint64_t page_count() const { return free_list_.page_count(); }

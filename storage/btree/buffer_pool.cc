@@ -32,6 +32,7 @@ void PageRef::MarkDirty() {
 BufferPool::BufferPool(PageFile* file, size_t capacity_frames)
     : file_(file), capacity_(std::max<size_t>(capacity_frames, 16)) {
   table_.resize(1024, nullptr);
+  cached_bits_.resize(1024 / 64, 0);
 }
 
 Frame* BufferPool::GetFreeFrame() {
@@ -108,6 +109,7 @@ void BufferPool::DiscardAll() {
   for (auto& f : frames_) RINGKV_CHECK(f->pins == 0);
   frames_.clear();
   std::fill(table_.begin(), table_.end(), nullptr);
+  std::fill(cached_bits_.begin(), cached_bits_.end(), 0);
   hand_ = 0;
   dirty_count_ = 0;
 }

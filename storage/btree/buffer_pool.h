@@ -72,6 +72,11 @@ class BufferPool {
   // Counts a hit; a nullptr result is not a miss (the caller reads the page
   // through the mapping without inserting it).
   const char* Peek(uint64_t page_id) {
+    // Most read-path pages are not cached; the bitmap (one bit per page, a
+    // few KiB) answers that without touching the larger page table.
+    if (page_id >= cached_bits_.size() * 64 || !(cached_bits_[page_id >> 6] >> (page_id & 63) & 1)) {
+      return nullptr;
+    }
     Frame* f = Lookup(page_id);
     if (f == nullptr) return nullptr;
     hits_++;
@@ -114,15 +119,23 @@ class BufferPool {
     return page_id < table_.size() ? table_[page_id] : nullptr;
   }
   void Map(uint64_t page_id, Frame* f) {
-    if (page_id >= table_.size()) table_.resize(std::max<size_t>(page_id + 1, table_.size() * 2));
+    if (page_id >= table_.size()) {
+      table_.resize(std::max<size_t>(page_id + 1, table_.size() * 2));
+      cached_bits_.resize((table_.size() + 63) / 64, 0);
+    }
     table_[page_id] = f;
+    cached_bits_[page_id >> 6] |= uint64_t{1} << (page_id & 63);
   }
-  void Unmap(uint64_t page_id) { table_[page_id] = nullptr; }
+  void Unmap(uint64_t page_id) {
+    table_[page_id] = nullptr;
+    cached_bits_[page_id >> 6] &= ~(uint64_t{1} << (page_id & 63));
+  }
 
   PageFile* file_;
   const size_t capacity_;
   std::vector<std::unique_ptr<Frame>> frames_;
   std::vector<Frame*> table_;
+  std::vector<uint64_t> cached_bits_;  // bit i set <=> table_[i] != nullptr
   size_t hand_ = 0;
   size_t dirty_count_ = 0;
   uint64_t hits_ = 0;

@@ -16,6 +16,11 @@ Status SnapshotIterator::ReadPage(uint64_t id, std::string* out) {
   return engine_->ReadPageAt(epoch_, id, out);
 }
 
+Status SnapshotIterator::ViewPage(uint64_t id, std::string* /*scratch*/, PageRef* pin,
+                                  const char** data) {
+  return engine_->ViewPageAt(epoch_, id, data, pin);
+}
+
 void SnapshotIterator::LoadValue() {
   if (status_.ok() && cursor_.Valid()) status_ = cursor_.Value(&value_);
 }

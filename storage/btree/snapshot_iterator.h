@@ -34,6 +34,7 @@ class SnapshotIterator final : public Iterator, private PageSource {
 
  private:
   Status ReadPage(uint64_t id, std::string* out) override;
+  Status ViewPage(uint64_t id, std::string* scratch, PageRef* pin, const char** data) override;
   void LoadValue();
 
   BtreeEngine* engine_;

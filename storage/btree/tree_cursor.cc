@@ -16,10 +16,17 @@ Status TreeCursor::LoadPage(uint64_t id, PageType want) {
 Status TreeCursor::Seek(std::string_view target) {
   valid_ = false;
   uint64_t id = root_;
-  for (uint32_t depth = 0; depth + 1 < height_; depth++) {
-    RINGKV_RETURN_IF_ERROR(LoadPage(id, PageType::kInternal));
-    Node n(page_.data(), page_.size());
-    id = n.Child(n.ChildIndexFor(target));
+  {
+    PageRef pin;
+    for (uint32_t depth = 0; depth + 1 < height_; depth++) {
+      const char* p = nullptr;
+      RINGKV_RETURN_IF_ERROR(source_->ViewPage(id, &page_, &pin, &p));
+      if (GetPageType(p) != PageType::kInternal) {
+        return Status::Corruption("btree page " + std::to_string(id) + ": unexpected page type");
+      }
+      Node n(const_cast<char*>(p), file_->page_bytes());  // read-only use
+      id = n.Child(n.ChildIndexFor(target));
+    }
   }
   RINGKV_RETURN_IF_ERROR(LoadPage(id, PageType::kLeaf));
   Node n(page_.data(), page_.size());

@@ -2,8 +2,11 @@
 //
 // Pages come from a PageSource (the live tree through the buffer pool, or a
 // snapshot's view), and the cursor keeps its own copy of the current leaf, so
-// it never holds a pin between calls and the pool stays free to evict. After
-// descending once, it walks the sibling links (one page read per leaf).
+// it never holds a pin or a pointer into the pool or the file mapping between
+// calls (the views it returns must survive engine writes until it moves). A
+// Seek reads the internal levels as views (PageSource::ViewPage, no copy) and
+// copies only the leaf. After descending once, it walks the sibling links (one
+// page copy per leaf).
 // Owned by its user; single-threaded like the engine.
 #pragma once
 
@@ -12,6 +15,7 @@
 #include <string_view>
 
 #include "storage/base/status.h"
+#include "storage/btree/buffer_pool.h"
 #include "storage/btree/node.h"
 #include "storage/btree/page_file.h"
 
@@ -22,6 +26,16 @@ class PageSource {
   virtual ~PageSource() = default;
   // Copies the verified page `id` into *out (page_bytes).
   virtual Status ReadPage(uint64_t id, std::string* out) = 0;
+  // Points *data at the verified page `id`, valid until the next call on the
+  // source or the next change to the engine: a view into the engine's pages
+  // when the source can give one (a pin, if needed, goes to *pin), else a
+  // copy in *scratch (the default).
+  virtual Status ViewPage(uint64_t id, std::string* scratch, PageRef* pin, const char** data) {
+    (void)pin;
+    RINGKV_RETURN_IF_ERROR(ReadPage(id, scratch));
+    *data = scratch->data();
+    return Status::OK();
+  }
 };
 
 class TreeCursor {

@@ -28,6 +28,14 @@ class BenchDb {
   virtual bool Delete(std::string_view key) = 0;
   // Reads up to n pairs starting at the first key >= start; returns how many.
   virtual size_t Scan(std::string_view start, size_t n) = 0;
+  // Our engines: the engine's own write counters (EngineStats::user_bytes_written
+  // and disk_bytes_written: WAL + journal + page file for the btree). False
+  // for the reference engines.
+  virtual bool WriteCounters(uint64_t* user_bytes, uint64_t* disk_bytes) {
+    (void)user_bytes;
+    (void)disk_bytes;
+    return false;
+  }
 };
 
 std::unique_ptr<BenchDb> OpenRocksDb(const BenchDbOptions& o, std::string* error);

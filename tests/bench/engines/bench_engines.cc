@@ -13,6 +13,18 @@
 //   delete     N deletes of every key, in a new random order
 // and on a fresh database opened with fsync on every write:
 //   syncwrite  10k puts, each fsynced before it returns
+// and write amplification (lower is better), measured the same way for every
+// engine: bytes the process handed to write(2)/pwrite(2) (wchar in
+// /proc/self/io: logs, tables, journals, pages; all threads) during a
+// phase / the payload bytes it wrote (N * 116):
+//   wamp fill, wamp overwr   during fill and overwrite (a background
+//                            compaction still running when a phase ends is
+//                            counted in the next one; dirty state not yet
+//                            flushed or checkpointed when it ends is not)
+//   wamp own     our engines only: the engine's own counters after the
+//                overwrite phase, EngineStats disk_bytes_written /
+//                user_bytes_written (btree: WAL + checkpoint journal + page
+//                file; INFO storage shows the same figures)
 // `--syncs S` sets the syncwrite count (10k).
 // `--btree-pool-mb MB` gives the btree a buffer pool of MB (default 64 MiB,
 // like every engine's cache).
@@ -107,6 +119,12 @@ class OurBench final : public BenchDb {
     return s.ok() || s.IsNotFound();
   }
   bool Delete(std::string_view k) override { return engine_->Delete(k).ok(); }
+  bool WriteCounters(uint64_t* user_bytes, uint64_t* disk_bytes) override {
+    storage::EngineStats st = engine_->Stats();
+    *user_bytes = st.user_bytes_written;
+    *disk_bytes = st.disk_bytes_written;
+    return true;
+  }
   // Through the snapshot iterator, touching key and value like the reference
   // adapters do (Engine::Scan would add two string copies per pair).
   size_t Scan(std::string_view start, size_t n) override {
@@ -175,11 +193,27 @@ uint64_t DirBytes(const std::string& dir) {
   return total;
 }
 
+// Bytes this process has passed to write-family system calls (all threads).
+uint64_t ProcessWriteChars() {
+  FILE* f = std::fopen("/proc/self/io", "r");
+  if (f == nullptr) return 0;
+  char line[128];
+  unsigned long long v = 0;
+  while (std::fgets(line, sizeof(line), f) != nullptr) {
+    if (std::sscanf(line, "wchar: %llu", &v) == 1) break;
+  }
+  std::fclose(f);
+  return v;
+}
+
 using Clock = std::chrono::steady_clock;
 double Seconds(Clock::time_point a) { return std::chrono::duration<double>(Clock::now() - a).count(); }
 
 const std::vector<std::string> kWorkloads = {"fill", "read", "scan", "overwrite", "delete",
-                                             "syncwrite", "disk/payload"};
+                                             "syncwrite", "disk/payload", "wamp fill",
+                                             "wamp overwr", "wamp own"};
+// Rows where lower is better and values print as plain ratios.
+bool LowerIsBetter(const std::string& w) { return w == "disk/payload" || w.rfind("wamp", 0) == 0; }
 
 [[noreturn]] void Die(const std::string& what) {
   std::fprintf(stderr, "bench: %s\n", what.c_str());
@@ -187,7 +221,7 @@ const std::vector<std::string> kWorkloads = {"fill", "read", "scan", "overwrite"
 }
 
 // An engine that fails a workload is reported and left out of that run
-// (its cells print as 0) instead of ending the whole benchmark.
+// (its cells print as "-") instead of ending the whole benchmark.
 struct EngineFailed {
   std::string what;
 };
@@ -212,11 +246,14 @@ std::map<std::string, double> RunEngine(const EngineDef& def, const std::string&
   std::vector<uint64_t> order(n);
   for (uint64_t i = 0; i < n; i++) order[i] = i;
 
+  const double payload = static_cast<double>(n * 116);
+  uint64_t wchar = ProcessWriteChars();
   auto t = Clock::now();
   for (uint64_t i = 0; i < n; i++) {
     if (!db->Put(KeyFor(i), value_for(i))) throw EngineFailed{def.name + ": put failed"};
   }
   r["fill"] = n / Seconds(t);
+  r["wamp fill"] = static_cast<double>(ProcessWriteChars() - wchar) / payload;
   r["disk/payload"] = static_cast<double>(DirBytes(dir)) / static_cast<double>(n * 116);
 
   std::string v;
@@ -242,12 +279,18 @@ std::map<std::string, double> RunEngine(const EngineDef& def, const std::string&
     r["scan"] = 0;
   }
 
+  wchar = ProcessWriteChars();
   t = Clock::now();
   for (uint64_t i = 0; i < n; i++) {
     uint64_t k = rng() % n;
     if (!db->Put(KeyFor(k), value_for(k + 1))) throw EngineFailed{def.name + ": overwrite failed"};
   }
   r["overwrite"] = n / Seconds(t);
+  r["wamp overwr"] = static_cast<double>(ProcessWriteChars() - wchar) / payload;
+  uint64_t user_bytes = 0, disk_bytes = 0;
+  if (db->WriteCounters(&user_bytes, &disk_bytes) && user_bytes > 0) {
+    r["wamp own"] = static_cast<double>(disk_bytes) / static_cast<double>(user_bytes);
+  }
 
   std::shuffle(order.begin(), order.end(), rng);
   t = Clock::now();
@@ -469,7 +512,9 @@ int main(int argc, char** argv) {
           double x = this_run[a.name][w], y = this_run[b.name][w];
           // Ops/s: higher is better, ratio = ours / theirs. Disk: lower is better,
           // still ours / theirs (below 1 means we use less).
-          ratios[a.name + "/" + b.name][w].push_back(y > 0 ? x / y : 0);
+          // A cell one side did not measure (a failed run, "wamp own" of a
+          // reference engine) adds no ratio; a cell with no values prints "-".
+          if (x > 0 && y > 0) ratios[a.name + "/" + b.name][w].push_back(x / y);
         }
       }
     }
@@ -479,16 +524,20 @@ int main(int argc, char** argv) {
               "median of %d run(s)\n",
               static_cast<unsigned long long>(n), static_cast<unsigned long long>(std::min(syncs, n)), runs);
   std::printf("ops/s per engine; disk/payload = directory bytes after fill / (N * 116 B); "
-              "ratio columns = ours / reference (same run)\n\n");
+              "wamp = bytes written / payload bytes (see the file comment); "
+              "ratio columns = ours / reference (same run; below 1 is better on disk and wamp rows)\n\n");
   std::printf("%-13s", "workload");
   for (auto& d : engines) std::printf(" %9s", d.name.c_str());
   for (auto& c : ratio_cols) std::printf(" %13s", c.c_str());
   std::printf("\n");
   for (auto& w : kWorkloads) {
-    bool ratio_row = w == "disk/payload";
+    bool ratio_row = LowerIsBetter(w);
     std::printf("%-13s", w.c_str());
-    for (auto& d : engines) std::printf(" %9s", Fmt(Median(results[d.name][w]), ratio_row).c_str());
-    for (auto& c : ratio_cols) std::printf(" %13s", Fmt(Median(ratios[c][w]), true).c_str());
+    auto cell = [](const std::vector<double>& v, bool ratio) {
+      return v.empty() ? std::string("-") : Fmt(Median(v), ratio);
+    };
+    for (auto& d : engines) std::printf(" %9s", cell(results[d.name][w], ratio_row).c_str());
+    for (auto& c : ratio_cols) std::printf(" %13s", cell(ratios[c][w], true).c_str());
     std::printf("\n");
   }
   if (!own.empty()) {
