@@ -192,6 +192,16 @@ class RawNode {
   // Acknowledges that everything in rd was persisted, sent and applied.
   // REQUIRES: rd is the Ready returned by the last GetReady().
   void Advance(const Ready& rd);
+  // While a Ready is being persisted (after GetReady, before Advance) the owner
+  // may take two things that need not wait for that write:
+  // - the messages that may be sent at once (Ready::messages: a leader's
+  //   appends, heartbeats, snapshots) produced since the last GetReady;
+  std::vector<Message> TakeImmediateMessages();
+  // - committed entries that were durable here before that Ready (index <= the
+  //   stable last index), in index order, stopping before the first conf change
+  //   (which waits for a Ready). They count as applied once returned: the owner
+  //   applies them before anything it takes later, and no Ready repeats them.
+  std::vector<Entry> TakeStableCommittedEntries();
 
   RaftStatus GetStatus() const;
   // kLeaseBased only: true while this node leads, its lease holds, it has

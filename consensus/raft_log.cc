@@ -203,12 +203,12 @@ void RaftLog::AppliedTo(uint64_t i) {
 }
 
 bool RaftLog::HasNextCommittedEnts() const {
-  uint64_t off = std::max(applied_ + 1, FirstIndex());
+  uint64_t off = std::max(std::max(applied_, applying_) + 1, FirstIndex());
   return committed_ + 1 > off;
 }
 
 std::vector<Entry> RaftLog::NextCommittedEnts() const {
-  uint64_t off = std::max(applied_ + 1, FirstIndex());
+  uint64_t off = std::max(std::max(applied_, applying_) + 1, FirstIndex());
   if (committed_ + 1 <= off) return {};
   auto ents = Slice(off, committed_ + 1, max_committed_size_per_ready_);
   RINGKV_CHECK_MSG(ents.ok(), "committed entries unavailable");

@@ -10,6 +10,7 @@
 //             FirstIndex()-1 <= committed.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -65,8 +66,12 @@ class RaftLog {
   // Unstable part, for Ready.
   const std::vector<Entry>& UnstableEntries() const { return unstable_; }
   const std::optional<Snapshot>& UnstableSnapshot() const { return unstable_snapshot_; }
+  // Committed entries not yet handed out to the owner (applied, or in a Ready
+  // or a stable-committed batch the owner has not finished).
   bool HasNextCommittedEnts() const;
   std::vector<Entry> NextCommittedEnts() const;
+  // Committed entries up to `hi` were handed out (HandedOutTo(i) only moves up).
+  void HandedOutTo(uint64_t i) { applying_ = std::max(applying_, i); }
   // The owner persisted entries up to (i, t) / the snapshot at index i.
   void StableTo(uint64_t i, uint64_t t);
   void StableSnapTo(uint64_t i);
@@ -94,6 +99,7 @@ class RaftLog {
   uint64_t unstable_offset_ = 0;  // index of unstable_[0] (or where it would go)
   uint64_t committed_ = 0;        // Invariant: committed_ <= LastIndex()
   uint64_t applied_ = 0;          // Invariant: applied_ <= committed_
+  uint64_t applying_ = 0;         // last committed index handed out (>= applied_ or 0)
   uint64_t max_committed_size_per_ready_;
 };
 

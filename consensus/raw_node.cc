@@ -135,6 +135,9 @@ Ready RawNode::GetReady() {
   rd.entries = r.log().UnstableEntries();
   if (r.log().UnstableSnapshot()) rd.snapshot = *r.log().UnstableSnapshot();
   rd.committed_entries = r.log().NextCommittedEnts();
+  if (!rd.committed_entries.empty()) {
+    r.mutable_log().HandedOutTo(rd.committed_entries.back().index);
+  }
   rd.messages = r.TakeMessages();
   rd.persisted_messages = r.TakePersistedMessages();
   rd.read_states = r.TakeReadStates();
@@ -156,6 +159,24 @@ void RawNode::Advance(const Ready& rd) {
     r.ReduceUncommittedSize(rd.committed_entries);
     r.AppliedTo(rd.committed_entries.back().index);
   }
+}
+
+std::vector<Message> RawNode::TakeImmediateMessages() { return raft_->TakeMessages(); }
+
+std::vector<Entry> RawNode::TakeStableCommittedEntries() {
+  Raft& r = *raft_;
+  RaftLog& log = r.mutable_log();
+  if (log.UnstableSnapshot()) return {};  // the snapshot goes first, in a Ready
+  const uint64_t hi = std::min(log.committed(), log.StableLastIndex());
+  std::vector<Entry> ents = log.NextCommittedEnts();
+  size_t n = 0;
+  while (n < ents.size() && ents[n].index <= hi && ents[n].type != EntryType::kConfChange) n++;
+  ents.resize(n);
+  if (ents.empty()) return ents;
+  log.HandedOutTo(ents.back().index);
+  r.ReduceUncommittedSize(ents);
+  r.AppliedTo(ents.back().index);
+  return ents;
 }
 
 RaftStatus RawNode::GetStatus() const {

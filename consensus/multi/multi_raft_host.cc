@@ -294,6 +294,27 @@ void MultiRaftHost::Queue(GroupId group, Message copy) {
   }
 }
 
+void MultiRaftHost::QueueImmediateMessages() {
+  for (GroupId id : dirty_) {
+    GroupState* g = Find(id);
+    if (!g) continue;
+    for (Message& m : g->node->TakeImmediateMessages()) Queue(id, std::move(m));
+  }
+}
+
+std::vector<MultiRaftHost::GroupEntries> MultiRaftHost::TakeStableCommitted() {
+  std::vector<GroupEntries> out;
+  for (GroupId id : dirty_) {
+    GroupState* g = Find(id);
+    if (!g) continue;
+    std::vector<Entry> ents = g->node->TakeStableCommittedEntries();
+    if (ents.empty()) continue;
+    g->idle_ticks = 0;
+    out.push_back(GroupEntries{id, std::move(ents)});
+  }
+  return out;
+}
+
 void MultiRaftHost::Flush() {
   for (auto& [to, o] : outbox_) {
     MessageBatch& batch = o.batch;

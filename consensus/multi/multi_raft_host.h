@@ -122,6 +122,19 @@ class MultiRaftHost {
   // Sends the queued messages, one batch (or a few, if over the bound) per node.
   void Flush();
 
+  // While the readies of the last TakeReadies are being persisted (before
+  // Advance), what need not wait for that write (RawNode::TakeImmediateMessages
+  // and TakeStableCommittedEntries) for every group touched since:
+  // QueueImmediateMessages queues the messages for the next Flush, and
+  // TakeStableCommitted returns the committed entries durable before, which
+  // count as applied (the owner applies them at once).
+  void QueueImmediateMessages();
+  struct GroupEntries {
+    GroupId group = 0;
+    std::vector<Entry> entries;
+  };
+  std::vector<GroupEntries> TakeStableCommitted();
+
   bool IsQuiesced(GroupId group) const;
   const HostStats& stats() const { return stats_; }
   NodeId node_id() const { return options_.node_id; }

@@ -381,8 +381,23 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
 
   // One pass of the MultiRaftHost loop contract (see the header).
   void Process() {
-    // One round at a time: the next Ready waits for the sync of this one.
-    if (in_flight_) return;
+    // One round at a time: the next Ready waits for the sync of this one. What
+    // does not depend on that write goes now: a leader's appends for proposals
+    // that came in meanwhile, and entries that became committed (acknowledged
+    // meanwhile) and were durable here before (the proposer hears at once).
+    if (in_flight_) {
+      host_->QueueImmediateMessages();
+      for (auto& ge : host_->TakeStableCommitted()) {
+        Group& g = groups_.at(ge.group);
+        for (const Entry& e : ge.entries) {
+          st_.entries_committed++;
+          ApplyEntry(ge.group, &g, e);
+        }
+        ServeAppliedReads(&g);
+      }
+      host_->Flush();
+      return;
+    }
     for (int round = 0; round < kMaxRoundsPerIteration && host_->HasReady(); round++) {
       std::vector<GroupReady> rds = host_->TakeReadies();
       host_->Flush();  // leader appends go out while we write
@@ -589,11 +604,16 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
       g.confirmed.emplace(rs.index, std::move(it->second));
       g.reads.erase(it);
     }
-    while (!g.confirmed.empty() && g.confirmed.begin()->first <= g.applied) {
-      auto done = std::move(g.confirmed.begin()->second.done);
-      g.confirmed.erase(g.confirmed.begin());
+    ServeAppliedReads(&g);
+  }
+
+  // Confirmed reads whose index is applied now.
+  void ServeAppliedReads(Group* g) {
+    while (!g->confirmed.empty() && g->confirmed.begin()->first <= g->applied) {
+      auto done = std::move(g->confirmed.begin()->second.done);
+      g->confirmed.erase(g->confirmed.begin());
       st_.reads_ok++;
-      done(Status::OK(), g.leader);
+      done(Status::OK(), g->leader);
     }
   }
 

@@ -182,3 +182,88 @@ TEST_CASE("durability: a leader elected with unpersisted entries counts only its
 }
 
 }  // namespace ringkv::consensus
+
+namespace ringkv::consensus {
+
+// What an owner may take while a Ready's write is in flight (the server's
+// replication thread fsyncs on another thread): the leader's appends for new
+// proposals, and entries committed meanwhile that were durable before.
+TEST_CASE("in flight: immediate messages and stable committed entries, never twice",
+          "[consensus][durability]") {
+  Node n({1, 2, 3});
+  n.MakeLeader();
+  n.Ack(2, n.raft().log().LastIndex());
+  DrainMessages(n.rn.get(), &n.storage, nullptr);
+  const uint64_t base = n.raft().log().committed();
+
+  // Round 1: entry A is written and acknowledged by the leader itself.
+  REQUIRE(n.rn->Propose("A").ok());
+  const uint64_t a = n.raft().log().LastIndex();
+  Ready rd1 = n.rn->GetReady();
+  n.Persist(rd1);
+  n.rn->Advance(rd1);
+
+  // Round 2: entry B goes into a Ready whose write is "in flight".
+  REQUIRE(n.rn->Propose("B").ok());
+  const uint64_t b = n.raft().log().LastIndex();
+  Ready rd2 = n.rn->GetReady();
+  REQUIRE(rd2.entries.size() == 1);
+
+  // Meanwhile: a proposal C; its appends may leave at once.
+  REQUIRE(n.rn->Propose("C").ok());
+  const uint64_t c = n.raft().log().LastIndex();
+  bool sent_c = false;
+  for (const Message& m : n.rn->TakeImmediateMessages()) {
+    for (const Entry& e : m.entries) sent_c = sent_c || (m.type == MessageType::kApp && e.index == c);
+  }
+  CHECK(sent_c);
+
+  // Follower 2 acknowledges A, B and C: A is committed and was durable before
+  // this round, so it is handed out now; B and C are not durable here yet.
+  n.Ack(2, c);
+  CHECK(n.raft().log().committed() == a);
+  std::vector<Entry> early = n.rn->TakeStableCommittedEntries();
+  REQUIRE(early.size() == 1);
+  CHECK(early[0].index == a);
+  CHECK(early[0].data == "A");
+  CHECK(n.rn->TakeStableCommittedEntries().empty());  // never twice
+  CHECK(n.raft().log().applied() == a);
+
+  // The write completes: B commits (leader + follower 2) and comes out of the
+  // next Ready; A does not come out again.
+  n.Persist(rd2);
+  n.rn->Advance(rd2);
+  CHECK(n.raft().log().committed() == b);
+  std::vector<Entry> committed;
+  DrainMessages(n.rn.get(), &n.storage, &committed);
+  std::vector<uint64_t> indexes;
+  for (const Entry& e : committed) indexes.push_back(e.index);
+  CHECK(indexes == std::vector<uint64_t>{b, c});
+  CHECK(n.raft().log().applied() == c);
+  CHECK(base < a);
+  CHECK(CheckNodeInvariants(n.raft()).ok());
+}
+
+TEST_CASE("in flight: a committed conf change waits for a Ready", "[consensus][durability]") {
+  Node n({1, 2, 3});
+  n.MakeLeader();
+  n.Ack(2, n.raft().log().LastIndex());
+  DrainMessages(n.rn.get(), &n.storage, nullptr);
+  ConfChange cc;
+  cc.changes.push_back(ConfChangeSingle{ConfChangeType::kAddLearner, 4});
+  REQUIRE(n.rn->ProposeConfChange(cc).ok());
+  REQUIRE(n.rn->Propose("after").ok());
+  Ready rd = n.rn->GetReady();
+  n.Persist(rd);
+  n.rn->Advance(rd);
+  n.Ack(2, n.raft().log().LastIndex());
+  // Both are committed and durable, but the conf change stops the early batch.
+  CHECK(n.rn->TakeStableCommittedEntries().empty());
+  std::vector<Entry> committed;
+  DrainMessages(n.rn.get(), &n.storage, &committed);
+  REQUIRE(committed.size() == 2);
+  CHECK(committed[0].type == EntryType::kConfChange);
+  CHECK(committed[1].data == "after");
+}
+
+}  // namespace ringkv::consensus
