@@ -1,5 +1,6 @@
 #include "storage/btree/wal.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "storage/base/coding.h"
@@ -13,6 +14,17 @@ bool AllZero(const char* p, size_t n) {
     if (p[i] != 0) return false;
   }
   return true;
+}
+
+// Whether a record at `pos` ending at `end` whose checksum failed is a torn
+// tail: some 512-byte boundary b with pos < b < end has only zeros from b to
+// the end of the file (see the file comment).
+bool TornAtSector(const std::string& data, size_t pos, size_t end) {
+  size_t z = data.size();  // start of the trailing run of zeros
+  while (z > pos && data[z - 1] == 0) z--;
+  size_t b = std::max(z, pos + 1);
+  b = (b + kWalSectorBytes - 1) / kWalSectorBytes * kWalSectorBytes;
+  return b < end && b < data.size();
 }
 
 }  // namespace
@@ -34,8 +46,9 @@ Status WalWriter::Create(Env* env, const std::string& dir, uint64_t start_lsn,
   RINGKV_RETURN_IF_ERROR(f->Close());
   RINGKV_RETURN_IF_ERROR(env->RenameFile(tmp, WalPath(dir)));
   RINGKV_RETURN_IF_ERROR(env->SyncDir(dir));
-  RINGKV_RETURN_IF_ERROR(env->NewAppendableFile(WalPath(dir), &f));
-  out->reset(new WalWriter(std::move(f)));
+  std::unique_ptr<RandomRWFile> rw;
+  RINGKV_RETURN_IF_ERROR(env->NewRandomRWFile(WalPath(dir), &rw));
+  out->reset(new WalWriter(std::move(rw), header.size()));
   (*out)->bytes_written_ = header.size();
   return Status::OK();
 }
@@ -45,9 +58,17 @@ Status WalWriter::OpenExisting(Env* env, const std::string& dir, uint64_t valid_
   uint64_t size = 0;
   RINGKV_RETURN_IF_ERROR(env->GetFileSize(WalPath(dir), &size));
   if (size != valid_bytes) RINGKV_RETURN_IF_ERROR(env->TruncateFile(WalPath(dir), valid_bytes));
-  std::unique_ptr<WritableFile> f;
-  RINGKV_RETURN_IF_ERROR(env->NewAppendableFile(WalPath(dir), &f));
-  out->reset(new WalWriter(std::move(f)));
+  std::unique_ptr<RandomRWFile> f;
+  RINGKV_RETURN_IF_ERROR(env->NewRandomRWFile(WalPath(dir), &f));
+  out->reset(new WalWriter(std::move(f), valid_bytes));
+  return Status::OK();
+}
+
+Status WalWriter::WriteAt(std::string_view data) {
+  RINGKV_RETURN_IF_ERROR(file_->Write(end_, data));
+  end_ += data.size();
+  allocated_ = std::max(allocated_, end_);
+  bytes_written_ += data.size();
   return Status::OK();
 }
 
@@ -58,19 +79,28 @@ Status WalWriter::Append(WalRecordType type, uint64_t lsn, std::string_view payl
   EncodeFixed64(h + 13, lsn);
   EncodeFixed32(h, crc32c::Mask(crc32c::Value(h + 8, 13)));
   EncodeFixed32(h + 4, crc32c::Mask(crc32c::Value(payload)));
+  const uint64_t record_bytes = sizeof(h) + payload.size();
+  if (sync && end_ + record_bytes > allocated_) {
+    // Extend by zeros now; the sync below persists the new size once, and
+    // the next synced records only overwrite data blocks.
+    uint64_t grow = std::max<uint64_t>(kWalPreallocBytes, end_ + record_bytes - allocated_);
+    if (zeros_.size() < grow) zeros_.assign(grow, '\0');
+    RINGKV_RETURN_IF_ERROR(file_->Write(allocated_, std::string_view(zeros_.data(), grow)));
+    allocated_ += grow;
+    bytes_written_ += grow;
+  }
   if (payload.size() <= kCoalesceBytes) {
-    // One Append per record so the buffered file issues one write(2) for it.
+    // One write per record.
     scratch_.assign(h, sizeof(h));
     scratch_.append(payload);
-    RINGKV_RETURN_IF_ERROR(file_->Append(scratch_));
+    RINGKV_RETURN_IF_ERROR(WriteAt(scratch_));
   } else {
     // Large values: no extra copy of the payload.
-    RINGKV_RETURN_IF_ERROR(file_->Append(std::string_view(h, sizeof(h))));
-    RINGKV_RETURN_IF_ERROR(file_->Append(payload));
+    RINGKV_RETURN_IF_ERROR(WriteAt(std::string_view(h, sizeof(h))));
+    RINGKV_RETURN_IF_ERROR(WriteAt(payload));
   }
-  bytes_written_ += sizeof(h) + payload.size();
   if (sync) return file_->Sync();
-  return file_->Flush();
+  return Status::OK();
 }
 
 Status ReplayWal(Env* env, const std::string& dir, const WalRecordFn& fn, WalReplayInfo* info) {
@@ -89,10 +119,16 @@ Status ReplayWal(Env* env, const std::string& dir, const WalRecordFn& fn, WalRep
     const char* h = data.data() + pos;
     size_t left = data.size() - pos;
     if (left < kWalRecordHeaderBytes || AllZero(h, std::min(left, kWalRecordHeaderBytes))) {
-      info->torn_tail = true;
+      // Zeros to the end of the file are the preallocated space after the
+      // last record: the normal end of a log, not a torn write.
+      info->torn_tail = !AllZero(h, left);
       break;
     }
     if (crc32c::Unmask(DecodeFixed32(h)) != crc32c::Value(h + 8, 13)) {
+      if (TornAtSector(data, pos, pos + kWalRecordHeaderBytes)) {
+        info->torn_tail = true;
+        break;
+      }
       return Status::Corruption("btree wal: record header checksum mismatch at offset " +
                                 std::to_string(pos));
     }
@@ -104,6 +140,10 @@ Status ReplayWal(Env* env, const std::string& dir, const WalRecordFn& fn, WalRep
     }
     std::string_view payload(h + kWalRecordHeaderBytes, len);
     if (crc32c::Unmask(DecodeFixed32(h + 4)) != crc32c::Value(payload)) {
+      if (TornAtSector(data, pos, pos + kWalRecordHeaderBytes + len)) {
+        info->torn_tail = true;
+        break;
+      }
       return Status::Corruption("btree wal: record payload checksum mismatch at offset " +
                                 std::to_string(pos));
     }

@@ -2,6 +2,7 @@
 // chain, WAL records (with torn tails and flipped bytes) and the checkpoint
 // journal. Each case builds bytes with the writer and reads them back.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cstring>
 
 #include "storage/base/coding.h"
@@ -155,6 +156,14 @@ TEST_CASE("wal: records replay; torn tails are dropped; damage is Corruption", "
     ends.push_back(w->size());
   }
   REQUIRE(w->Sync().ok());
+  // Synced appends preallocated zeros past the last record.
+  uint64_t file_size = 0;
+  REQUIRE(env.GetFileSize("/w/wal.log", &file_size).ok());
+  REQUIRE(file_size >= ends.back() + kWalPreallocBytes / 2);
+  // The first (synced) append preallocated one chunk, and the records then
+  // overwrote its start: both count as bytes written.
+  REQUIRE(file_size == kWalHeaderBytes + kWalPreallocBytes);
+  REQUIRE(w->bytes_written() == ends.back() + kWalPreallocBytes);
   w.reset();
   auto replay = [&](std::vector<std::string>* got, WalReplayInfo* info) {
     got->clear();
@@ -172,9 +181,17 @@ TEST_CASE("wal: records replay; torn tails are dropped; damage is Corruption", "
   REQUIRE(got == payloads);
   REQUIRE(info.start_lsn == 10);
   REQUIRE(info.last_lsn == 29);
-  REQUIRE(!info.torn_tail);
+  REQUIRE(!info.torn_tail);  // the preallocated zeros end the log normally
+  REQUIRE(info.valid_bytes == ends.back());
+  // Reopening truncates the zeros and appends after the last record.
+  REQUIRE(WalWriter::OpenExisting(&env, "/w", info.valid_bytes, &w).ok());
+  REQUIRE(w->size() == ends.back());
+  REQUIRE(env.GetFileSize("/w/wal.log", &file_size).ok());
+  REQUIRE(file_size == ends.back());
+  w.reset();
   std::string full;
   REQUIRE(ReadFileToString(&env, "/w/wal.log", &full).ok());
+  REQUIRE(full.size() == ends.back());
   // Every truncation point replays a prefix and reports a torn tail (or none at a boundary).
   for (size_t cut = kWalHeaderBytes; cut < full.size(); cut += 5) {
     REQUIRE(WriteStringToFile(&env, full.substr(0, cut), "/w/wal.log", true).ok());
@@ -198,6 +215,52 @@ TEST_CASE("wal: records replay; torn tails are dropped; damage is Corruption", "
     // Flipping a length byte can make the record look longer than the file:
     // then its header checksum fails first, so it is still Corruption.
     REQUIRE(s.IsCorruption());
+  }
+  // A record torn at a 512-byte boundary (its later sectors still zero, as
+  // preallocated, with only zeros after it) is a torn tail; the same damage
+  // with a written byte after it, or not reaching the boundary, is Corruption.
+  {
+    std::unique_ptr<WalWriter> tw;
+    REQUIRE(env.CreateDir("/t").ok());
+    REQUIRE(WalWriter::Create(&env, "/t", 1, &tw).ok());
+    std::vector<uint64_t> tends;
+    for (int i = 0; i < 3; i++) {
+      REQUIRE(tw->Append(WalRecordType::kBatch, 1 + i, std::string(700, 'x'), true).ok());
+      tends.push_back(tw->size());
+    }
+    tw.reset();
+    std::string log;
+    REQUIRE(ReadFileToString(&env, "/t/wal.log", &log).ok());
+    const size_t rec_start = tends[1];  // the third record spans a 512-byte boundary
+    const size_t boundary = (rec_start / kWalSectorBytes + 1) * kWalSectorBytes;
+    REQUIRE(boundary < tends[2]);
+    std::string torn = log;
+    std::fill(torn.begin() + boundary, torn.begin() + tends[2], '\0');
+    auto replay_t = [&](const std::string& contents, WalReplayInfo* ti, int* n) {
+      REQUIRE(WriteStringToFile(&env, contents, "/t/wal.log", true).ok());
+      *n = 0;
+      return ReplayWal(
+          &env, "/t",
+          [&](WalRecordType, uint64_t, std::string_view) {
+            (*n)++;
+            return Status::OK();
+          },
+          ti);
+    };
+    WalReplayInfo ti;
+    int n = 0;
+    REQUIRE(replay_t(torn, &ti, &n).ok());
+    REQUIRE(n == 2);
+    REQUIRE(ti.torn_tail);
+    REQUIRE(ti.valid_bytes == tends[1]);
+    std::string later = torn;
+    later[tends[2] + 100] = 1;  // a byte written after the damaged record
+    REQUIRE(replay_t(later, &ti, &n).IsCorruption());
+    std::string inner = log;  // zeros that start past the record's last boundary
+    std::fill(inner.begin() + tends[2] - 10, inner.begin() + tends[2], '\0');
+    if ((tends[2] - 10) / kWalSectorBytes == (tends[2] - 1) / kWalSectorBytes) {
+      REQUIRE(replay_t(inner, &ti, &n).IsCorruption());
+    }
   }
   // A damaged file header is Corruption.
   std::string bad = full;
