@@ -470,6 +470,7 @@ void Simulation::HandleReadies(Node* n) {
 // Applies one entry that must come right after the last one applied.
 void Simulation::ApplyInOrder(Node* n, GroupId g, Replica* r, const Entry& e) {
   if (e.index <= r->applied) return;  // covered by the snapshot restored at restart
+  result_.stats.entries_applied_early++;
   if (e.index != r->applied + 1) {
     Fail("node " + std::to_string(n->id) + " group " + std::to_string(g) + " applies index " +
          std::to_string(e.index) + " after " + std::to_string(r->applied));

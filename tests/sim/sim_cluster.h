@@ -41,6 +41,7 @@ struct SimStats {
   uint64_t ops_pending = 0;
   uint64_t ops_rejected = 0;
   uint64_t entries_applied = 0;
+  uint64_t entries_applied_early = 0;  // pipelined: before or during a sync
   uint64_t leaders_elected = 0;
   uint64_t crashes = 0;
   uint64_t partitions = 0;

@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
     total.ops_returned += r.stats.ops_returned;
     total.ops_pending += r.stats.ops_pending;
     total.entries_applied += r.stats.entries_applied;
+    total.entries_applied_early += r.stats.entries_applied_early;
     total.crashes += r.stats.crashes;
     total.partitions += r.stats.partitions;
     total.conf_changes += r.stats.conf_changes;
@@ -119,7 +120,7 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf(
       "ringkv-sim: seeds %llu..%llu, %llu failed, %.1f s | ops returned %llu, pending %llu, "
-      "entries applied %llu, leaders %llu, crashes %llu, partitions %llu, conf changes %llu, "
+      "entries applied %llu (early %llu), leaders %llu, crashes %llu, partitions %llu, conf changes %llu, "
       "transfers %llu, snapshots installed %llu, packets %llu, quiesce events %llu, "
       "lin unknown %llu\n",
       static_cast<unsigned long long>(first_seed),
@@ -128,6 +129,7 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(total.ops_returned),
       static_cast<unsigned long long>(total.ops_pending),
       static_cast<unsigned long long>(total.entries_applied),
+      static_cast<unsigned long long>(total.entries_applied_early),
       static_cast<unsigned long long>(total.leaders_elected),
       static_cast<unsigned long long>(total.crashes),
       static_cast<unsigned long long>(total.partitions),
