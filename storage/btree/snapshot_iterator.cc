@@ -21,8 +21,14 @@ Status SnapshotIterator::ViewPage(uint64_t id, std::string* /*scratch*/, PageRef
   return engine_->ViewPageAt(epoch_, id, data, pin);
 }
 
+uint64_t SnapshotIterator::ViewGeneration() const { return engine_->view_generation(); }
+
 void SnapshotIterator::LoadValue() {
-  if (status_.ok() && cursor_.Valid()) status_ = cursor_.Value(&value_);
+  if (status_.ok() && cursor_.Valid()) {
+    std::string_view k = cursor_.key();
+    key_.assign(k.data(), k.size());
+    status_ = cursor_.Value(&value_);
+  }
 }
 
 void SnapshotIterator::Seek(std::string_view target) {

@@ -28,18 +28,22 @@ class SnapshotIterator final : public Iterator, private PageSource {
   void SeekToFirst() override { Seek(std::string_view()); }
   void Seek(std::string_view target) override;
   void Next() override;
-  std::string_view key() const override { return cursor_.key(); }
+  // Copies of the current pair: the cursor's leaf may be a view into the
+  // pool or the mapping, which an engine write may change before the next move.
+  std::string_view key() const override { return key_; }
   std::string_view value() const override { return value_; }
   Status status() const override { return status_; }
 
  private:
   Status ReadPage(uint64_t id, std::string* out) override;
   Status ViewPage(uint64_t id, std::string* scratch, PageRef* pin, const char** data) override;
+  uint64_t ViewGeneration() const override;
   void LoadValue();
 
   BtreeEngine* engine_;
   uint64_t epoch_;
   TreeCursor cursor_;
+  std::string key_;
   std::string value_;
   Status status_;
 };
