@@ -304,8 +304,8 @@ void KeysInSlot(CommandContext& ctx, bool count_only) {
 // which is acceptable for a rare admin command.
 void ClusterMeta(CommandContext& ctx, cluster::ClusterView* view) {
   constexpr int64_t kMetaWaitMs = 5000;
-  if (view == nullptr) return ctx.reply->Error("ERR This instance has cluster support disabled");
   if (ctx.args.size() != 5) return ctx.reply->Error(errors::WrongArity("cluster|meta"));
+  if (view == nullptr) return ctx.reply->Error("ERR This instance has cluster support disabled");
   std::string_view op = ctx.args[2];
   int64_t id = 0;
   if (!ParseInt64(ctx.args[3], &id) || id <= 0) return ctx.reply->Error("ERR Invalid node id");
