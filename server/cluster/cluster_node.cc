@@ -74,7 +74,7 @@ class ClusterNode::Machine final : public replication::StateMachine {
     std::string reply;
     {
       Keyspace::ApplyScope scope;
-      reply = node_->router_->Apply(command);
+      reply = node_->router_->Apply(command, shard);
     }
     ShardSet* shards = node_->server_->shards;
     auto locked = shards->LockShard(shard);
@@ -660,6 +660,8 @@ std::vector<std::pair<std::string, uint64_t>> ClusterNode::Stats() const {
           {"cluster_shards_led", led},
           {"raft_ready_rounds", st.ready_rounds},
           {"raft_syncs", st.syncs},
+          {"raft_sync_avg_us", st.syncs ? st.sync_micros / st.syncs : 0},
+          {"raft_propose_avg_us", st.proposals_ok ? st.propose_micros / st.proposals_ok : 0},
           {"raft_entries_persisted", st.entries_persisted},
           {"raft_entries_committed", st.entries_committed},
           {"raft_entries_applied", st.entries_applied},

@@ -119,11 +119,15 @@ struct ClusterRouter::Request {
   int64_t now_ms = 0;
   uint32_t hops = 0;
   int64_t deadline_ms = 0;  // monotonic; leaderless waiting ends here
+  WriteId id;               // writes: the same for every retry
   ReplyCallback done;
 };
 
 ClusterRouter::ClusterRouter(ServerContext* server, ReplicationPort* port, RouterOptions options)
-    : server_(server), port_(port), options_(options) {}
+    : server_(server), port_(port), options_(options) {
+  std::random_device rd;
+  next_write_seq_.store(((static_cast<uint64_t>(rd()) << 32) | rd()) | 1);
+}
 
 ClusterRouter::RequestPtr ClusterRouter::MakeRequest(std::span<const std::string_view> args,
                                                      uint32_t shard, bool is_write, int resp,
@@ -138,6 +142,7 @@ ClusterRouter::RequestPtr ClusterRouter::MakeRequest(std::span<const std::string
   req->readonly = readonly;
   req->now_ms = now_ms;
   req->deadline_ms = MonotonicMs() + options_.leaderless_wait_ms;
+  if (is_write) req->id = WriteId{port_->self(), next_write_seq_.fetch_add(1)};
   req->done = std::move(done);
   return req;
 }
@@ -217,7 +222,7 @@ void ClusterRouter::Submit(RequestPtr req) {
   if (leader == self) {
     if (req->is_write) {
       std::string command;
-      EncodeReplicatedCommand(req->args, req->resp, req->now_ms, &command);
+      EncodeReplicatedCommand(req->args, req->resp, req->now_ms, &command, req->id);
       port_->Propose(shard, std::move(command), [this, req](bool ok, std::string reply, NodeId) {
         if (ok) return req->done(std::move(reply));
         SubmitAfterDelay(req);
@@ -235,7 +240,7 @@ void ClusterRouter::Submit(RequestPtr req) {
   if (leader == kNoNode || req->hops >= options_.max_forward_hops) return SubmitAfterDelay(req);
   std::string payload;
   EncodeForwardRequest(req->resp, req->readonly ? kForwardReadonly : 0,
-                       static_cast<uint8_t>(req->hops + 1), req->args, &payload);
+                       static_cast<uint8_t>(req->hops + 1), req->args, &payload, req->id);
   port_->Forward(leader, std::move(payload), [this, req](bool ok, std::string reply) {
     if (ok) return req->done(std::move(reply));
     SubmitAfterDelay(req);
@@ -424,14 +429,22 @@ void ClusterRouter::HandleForward(std::string_view payload,
   RequestPtr req = MakeRequest(fr.args, shard, (spec->flags & kCmdWrite) != 0, fr.resp,
                                (fr.flags & kForwardReadonly) != 0, WallMs(), std::move(reply));
   req->hops = fr.hops;
+  if (!fr.id.empty()) req->id = fr.id;  // the origin's id: its retries dedup here too
   Submit(req);
 }
 
-std::string ClusterRouter::Apply(std::string_view entry) {
+std::string ClusterRouter::Apply(std::string_view entry, uint32_t shard) {
   ReplicatedCommand cmd;
   Status s = DecodeReplicatedCommand(entry, &cmd);
   if (!s.ok()) return ErrorReply("ERR bad replicated command: " + s.ToString());
-  return ExecuteLocally(server_, cmd.args, cmd.resp, cmd.now_ms);
+  const bool dedup = !cmd.id.empty() && shard < port_->shard_count();
+  if (dedup) {
+    if (dedup_.size() != port_->shard_count()) dedup_.resize(port_->shard_count());
+    if (const std::string* first = dedup_[shard].Find(cmd.id)) return *first;
+  }
+  std::string reply = ExecuteLocally(server_, cmd.args, cmd.resp, cmd.now_ms);
+  if (dedup) dedup_[shard].Remember(cmd.id, cmd.now_ms, reply);
+  return reply;
 }
 
 }  // namespace ringkv::server::cluster

@@ -20,6 +20,8 @@
 // state is immutable after construction or lives in ReplicationPort.
 #pragma once
 
+#include <atomic>
+#include <climits>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -28,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "server/cluster/dedup_window.h"
 #include "server/cluster/replication_port.h"
 #include "server/net/deferred_reply.h"
 
@@ -63,7 +66,10 @@ class ClusterRouter {
 
   // Applies a committed replicated command (command_codec.h) to the local
   // shards and returns the reply (the StateMachine hook of each shard group).
-  std::string Apply(std::string_view entry);
+  // With the shard given, a write whose id the shard applied recently is not
+  // applied again: the first reply is returned (DedupWindow). Replication
+  // thread only.
+  std::string Apply(std::string_view entry, uint32_t shard = UINT32_MAX);
 
  private:
   struct Request;
@@ -84,6 +90,10 @@ class ClusterRouter {
   ServerContext* server_;
   ReplicationPort* port_;
   RouterOptions options_;
+  // Write ids this router hands out: (self, sequence); the sequence starts at a
+  // random point so a restarted node does not reuse its ids.
+  std::atomic<uint64_t> next_write_seq_;
+  std::vector<DedupWindow> dedup_;  // by shard; replication thread only
 };
 
 }  // namespace ringkv::server::cluster

@@ -158,7 +158,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
       done(NotLeaderError(s.ToString()), "", g.leader);
       return;
     }
-    g.proposals.emplace(id, Proposal{0, g.storage->hard_state().term, std::move(done)});
+    g.proposals.emplace(id, Proposal{0, g.storage->hard_state().term, std::move(done), uv_hrtime()});
   }
 
   void ProposeConfChange(GroupId gid, ConfChange cc, ReadDone done) {
@@ -235,6 +235,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
     uint64_t index = 0;  // 0 until the entry shows up in a Ready
     uint64_t term = 0;   // the leader's term when proposed
     ProposeDone done;
+    uint64_t start_ns = 0;  // when Propose ran (for the latency figure)
   };
   struct Read {
     uint64_t deadline_tick;
@@ -678,6 +679,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
     auto pi = g->proposals.find(h.id);
     if (pi == g->proposals.end()) return;
     auto done = std::move(pi->second.done);
+    if (pi->second.start_ns != 0) st_.propose_micros += (uv_hrtime() - pi->second.start_ns) / 1000;
     g->proposals.erase(pi);
     st_.proposals_ok++;
     done(Status::OK(), std::move(reply), opt_.self);

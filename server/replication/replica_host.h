@@ -122,6 +122,7 @@ struct ReplicaHostStats {
   uint64_t entries_applied = 0;   // normal entries passed to StateMachine::Apply
   uint64_t proposals = 0;
   uint64_t proposals_ok = 0;
+  uint64_t propose_micros = 0;    // Propose to reply, summed over proposals_ok
   uint64_t proposals_failed = 0;
   uint64_t reads = 0;
   uint64_t reads_ok = 0;

@@ -43,10 +43,17 @@ class FakePort : public ReplicationPort {
   std::string ClientAddress(NodeId n) const override { return "127.0.0.1:" + std::to_string(7000 + n); }
   void Propose(uint32_t shard, std::string command, ProposeDone done) override {
     proposals.push_back(shard);
+    proposed_commands.push_back(command);
     std::string reply;
     {
       Keyspace::ApplyScope scope;
-      reply = router->Apply(command);
+      reply = router->Apply(command, shard);
+    }
+    // The entry committed, but the proposer hears "leadership lost" (as when
+    // a leader steps down between the commit and its reply): the router retries.
+    if (lose_outcomes > 0) {
+      --lose_outcomes;
+      return done(false, "", 0);
     }
     done(true, reply, 1);
   }
@@ -67,6 +74,8 @@ class FakePort : public ReplicationPort {
   bool lease = true;
   ClusterRouter* router = nullptr;
   std::vector<uint32_t> proposals;
+  std::vector<std::string> proposed_commands;
+  int lose_outcomes = 0;
   int barriers = 0;
   std::vector<std::pair<NodeId, std::vector<std::string>>> forwarded;
   std::deque<std::function<void()>> delayed;
@@ -141,12 +150,26 @@ TEST_CASE("replicated command and forward codecs round-trip and reject damage", 
   REQUIRE_FALSE(cluster::DecodeReplicatedCommand(bad, &rc).ok());
 
   std::string fwd;
-  cluster::EncodeForwardRequest(2, cluster::kForwardReadonly, 1, args, &fwd);
+  cluster::EncodeForwardRequest(2, cluster::kForwardReadonly, 1, args, &fwd, cluster::WriteId{7, 99});
   cluster::ForwardRequest fr;
   REQUIRE(cluster::DecodeForwardRequest(fwd, &fr).ok());
   REQUIRE(fr.args == args);
   REQUIRE(fr.hops == 1);
   REQUIRE(fr.flags == cluster::kForwardReadonly);
+  REQUIRE(fr.id == cluster::WriteId{7, 99});
+  for (size_t cut = 0; cut < fwd.size(); ++cut) {
+    REQUIRE_FALSE(cluster::DecodeForwardRequest(std::string_view(fwd).substr(0, cut), &fr).ok());
+  }
+  // Version 1 (before write ids) still decodes, without an id.
+  std::string v1 = std::string("\x01\x02\x00\x00", 4) + fwd.substr(20);
+  REQUIRE(cluster::DecodeForwardRequest(v1, &fr).ok());
+  REQUIRE(fr.args == args);
+  REQUIRE(fr.id.empty());
+  std::string rv1 = enc.substr(0, 10) + enc.substr(26);
+  rv1[0] = 1;
+  REQUIRE(cluster::DecodeReplicatedCommand(rv1, &rc).ok());
+  REQUIRE(rc.args == args);
+  REQUIRE(rc.id.empty());
   REQUIRE_FALSE(cluster::DecodeForwardRequest(fwd + "x", &fr).ok());
   REQUIRE_FALSE(cluster::DecodeForwardRequest(fwd.substr(0, 5), &fr).ok());
 }
@@ -284,4 +307,47 @@ TEST_CASE("replicated mode: replicas delete expired keys only while applying", "
 }
 
 }  // namespace
+}  // namespace ringkv::server
+
+namespace ringkv::server {
+
+TEST_CASE("dedup window: first reply stands, forgets by count and entry clock", "[cluster]") {
+  cluster::DedupWindow w;
+  const cluster::WriteId a{1, 10}, b{2, 10};
+  REQUIRE(w.Find(a) == nullptr);
+  w.Remember(a, 1000, ":1\r\n");
+  w.Remember(a, 1001, ":2\r\n");  // a repeat does not replace the first reply
+  REQUIRE(w.Find(a) != nullptr);
+  REQUIRE(*w.Find(a) == ":1\r\n");
+  REQUIRE(w.Find(b) == nullptr);
+  // Older than kMaxAgeMs by the newest entry's clock: forgotten.
+  w.Remember(b, 1000 + cluster::DedupWindow::kMaxAgeMs + 1, "+OK\r\n");
+  REQUIRE(w.Find(a) == nullptr);
+  REQUIRE(w.Find(b) != nullptr);
+  for (uint64_t i = 0; i < cluster::DedupWindow::kMaxEntries + 10; ++i) {
+    w.Remember(cluster::WriteId{3, i}, 1000 + cluster::DedupWindow::kMaxAgeMs + 2, "+OK\r\n");
+  }
+  REQUIRE(w.size() == cluster::DedupWindow::kMaxEntries);
+  REQUIRE(w.Find(cluster::WriteId{3, 0}) == nullptr);
+  REQUIRE(w.Find(cluster::WriteId{3, cluster::DedupWindow::kMaxEntries + 9}) != nullptr);
+}
+
+TEST_CASE("router: a retried write whose first attempt committed is applied once", "[cluster]") {
+  Fixture f;
+  REQUIRE(f.Run({"set", "n", "10"}) == "+OK\r\n");
+  f.port.lose_outcomes = 2;  // two attempts commit but report failure
+  REQUIRE(f.Run({"incr", "n"}) == ":11\r\n");
+  REQUIRE(f.port.proposed_commands.size() == 4);  // set + 3 attempts of incr
+  // The same write id on every attempt, and a new one for the next write.
+  cluster::ReplicatedCommand c1, c2, c3;
+  REQUIRE(cluster::DecodeReplicatedCommand(f.port.proposed_commands[1], &c1).ok());
+  REQUIRE(cluster::DecodeReplicatedCommand(f.port.proposed_commands[3], &c3).ok());
+  REQUIRE(!c1.id.empty());
+  REQUIRE(c1.id == c3.id);
+  REQUIRE(f.Run({"get", "n"}) == "$2\r\n11\r\n");
+  REQUIRE(f.Run({"incr", "n"}) == ":12\r\n");
+  REQUIRE(cluster::DecodeReplicatedCommand(f.port.proposed_commands.back(), &c2).ok());
+  REQUIRE(!(c2.id == c1.id));
+}
+
 }  // namespace ringkv::server

@@ -1,0 +1,58 @@
+// DedupWindow: the replies of a shard's recently applied client writes, by
+// write id, so that a write the router retries (its first attempt's outcome
+// was lost with a leader or a forward) is applied once and answered with the
+// first attempt's reply.
+//
+// Every replica of the shard applies the same entries in the same order and
+// forgets by the entries' own clocks and counts, so every replica holds the
+// same window and a new leader dedups like the old one. What it does not
+// cover: the window lives in memory, so after a restart (or a snapshot
+// install) a retry of a write applied before it is applied again; and a retry
+// that comes after the window forgot its write (kMaxAgeMs of entry clock,
+// kMaxEntries or kMaxBytes) is applied again too.
+//
+// Owned by the cluster router; used on the replication thread only.
+#pragma once
+
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <unordered_map>
+
+#include "server/cluster/command_codec.h"
+
+namespace ringkv::server::cluster {
+
+class DedupWindow {
+ public:
+  static constexpr int64_t kMaxAgeMs = 60'000;
+  static constexpr size_t kMaxEntries = 8192;
+  static constexpr size_t kMaxBytes = 1 << 20;
+
+  // The reply of the applied write `id`, or nullptr.
+  const std::string* Find(WriteId id) const;
+  // Records the reply of write `id` applied with entry clock `now_ms`, then
+  // forgets the oldest writes beyond the bounds.
+  void Remember(WriteId id, int64_t now_ms, std::string reply);
+
+  size_t size() const { return replies_.size(); }
+
+ private:
+  struct Hash {
+    size_t operator()(const WriteId& id) const {
+      return static_cast<size_t>(id.origin * 0x9e3779b97f4a7c15ull ^ id.seq);
+    }
+  };
+  struct Applied {
+    WriteId id;
+    int64_t now_ms;
+  };
+  std::unordered_map<WriteId, std::string, Hash> replies_;
+  std::deque<Applied> order_;  // oldest first
+  size_t bytes_ = 0;
+  int64_t newest_ms_ = INT64_MIN;
+};
+
+}  // namespace ringkv::server::cluster
