@@ -459,7 +459,25 @@ void ClusterNode::Stop() {
 }
 
 NodeId ClusterNode::LeaderOf(uint32_t shard) const {
-  return host_ ? host_->LeaderOf(GroupOf(shard)) : kNoNode;
+  if (!host_) return kNoNode;
+  if (shard < shard_count_ && !has_replica_[shard]) {
+    // No replica here, so no Raft group to learn the leader from: the best
+    // guess is the placement's preferred leader (leadership balance keeps the
+    // leader there while it is healthy), else the first replica we can reach.
+    // A replica that is not the leader forwards once more to the one it knows.
+    for (NodeId r : placement_.replicas[shard]) {
+      if (IsConnected(r)) return r;
+    }
+    return kNoNode;
+  }
+  return host_->LeaderOf(GroupOf(shard));
+}
+
+bool ClusterNode::IsConnected(NodeId node) const {
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i].id == node) return connected_[i].load(std::memory_order_relaxed);
+  }
+  return false;
 }
 
 bool ClusterNode::HasReplica(uint32_t shard) const {

@@ -72,6 +72,8 @@ class ClusterNode final : public ReplicationPort, public ClusterView {
   NodeId self() const override { return self_; }
   uint32_t shard_count() const override { return shard_count_; }
   NodeId LeaderOf(uint32_t shard) const override;
+  // Whether this node has a live peer link to `node`.
+  bool IsConnected(NodeId node) const;
   bool HasReplica(uint32_t shard) const override;
   bool CanReadNow(uint32_t shard, bool stale_ok) const override;
   std::string ClientAddress(NodeId node) const override;
