@@ -165,7 +165,7 @@ void Dispatch(ServerContext* server, LoopStats* stats, ClientState* client, Repl
     } else {
       client->last_command.store(CommandIndexForClientList(*spec, index, args),
                                  std::memory_order_relaxed);
-      CommandContext ctx{args, reply, client, server, now_ms};
+      CommandContext ctx{args, reply, client, server, now_ms, deferrer};
       spec->handler(ctx);
       int64_t duration_us = MonotonicUs() - start_us;
       CommandCounters& c = stats->commands[index];

@@ -3,8 +3,6 @@
 #include <uv.h>
 
 #include <algorithm>
-#include <chrono>
-#include <condition_variable>
 #include <map>
 #include <unordered_map>
 
@@ -637,36 +635,20 @@ std::vector<std::pair<std::string, std::string>> ClusterNode::MetaInfo() const {
   return out;
 }
 
-Result<std::string> ClusterNode::ProposeMetaAndWait(std::string command, int64_t timeout_ms) {
-  if (!host_) return Status::Aborted("cluster node not started");
-  struct Wait {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    Status status;
-    std::string reply;
-    NodeId hint = kNoNode;
-  };
-  auto w = std::make_shared<Wait>();
-  host_->Propose(kMetaGroup, std::move(command), [w](Status s, std::string reply, NodeId hint) {
-    std::lock_guard<std::mutex> lock(w->mu);
-    w->done = true;
-    w->status = std::move(s);
-    w->reply = std::move(reply);
-    w->hint = hint;
-    w->cv.notify_all();
-  });
-  std::unique_lock<std::mutex> lock(w->mu);
-  if (!w->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return w->done; })) {
-    return Status::Busy("timed out waiting for the meta group to apply the change");
-  }
-  if (replication::IsNotLeader(w->status)) {
-    return Status::InvalidArgument("this node is not the meta group leader (leader: node " +
-                                   std::to_string(w->hint) + ")");
-  }
-  if (!w->status.ok()) return w->status;
-  if (w->reply.rfind("rejected", 0) == 0) return Status::InvalidArgument(w->reply);
-  return w->reply;
+void ClusterNode::ProposeMeta(std::string command,
+                              std::function<void(Result<std::string>)> done) {
+  if (!host_) return done(Status::Aborted("cluster node not started"));
+  host_->Propose(kMetaGroup, std::move(command),
+                 [done = std::move(done)](Status s, std::string reply, NodeId hint) {
+                   if (replication::IsNotLeader(s)) {
+                     return done(Status::InvalidArgument(
+                         "this node is not the meta group leader (leader: node " +
+                         std::to_string(hint) + ")"));
+                   }
+                   if (!s.ok()) return done(s);
+                   if (reply.rfind("rejected", 0) == 0) return done(Status::InvalidArgument(reply));
+                   done(std::move(reply));
+                 });
 }
 
 std::vector<std::pair<std::string, uint64_t>> ClusterNode::Stats() const {

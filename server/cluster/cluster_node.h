@@ -89,7 +89,7 @@ class ClusterNode final : public ReplicationPort, public ClusterView {
   uint64_t epoch() const override { return meta_epoch_.load(std::memory_order_acquire); }
   std::vector<std::pair<std::string, uint64_t>> Stats() const override;
   std::vector<std::pair<std::string, std::string>> MetaInfo() const override;
-  Result<std::string> ProposeMetaAndWait(std::string command, int64_t timeout_ms) override;
+  void ProposeMeta(std::string command, std::function<void(Result<std::string>)> done) override;
 
   // The meta group's Raft group id.
   static constexpr uint64_t kMetaGroup = 0;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,11 +43,12 @@ class ClusterView {
   // The meta group's figures for INFO cluster (meta_leader, meta_epoch,
   // meta_nodes, meta_role, ...), as (name, value) pairs.
   virtual std::vector<std::pair<std::string, std::string>> MetaInfo() const = 0;
-  // Proposes a meta-group command (meta_state.h Encode*Command) and waits,
-  // at most timeout_ms, for it to apply here. Returns the applied reply text
-  // ("ok epoch=N", "ignored: ...") or an error naming why (not the meta
-  // leader, rejected, timed out). Blocks the calling thread: admin use only.
-  virtual Result<std::string> ProposeMetaAndWait(std::string command, int64_t timeout_ms) = 0;
+  // Proposes a meta-group command (meta_state.h Encode*Command). `done` runs
+  // once, on the replication thread, with the applied reply text ("ok
+  // epoch=N", "ignored: ...") or an error naming why (not the meta leader,
+  // rejected, stopped).
+  virtual void ProposeMeta(std::string command,
+                           std::function<void(Result<std::string>)> done) = 0;
 };
 
 // A node id as Redis Cluster clients expect it: 40 hex characters.

@@ -13,6 +13,7 @@
 #include "server/client_state.h"
 #include "server/cluster/cluster_view.h"
 #include "server/cluster/meta_state.h"
+#include "server/net/deferred_reply.h"
 #include "server/shard/shard_set.h"
 #include "server/commands/arg_parse.h"
 #include "server/commands/command.h"
@@ -300,10 +301,9 @@ void KeysInSlot(CommandContext& ctx, bool count_only) {
 // Replicated through the meta group (run it on the meta leader: INFO
 // cluster's meta_leader); each change bumps the epoch. They change the
 // replicated table only: the shard placement does not follow weights or
-// states yet (a later issue). The loop thread waits for the commit (bounded),
-// which is acceptable for a rare admin command.
+// states yet (a later issue). The reply is deferred until the change is
+// applied here; the loop thread does not wait.
 void ClusterMeta(CommandContext& ctx, cluster::ClusterView* view) {
-  constexpr int64_t kMetaWaitMs = 5000;
   if (ctx.args.size() != 5) return ctx.reply->Error(errors::WrongArity("cluster|meta"));
   if (view == nullptr) return ctx.reply->Error("ERR This instance has cluster support disabled");
   std::string_view op = ctx.args[2];
@@ -326,9 +326,21 @@ void ClusterMeta(CommandContext& ctx, cluster::ClusterView* view) {
   } else {
     return ctx.reply->Error(errors::UnknownSubcommand("cluster|meta", op));
   }
-  auto r = view->ProposeMetaAndWait(std::move(command), kMetaWaitMs);
-  if (!r.ok()) return ctx.reply->Error("ERR " + r.status().message());
-  ctx.reply->SimpleString(*r);
+  if (ctx.deferrer == nullptr) {
+    return ctx.reply->Error("ERR CLUSTER META cannot wait for the meta group here");
+  }
+  ReplyCallback reply = ctx.deferrer->Defer(/*is_write=*/true);
+  const int resp = ctx.client->resp;
+  view->ProposeMeta(std::move(command), [reply = std::move(reply), resp](Result<std::string> r) {
+    std::string out;
+    ReplyBuilder rb(&out, resp);
+    if (r.ok()) {
+      rb.SimpleString(*r);
+    } else {
+      rb.Error("ERR " + r.status().message());
+    }
+    reply(std::move(out));
+  });
 }
 
 void CmdCluster(CommandContext& ctx) {

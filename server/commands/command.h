@@ -25,6 +25,7 @@ namespace ringkv::server {
 
 struct ServerContext;  // server/server_context.h
 struct ClientState;    // server/client_state.h
+class Deferrer;        // server/net/deferred_reply.h
 
 // Command flags (Redis's names, as COMMAND INFO prints them).
 enum CommandFlag : uint32_t {
@@ -55,6 +56,9 @@ struct CommandContext {
   // Wall-clock milliseconds sampled once per loop iteration, so every command
   // of one pipeline batch sees the same time (as Redis's cached mstime).
   int64_t now_ms;
+  // Lets a handler answer later (from another thread) without blocking its
+  // loop thread; null where a reply must be immediate.
+  Deferrer* deferrer = nullptr;
 };
 
 using CommandHandler = void (*)(CommandContext& ctx);
