@@ -264,7 +264,6 @@ Status BtreeEngine::ApplyBatch(const WriteBatch& batch) {
 
 Status BtreeEngine::LogAndApply(const WriteBatch& batch) {
   RINGKV_RETURN_IF_ERROR(error_);
-  mutations_++;
   if (wal_ != nullptr) {
     Status s = wal_->Append(WalRecordType::kBatch, next_lsn_, batch.Encode(), options_.sync_wal);
     if (!s.ok()) return Fail(s);  // a partial record may sit in the WAL now
@@ -370,7 +369,6 @@ std::unique_ptr<Iterator> BtreeEngine::NewSnapshotIterator() {
 
 Status BtreeEngine::Clear() {
   RINGKV_RETURN_IF_ERROR(error_);
-  mutations_++;
   if (wal_ != nullptr) {
     Status s = wal_->Append(WalRecordType::kClear, next_lsn_, {}, options_.sync_wal);
     if (!s.ok()) return Fail(s);
@@ -384,7 +382,6 @@ Status BtreeEngine::Clear() {
 
 Status BtreeEngine::Restore(Iterator* source, uint64_t applied_index) {
   RINGKV_RETURN_IF_ERROR(error_);
-  mutations_++;
   // Make the current state durable first, so the switch below is one checkpoint.
   RINGKV_RETURN_IF_ERROR(Checkpoint());
   BulkLoader loader(file_.get(), &free_list_);
@@ -438,7 +435,6 @@ Status BtreeEngine::Sync() {
 
 Status BtreeEngine::Checkpoint() {
   RINGKV_RETURN_IF_ERROR(error_);
-  mutations_++;
   // Pages allocated since the last checkpoint are unreferenced by the durable
   // tree, so they go straight to their place; only pages the durable
   // checkpoint references (and the free-list chain and meta) need the journal.

@@ -111,12 +111,6 @@ class BtreeEngine final : public Engine {
   // image or the live page (Btree::ViewPage), valid until the engine changes.
   Status ViewPageAt(uint64_t snapshot_epoch, uint64_t page_id, const char** data, PageRef* pin);
   void ReleaseSnapshot(uint64_t epoch) { snapshots_.Close(epoch); }
-  // Changes whenever a page pointer from ViewPageAt may have become invalid:
-  // a write (page contents), a pool eviction or drop, or a remap. The sum of
-  // three counters that only grow.
-  uint64_t view_generation() const {
-    return mutations_ + pool_->generation() + file_->remaps();
-  }
   const PageFile& page_file() const { return *file_; }
   uint64_t page_count() const { return free_list_.page_count(); }
 
@@ -163,7 +157,6 @@ class BtreeEngine final : public Engine {
   uint64_t wal_bytes_before_ = 0;  // WAL bytes written by rotated-away writers
   uint64_t checkpoints_ = 0;
   uint64_t remap_errors_ = 0;
-  uint64_t mutations_ = 0;  // write operations started (view_generation)
 };
 
 }  // namespace ringkv::storage::btree

@@ -36,7 +36,6 @@ BufferPool::BufferPool(PageFile* file, size_t capacity_frames)
 }
 
 Frame* BufferPool::GetFreeFrame() {
-  generation_++;
   // CLOCK: sweep at most two rounds looking for a clean, unpinned frame whose
   // reference bit is clear (the first round clears bits).
   if (frames_.size() >= capacity_) {
@@ -99,7 +98,6 @@ PageRef BufferPool::Create(uint64_t page_id) {
 void BufferPool::Discard(uint64_t page_id) {
   Frame* f = Lookup(page_id);
   if (f == nullptr) return;
-  generation_++;
   RINGKV_CHECK(f->pins == 0);
   if (f->dirty) dirty_count_--;
   f->dirty = false;
@@ -109,7 +107,6 @@ void BufferPool::Discard(uint64_t page_id) {
 
 void BufferPool::DiscardAll() {
   for (auto& f : frames_) RINGKV_CHECK(f->pins == 0);
-  generation_++;
   frames_.clear();
   std::fill(table_.begin(), table_.end(), nullptr);
   std::fill(cached_bits_.begin(), cached_bits_.end(), 0);
@@ -118,7 +115,6 @@ void BufferPool::DiscardAll() {
 }
 
 void BufferPool::ClearDirty() {
-  generation_++;
   for (auto& f : frames_) f->dirty = false;
   dirty_count_ = 0;
   // Shrink back toward capacity by dropping clean, unpinned extra frames.

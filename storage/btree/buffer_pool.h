@@ -106,9 +106,6 @@ class BufferPool {
   size_t dirty_count() const { return dirty_count_; }
   size_t capacity() const { return capacity_; }
   size_t frame_count() const { return frames_.size(); }
-  // Grows whenever a frame may have been reused or dropped (a miss, a
-  // create, a discard, a shrink): Peek() pointers taken before are then stale.
-  uint64_t generation() const { return generation_; }
   uint64_t hits() const { return hits_; }
   uint64_t misses() const { return misses_; }
 
@@ -143,7 +140,6 @@ class BufferPool {
   size_t dirty_count_ = 0;
   uint64_t hits_ = 0;
   uint64_t misses_ = 0;
-  uint64_t generation_ = 0;
 };
 
 }  // namespace ringkv::storage::btree

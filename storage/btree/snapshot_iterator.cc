@@ -21,14 +21,9 @@ Status SnapshotIterator::ViewPage(uint64_t id, std::string* /*scratch*/, PageRef
   return engine_->ViewPageAt(epoch_, id, data, pin);
 }
 
-uint64_t SnapshotIterator::ViewGeneration() const { return engine_->view_generation(); }
-
 void SnapshotIterator::LoadValue() {
-  if (status_.ok() && cursor_.Valid()) {
-    std::string_view k = cursor_.key();
-    key_.assign(k.data(), k.size());
-    status_ = cursor_.Value(&value_);
-  }
+  value_view_ = std::string_view();
+  if (status_.ok() && cursor_.Valid()) status_ = cursor_.ValueView(&value_, &value_view_);
 }
 
 void SnapshotIterator::Seek(std::string_view target) {

@@ -28,23 +28,22 @@ class SnapshotIterator final : public Iterator, private PageSource {
   void SeekToFirst() override { Seek(std::string_view()); }
   void Seek(std::string_view target) override;
   void Next() override;
-  // Copies of the current pair: the cursor's leaf may be a view into the
-  // pool or the mapping, which an engine write may change before the next move.
-  std::string_view key() const override { return key_; }
-  std::string_view value() const override { return value_; }
+  // Views into the cursor's own copy of the leaf (or value_ for an overflow
+  // value): valid until the next move, whatever the engine does meanwhile.
+  std::string_view key() const override { return cursor_.key(); }
+  std::string_view value() const override { return value_view_; }
   Status status() const override { return status_; }
 
  private:
   Status ReadPage(uint64_t id, std::string* out) override;
   Status ViewPage(uint64_t id, std::string* scratch, PageRef* pin, const char** data) override;
-  uint64_t ViewGeneration() const override;
   void LoadValue();
 
   BtreeEngine* engine_;
   uint64_t epoch_;
   TreeCursor cursor_;
-  std::string key_;
-  std::string value_;
+  std::string value_;  // an overflow value
+  std::string_view value_view_;
   Status status_;
 };
 

@@ -1,16 +1,15 @@
 // TreeCursor: forward iteration over the leaves of one version of the tree.
 //
-// Pages come from a PageSource (the live tree, or a snapshot's view). A Seek
-// reads the internal levels as views (PageSource::ViewPage, no copy); the
-// current leaf is a view too when the source gives one without a pin (a pool
-// frame or the file mapping), so walking the leaf chain is a pointer chase.
-// Such a view stays usable only while the source's ViewGeneration() is
-// unchanged (no engine write, pool eviction or remap since): Next() re-reads
-// the leaf by id when it changed (same contents: a snapshot's pages never
-// change under it), and key()/Value() must be read right after a move, before
-// the engine changes (checked). A source that needs a pin gets its leaf copied
-// instead, so the cursor never holds a pin between calls and the pool stays
-// free to evict or free any page.
+// Pages come from a PageSource (the live tree through the buffer pool, or a
+// snapshot's view), and the cursor keeps its own copy of the current leaf, so
+// it never holds a pin or a pointer into the pool or the file mapping between
+// calls (the views it returns must survive engine writes until it moves). A
+// Seek reads the internal levels as views (PageSource::ViewPage, no copy) and
+// copies only the leaf. After descending once, it walks the sibling links (one
+// page copy per leaf). One 4 KiB copy per leaf (tens of keys) costs less than
+// copying each pair out of a shared page, which touches every value's cache
+// lines, and key()/ValueView() views into the copy stay valid until the next
+// move whatever the engine does meanwhile.
 // Owned by its user; single-threaded like the engine.
 #pragma once
 
@@ -40,9 +39,6 @@ class PageSource {
     *data = scratch->data();
     return Status::OK();
   }
-  // Changes whenever a pointer ViewPage returned without a pin may have
-  // become invalid. The default copies into scratch, which stays valid.
-  virtual uint64_t ViewGeneration() const { return 0; }
 };
 
 class TreeCursor {
@@ -57,28 +53,24 @@ class TreeCursor {
   bool Valid() const { return valid_; }
   // REQUIRES: Valid().
   Status Next();
-  // REQUIRES: Valid(), and no engine change since the last Seek/Next.
-  // The view is valid until the next move or engine change.
   std::string_view key() const;
   // Reads the current value (inline or overflow chain) into *out.
-  // REQUIRES: as key().
   Status Value(std::string* out) const;
+  // *out = the current value: a view into the cursor's copy of the leaf
+  // (valid until the next move) when it is inline, else the overflow chain
+  // read into *scratch.
+  Status ValueView(std::string* scratch, std::string_view* out) const;
 
  private:
-  Status LoadLeaf(uint64_t id);
+  Status LoadPage(uint64_t id, PageType want);
   Status SkipExhaustedLeaves();
-  Node Leaf() const;
 
   PageSource* source_;
   const PageFile* file_;
   uint64_t root_;
   uint32_t height_;
   uint64_t max_steps_;
-  std::string page_;              // scratch and the copied leaf
-  const char* leaf_ = nullptr;    // the current leaf: page_.data() or a view
-  uint64_t leaf_id_ = 0;
-  bool leaf_is_view_ = false;
-  uint64_t leaf_generation_ = 0;  // source's ViewGeneration() when the view was taken
+  std::string page_;
   int index_ = 0;
   bool valid_ = false;
 };
