@@ -45,6 +45,8 @@ class Cluster:
                             "--cluster.enabled", "yes", "--cluster.node-id", str(i),
                             "--cluster.nodes", members, "--cluster.replicas", str(replicas)]
             self.args[i] += extra or []
+            # Set by CMake for sanitizer builds (slower nodes): see CMakeLists.txt.
+            self.args[i] += os.environ.get("RINGKV_CLUSTER_EXTRA", "").split()
         self.procs = {}
 
     def start(self, i):
