@@ -97,17 +97,24 @@ class Cluster:
             p.kill()
             p.wait(timeout=10)
 
-    def leaders(self, via):
-        """shard -> leader node id, from CLUSTER SHARDS of node `via`."""
-        out = {}
-        shards = self.client(via).execute_command("CLUSTER", "SHARDS")
-        for idx, shard in enumerate(shards):
-            d = dict(zip(shard[::2], shard[1::2]))
-            for node in d[b"nodes"]:
-                nd = dict(zip(node[::2], node[1::2]))
-                if nd[b"role"] == b"master":
-                    out[idx] = int(nd[b"id"], 16)
-        return out
+    def leaders(self, via, timeout=20):
+        """shard -> leader node id, from CLUSTER SHARDS of node `via`. Waits
+        (bounded) until every shard has one: right after a restart, leadership
+        balance may be handing shards to their preferred leaders."""
+        deadline = time.time() + timeout
+        while True:
+            out, total = {}, 0
+            shards = self.client(via).execute_command("CLUSTER", "SHARDS")
+            for idx, shard in enumerate(shards):
+                total += 1
+                d = dict(zip(shard[::2], shard[1::2]))
+                for node in d[b"nodes"]:
+                    nd = dict(zip(node[::2], node[1::2]))
+                    if nd[b"role"] == b"master":
+                        out[idx] = int(nd[b"id"], 16)
+            if (out and len(out) == total) or time.time() >= deadline:
+                return out
+            time.sleep(0.05)
 
     def meta(self, i):
         """The meta group's fields (meta_*) from INFO cluster of node i, as
