@@ -667,6 +667,7 @@ std::vector<std::pair<std::string, uint64_t>> ClusterNode::Stats() const {
           {"raft_entries_applied", st.entries_applied},
           {"raft_proposals", st.proposals},
           {"raft_proposals_failed", st.proposals_failed},
+          {"raft_leader_changes", st.leader_changes},
           {"raft_reads", st.reads},
           {"raft_reads_failed", st.reads_failed},
           {"raft_snapshots_taken", st.snapshots_taken},

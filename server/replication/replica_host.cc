@@ -564,6 +564,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
   void Apply(GroupId gid, const Ready& rd) {
     Group& g = groups_.at(gid);
     if (rd.soft_state) {
+      if (rd.soft_state->leader != g.leader) st_.leader_changes++;
       g.leader = rd.soft_state->leader;
       g.role = rd.soft_state->role;
       owner_->SetLeader(gid, g.leader);
