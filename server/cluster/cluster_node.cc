@@ -527,12 +527,9 @@ std::vector<NodeView> ClusterNode::Nodes() const {
   const MetaState& table = m.empty() ? config_meta_ : m;
   std::vector<NodeView> out;
   for (const MetaNode& n : table.nodes()) {
-    bool connected = false;  // a node only the replicated table knows has no link
-    for (size_t i = 0; i < nodes_.size(); ++i) {
-      if (nodes_[i].id == n.id) connected = connected_[i].load();
-    }
+    // A node only the replicated table knows has no link (IsConnected: false).
     out.push_back(NodeView{n.id, n.host, static_cast<int>(n.port), static_cast<int>(n.peer_port),
-                           connected, n.weight, ring::NodeStateName(n.state)});
+                           IsConnected(n.id), n.weight, ring::NodeStateName(n.state)});
   }
   return out;
 }

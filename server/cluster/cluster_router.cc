@@ -124,7 +124,7 @@ struct ClusterRouter::Request {
 };
 
 ClusterRouter::ClusterRouter(ServerContext* server, ReplicationPort* port, RouterOptions options)
-    : server_(server), port_(port), options_(options) {
+    : server_(server), port_(port), options_(options), dedup_(port->shard_count()) {
   std::random_device rd;
   next_write_seq_.store(((static_cast<uint64_t>(rd()) << 32) | rd()) | 1);
 }
@@ -437,9 +437,8 @@ std::string ClusterRouter::Apply(std::string_view entry, uint32_t shard) {
   ReplicatedCommand cmd;
   Status s = DecodeReplicatedCommand(entry, &cmd);
   if (!s.ok()) return ErrorReply("ERR bad replicated command: " + s.ToString());
-  const bool dedup = !cmd.id.empty() && shard < port_->shard_count();
+  const bool dedup = !cmd.id.empty() && shard < dedup_.size();
   if (dedup) {
-    if (dedup_.size() != port_->shard_count()) dedup_.resize(port_->shard_count());
     if (const std::string* first = dedup_[shard].Find(cmd.id)) return *first;
   }
   std::string reply = ExecuteLocally(server_, cmd.args, cmd.resp, cmd.now_ms);

@@ -33,14 +33,14 @@ Status GetArgs(std::string_view* in, std::vector<std::string_view>* args) {
   return Status::OK();
 }
 
-}  // namespace
-
 void PutWriteId(WriteId id, std::string* out) {
   PutFixed64(out, id.origin);
   PutFixed64(out, id.seq);
 }
 
 WriteId GetWriteId(const char* p) { return WriteId{DecodeFixed64(p), DecodeFixed64(p + 8)}; }
+
+}  // namespace
 
 void EncodeReplicatedCommand(std::span<const std::string_view> args, int resp, int64_t now_ms,
                              std::string* out, WriteId id) {

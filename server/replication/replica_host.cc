@@ -305,7 +305,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
   // A synchronous sync. A round whose sync is on the sync thread completes first
   // (the RaftLog takes no new batch before that).
   void SyncLog() {
-    if (in_flight_) FinishInFlight(/*block=*/true);
+    if (InFlight()) FinishInFlight(/*block=*/true);
     if (!log_->HasPending()) return;
     const uint64_t t0 = uv_hrtime();
     Status s = log_->Sync();
@@ -326,7 +326,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
         // commit-index-only hard state, which Raft recovers after a crash anyway.
         // Writing it once a second instead of every tick keeps 100 fsyncs a second
         // per node off a shared disk and off this thread.
-        if (ticks_ % ticks_per_second == 0 && !in_flight_) SyncLog();
+        if (ticks_ % ticks_per_second == 0 && !InFlight()) SyncLog();
         break;
       case ReplicaHostOptions::Fsync::kBatch:
         SyncLog();  // everything written this tick
@@ -386,7 +386,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
     // does not depend on that write goes now: a leader's appends for proposals
     // that came in meanwhile, and entries that became committed (acknowledged
     // meanwhile) and were durable here before (the proposer hears at once).
-    if (in_flight_) {
+    if (InFlight()) {
       host_->QueueImmediateMessages();
       for (auto& ge : host_->TakeStableCommitted()) {
         Group& g = groups_.at(ge.group);
@@ -419,8 +419,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
         Status s = log_->SyncBegin(&owed);
         RINGKV_CHECK_MSG(s.ok(), s.ToString().c_str());
         if (owed) {
-          in_flight_ = true;
-          in_flight_rds_ = std::move(rds);
+          in_flight_rds_ = std::move(rds);  // non-empty: some Ready must sync
           in_flight_start_ns_ = uv_hrtime();
           {
             std::lock_guard<std::mutex> l(sync_mu_);
@@ -434,7 +433,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
     }
     host_->Flush();
     // Come back after polling; a round in flight comes back by itself.
-    if (!in_flight_ && host_->HasReady()) uv_async_send(&async_);
+    if (!InFlight() && host_->HasReady()) uv_async_send(&async_);
     PublishLeases();
     Publish();
   }
@@ -470,15 +469,17 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
     RINGKV_CHECK_MSG(s.ok(), s.ToString().c_str());
     st_.syncs++;
     st_.sync_micros += (uv_hrtime() - in_flight_start_ns_) / 1000;
-    in_flight_ = false;
-    FinishRound(std::move(in_flight_rds_));
+    std::vector<GroupReady> rds = std::move(in_flight_rds_);
     in_flight_rds_.clear();
+    FinishRound(std::move(rds));
   }
 
+  bool InFlight() const { return !in_flight_rds_.empty(); }
+
   void OnSyncDone() {
-    if (!in_flight_) return;
+    if (!InFlight()) return;
     FinishInFlight(/*block=*/false);
-    if (!in_flight_) Process();
+    if (!InFlight()) Process();
   }
 
   // The sync thread: one fdatasync at a time, for the round in flight.
@@ -774,8 +775,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
   bool sync_quit_ = false;  // guarded by sync_mu_
   Status sync_status_;      // guarded by sync_mu_
   uv_async_t sync_async_;
-  bool in_flight_ = false;
-  std::vector<GroupReady> in_flight_rds_;
+  std::vector<GroupReady> in_flight_rds_;  // the round whose sync is in flight, if any
   uint64_t in_flight_start_ns_ = 0;
   uint64_t ticks_ = 0;
   int64_t last_tick_ms_ = 0;  // monotonic time of the last OnTick

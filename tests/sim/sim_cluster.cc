@@ -151,7 +151,7 @@ class Simulation {
   void HandleReadies(Node* n);
   void FinishSync(Node* n);
   void WhileSyncInFlight(Node* n);
-  void ApplyInOrder(Node* n, GroupId g, Replica* r, const Entry& e);
+  void ApplyInOrder(Node* n, GroupId g, Replica* r, const Entry& e, bool early);
   void ApplyReady(Node* n, GroupId g, Replica* r, const Ready& rd);
   void ApplyEntry(Node* n, GroupId g, Replica* r, const Entry& e);
   void ServeReads(Node* n, GroupId g, Replica* r);
@@ -454,7 +454,7 @@ void Simulation::HandleReadies(Node* n) {
       const uint64_t stable_below = rd.entries.empty() ? UINT64_MAX : rd.entries.front().index;
       for (const Entry& e : rd.committed_entries) {
         if (e.index >= stable_below) break;
-        ApplyInOrder(n, gr.group, &r, e);
+        ApplyInOrder(n, gr.group, &r, e, /*early=*/true);
         if (!result_.ok) return;
       }
     }
@@ -464,13 +464,15 @@ void Simulation::HandleReadies(Node* n) {
   if (!must_sync) n->sync_done_at = now_;
   // The write completes; must_sync Readies are durable only then.
   if (n->sync_done_at <= now_) FinishSync(n);
-  (void)must_sync;
 }
 
-// Applies one entry that must come right after the last one applied.
-void Simulation::ApplyInOrder(Node* n, GroupId g, Replica* r, const Entry& e) {
-  if (e.index <= r->applied) return;  // covered by the snapshot restored at restart
-  result_.stats.entries_applied_early++;
+// Applies one committed entry, which must come right after the last one
+// applied; one the replica already holds (a snapshot just installed or
+// restored at restart covers it) is skipped. `early`: before or during its
+// Ready's sync (pipelined), counted in the stats.
+void Simulation::ApplyInOrder(Node* n, GroupId g, Replica* r, const Entry& e, bool early) {
+  if (e.index <= r->applied) return;
+  if (early) result_.stats.entries_applied_early++;
   if (e.index != r->applied + 1) {
     Fail("node " + std::to_string(n->id) + " group " + std::to_string(g) + " applies index " +
          std::to_string(e.index) + " after " + std::to_string(r->applied));
@@ -487,7 +489,7 @@ void Simulation::WhileSyncInFlight(Node* n) {
   for (auto& ge : n->host->TakeStableCommitted()) {
     Replica& r = n->replicas.at(ge.group);
     for (const Entry& e : ge.entries) {
-      ApplyInOrder(n, ge.group, &r, e);
+      ApplyInOrder(n, ge.group, &r, e, /*early=*/true);
       if (!result_.ok) return;
     }
     ServeReads(n, ge.group, &r);
@@ -537,13 +539,7 @@ void Simulation::ApplyReady(Node* n, GroupId g, Replica* r, const Ready& rd) {
           " installed snapshot at " + std::to_string(r->applied));
   }
   for (const Entry& e : rd.committed_entries) {
-    if (e.index <= r->applied) continue;  // covered by a snapshot just installed
-    if (e.index != r->applied + 1) {
-      Fail("node " + std::to_string(n->id) + " group " + std::to_string(g) + " applies index " +
-           std::to_string(e.index) + " after " + std::to_string(r->applied));
-      return;
-    }
-    ApplyEntry(n, g, r, e);
+    ApplyInOrder(n, g, r, e, /*early=*/false);
     if (!result_.ok) return;
   }
   for (const ReadState& rs : rd.read_states) r->waiting_reads.push_back(rs);
