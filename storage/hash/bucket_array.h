@@ -1,112 +1,107 @@
-// Bucket arrays: zeroed arrays of Entry* whose allocation and release never stall
-// the owning loop thread.
+// BucketArray: the one growable array of Entry* chain heads behind a HashTable,
+// built so that growing and shrinking it never stalls the owning thread.
 //
-// Small arrays come from calloc. Arrays of kMmapThresholdBytes or more come from
-// anonymous mmap: the kernel hands out zero pages lazily, so creating the
-// 128 MiB array for 16M buckets costs one system call, not a 128 MiB memset
-// (an allocator may recycle dirty memory for a large calloc and memset it).
-// Releasing a big array is also spread out: ReleaseQueue unmaps at most
-// kUnmapChunkBytes per step, because munmap of a populated 64 MiB range frees
-// 16k pages at once and can take milliseconds.
+// Why one array that grows in place: the table doubles by linear-hashing splits
+// (hash_table.h), so the doubled table's first half IS the old array. A grow
+// therefore allocates no second array, copies nothing, and never frees an old
+// array; earlier versions allocated a new array per grow and gave the old one
+// back to the kernel (madvise / munmap of tens of MiB), which stalled inserts
+// for up to 10 ms at 2^23 keys and 14-31 ms at the end of each rehash.
 //
-// Single-threaded: owned by one HashTable.
+// Storage:
+//   - Small (capacity <= kSmallArrayBytes): calloc, and realloc to grow. Copying
+//     at most 64 KiB is cheap and keeps tiny engines (one per shard) at a few
+//     bytes of overhead.
+//   - Large: one anonymous mapping reserved up front (kReserveBytes of address
+//     space, PROT_NONE, MAP_NORESERVE: no memory, no commit charge), of which a
+//     prefix is made read-write (mprotect) as the table grows. The array never
+//     moves, except in the fallback when the reservation is too small (then
+//     mremap moves it once, see Grow).
+//   - Pages are made resident ahead of use in bounded slices: Populate() faults
+//     at most kPopulateChunkBytes per call (MADV_POPULATE_WRITE, or one write
+//     per page where the kernel lacks it), so the owner can keep the resident
+//     prefix a little ahead of the buckets it is about to write and no
+//     operation takes a burst of page faults. Trim() gives pages above the used
+//     prefix back (MADV_DONTNEED) at most kPopulateChunkBytes per call.
+//
+// Invariants: resident_bytes() <= accessible_bytes(); the owner reads buckets
+// only below accessible_bytes() and writes them only below resident_bytes()
+// (it calls Populate first), so resident_bytes() is what the array costs;
+// buckets never written read as nullptr (fresh anonymous memory, calloc, the
+// zeroed tail of a realloc, and pages given back by Trim).
+//
+// Ownership: owned by one HashTable; single-threaded. Not copyable.
 #pragma once
 
-#include <sys/mman.h>
-
 #include <cstdint>
-#include <cstdlib>
-#include <deque>
-
-#include "storage/base/check.h"
 
 namespace ringkv::storage::hash {
 
 struct Entry;
 
-constexpr uint64_t kMmapThresholdBytes = 1 << 20;
-constexpr uint64_t kUnmapChunkBytes = 1 << 20;
-// Granularity at which a rehash gives back the already-moved front of the old
-// array (madvise MADV_DONTNEED; later reads of it see zero pages).
-constexpr uint64_t kDropChunkBytes = 256 << 10;
-
-inline bool IsMapped(uint64_t n) { return n * sizeof(Entry*) >= kMmapThresholdBytes; }
-
-// Gives the pages of [buckets + from_bytes, buckets + to_bytes) back to the
-// kernel; they read as zero afterwards. REQUIRES: an mmap'd array, page-aligned
-// offsets, and that those buckets are all empty.
-inline void DropBucketPages(Entry** buckets, uint64_t from_bytes, uint64_t to_bytes) {
-  char* base = reinterpret_cast<char*>(buckets);
-  RINGKV_CHECK(madvise(base + from_bytes, to_bytes - from_bytes, MADV_DONTNEED) == 0);
-}
-
-// Returns a zeroed array of n bucket pointers. Crashes when memory is exhausted,
-// as every allocation failure in the engine does.
-inline Entry** AllocateBuckets(uint64_t n) {
-  uint64_t bytes = n * sizeof(Entry*);
-  if (bytes < kMmapThresholdBytes) {
-    void* p = std::calloc(n, sizeof(Entry*));
-    RINGKV_CHECK_MSG(p != nullptr, "out of memory allocating a bucket array");
-    return static_cast<Entry**>(p);
-  }
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  RINGKV_CHECK_MSG(p != MAP_FAILED, "out of memory mapping a bucket array");
-  return static_cast<Entry**>(p);
-}
-
-// Arrays waiting to be given back to the system, released a chunk at a time.
-class ReleaseQueue {
+class BucketArray {
  public:
-  ReleaseQueue() = default;
-  ReleaseQueue(const ReleaseQueue&) = delete;
-  ReleaseQueue& operator=(const ReleaseQueue&) = delete;
-  ~ReleaseQueue() {
-    while (!pending_.empty()) Step();
-  }
+  // Arrays up to this size live in malloc'd memory (grown by realloc).
+  static constexpr uint64_t kSmallArrayBytes = 64 << 10;
+  // Address space reserved for a large array: 2^31 buckets. A table that
+  // outgrows it is moved to a bigger reservation by mremap (one long pause at
+  // two billion keys in one engine, which no machine here holds).
+  static constexpr uint64_t kReserveBytes = uint64_t{1} << 34;
+  // The most a single Populate() or Trim() call faults in or gives back.
+  static constexpr uint64_t kPopulateChunkBytes = 64 << 10;
 
-  // Takes ownership of an array returned by AllocateBuckets(n). The first
-  // dropped_bytes were already given back with DropBucketPages: unmapping them
-  // frees no pages, so it is done at once.
-  void Release(Entry** buckets, uint64_t n, uint64_t dropped_bytes = 0) {
-    uint64_t bytes = n * sizeof(Entry*);
-    if (!IsMapped(n)) {
-      std::free(buckets);
-      return;
-    }
-    char* start = reinterpret_cast<char*>(buckets);
-    if (dropped_bytes > 0) {
-      RINGKV_CHECK(munmap(start, dropped_bytes) == 0);
-      start += dropped_bytes;
-      bytes -= dropped_bytes;
-    }
-    if (bytes == 0) return;
-    pending_.push_back(Range{start, bytes});
-    pending_bytes_ += bytes;
-  }
+  // A zeroed array of `buckets` entries (a power of two, >= 1).
+  explicit BucketArray(uint64_t buckets);
+  ~BucketArray();
+  BucketArray(const BucketArray&) = delete;
+  BucketArray& operator=(const BucketArray&) = delete;
 
-  // Unmaps up to kUnmapChunkBytes. Returns true while more is pending.
-  bool Step() {
-    if (pending_.empty()) return false;
-    Range& r = pending_.front();
-    uint64_t n = r.bytes < kUnmapChunkBytes ? r.bytes : kUnmapChunkBytes;
-    RINGKV_CHECK(munmap(r.start, n) == 0);
-    r.start += n;
-    r.bytes -= n;
-    pending_bytes_ -= n;
-    if (r.bytes == 0) pending_.pop_front();
-    return !pending_.empty();
-  }
+  // Frees the array and starts over with a zeroed one of `buckets` entries.
+  void Reset(uint64_t buckets);
 
-  bool empty() const { return pending_.empty(); }
-  uint64_t pending_bytes() const { return pending_bytes_; }
+  Entry** data() const { return data_; }
+  Entry*& operator[](uint64_t i) const { return data_[i]; }
+
+  // Makes the array at least `buckets` long; the new buckets read as nullptr.
+  // Does not fault pages in (see Populate). Small arrays are realloc'd (at most
+  // kSmallArrayBytes copied); a small array that outgrows kSmallArrayBytes moves
+  // once into a reservation. Large arrays only change page protection.
+  void Grow(uint64_t buckets);
+
+  // Faults in up to kPopulateChunkBytes past resident_bytes(), never beyond
+  // accessible_bytes(). Returns the bytes made resident (0 when nothing is left
+  // or the array is small, whose memory malloc already touched).
+  uint64_t Populate();
+
+  // Gives back up to kPopulateChunkBytes of resident pages at or above
+  // `keep_buckets`, from the top down (a small array is realloc'd down to
+  // keep_buckets once that frees at least half of it). REQUIRES: every bucket
+  // at or above keep_buckets is nullptr and is not read again before Grow.
+  // Returns the bytes given back.
+  uint64_t Trim(uint64_t keep_buckets);
+
+  bool large() const { return reserved_bytes_ > 0; }
+  // Bytes that may hold data: read-write length of the array.
+  uint64_t accessible_bytes() const { return accessible_bytes_; }
+  // Bytes that may be backed by memory: the populated prefix of a large array
+  // (a multiple of the page size), all of a small one. The owner writes only
+  // below it, so this is also what the array costs in memory.
+  uint64_t resident_bytes() const { return resident_bytes_; }
+
+  // How many Populate calls used the one-write-per-page fallback (tests).
+  uint64_t populate_fallbacks() const { return populate_fallbacks_; }
 
  private:
-  struct Range {
-    char* start;
-    uint64_t bytes;
-  };
-  std::deque<Range> pending_;
-  uint64_t pending_bytes_ = 0;
+  void Init(uint64_t buckets);
+  void Release();
+  void MoveToReservation(uint64_t accessible);
+  void Protect(uint64_t new_accessible);
+
+  Entry** data_ = nullptr;
+  uint64_t accessible_bytes_ = 0;
+  uint64_t resident_bytes_ = 0;
+  uint64_t reserved_bytes_ = 0;  // 0 for a small (malloc'd) array
+  uint64_t populate_fallbacks_ = 0;
 };
 
 }  // namespace ringkv::storage::hash

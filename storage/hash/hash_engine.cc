@@ -144,8 +144,7 @@ EngineStats HashEngine::Stats() const {
   s.keys = table_->count();
   s.memory_bytes = table_->memory_bytes() + snapshots_.memory_bytes();
   s.user_bytes_written = user_bytes_written_;
-  s.extra.emplace_back("hash_buckets",
-                       std::to_string(table_->table_size(0) + table_->table_size(1)));
+  s.extra.emplace_back("hash_buckets", std::to_string(table_->bucket_count()));
   s.extra.emplace_back("hash_entry_bytes", std::to_string(table_->entry_bytes()));
   s.extra.emplace_back("hash_bucket_bytes", std::to_string(table_->bucket_bytes()));
   s.extra.emplace_back("hash_rehashing", table_->rehashing() ? "1" : "0");

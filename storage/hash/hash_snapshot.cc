@@ -60,17 +60,14 @@ class SnapshotIterator : public Iterator {
       }
     } else {
       const HashTable* table = registry_->table_;
-      uint64_t total = state_->size0 + state_->size1;
-      while (chain_.empty() && next_pos_ < total) {
+      while (chain_.empty() && next_pos_ < state_->positions) {
         uint64_t pos = next_pos_++;
         auto it = state_->saved.empty() ? state_->saved.end() : state_->saved.find(pos);
         if (it != state_->saved.end()) {
           chain_ = it->second;
           continue;
         }
-        int t = pos < state_->size0 ? 0 : 1;
-        uint64_t index = t == 0 ? pos : pos - state_->size0;
-        for (const Entry* e = table->bucket(t, index); e != nullptr; e = e->next) {
+        for (const Entry* e = table->bucket(pos); e != nullptr; e = e->next) {
           chain_.push_back(e);
         }
       }
@@ -99,8 +96,7 @@ SnapshotRegistry::~SnapshotRegistry() {
 
 std::unique_ptr<Iterator> SnapshotRegistry::NewIterator() {
   auto state = std::make_unique<SnapshotState>();
-  state->size0 = table_->table_size(0);
-  state->size1 = table_->table_size(1);
+  state->positions = table_->bucket_count();
   table_->PinLayout();
   SnapshotState* raw = state.get();
   open_.push_back(std::move(state));
@@ -116,14 +112,13 @@ void SnapshotRegistry::SaveChain(SnapshotState* s, uint64_t pos, const Entry* he
   saved_bytes_ += bytes;
 }
 
-void SnapshotRegistry::BeforeMutate(int table, uint64_t index) {
+void SnapshotRegistry::BeforeMutate(uint64_t index) {
   for (auto& s : open_) {
     if (s->detached) continue;
     // Attached snapshots pin the layout, so it is the one they recorded.
-    RINGKV_DCHECK(s->size0 == table_->table_size(0) && s->size1 == table_->table_size(1));
-    uint64_t pos = table == 0 ? index : s->size0 + index;
-    if (s->saved.count(pos) != 0) continue;
-    SaveChain(s.get(), pos, table_->bucket(table, index));
+    RINGKV_DCHECK(s->positions == table_->bucket_count());
+    if (s->saved.count(index) != 0) continue;
+    SaveChain(s.get(), index, table_->bucket(index));
   }
 }
 
@@ -135,10 +130,8 @@ void SnapshotRegistry::Retire(Entry* e) {
 
 void SnapshotRegistry::Detach(SnapshotState* s) {
   if (s->detached) return;
-  for (uint64_t pos = 0; pos < s->size0 + s->size1; pos++) {
-    int t = pos < s->size0 ? 0 : 1;
-    uint64_t index = t == 0 ? pos : pos - s->size0;
-    const Entry* head = table_->bucket(t, index);
+  for (uint64_t pos = 0; pos < s->positions; pos++) {
+    const Entry* head = table_->bucket(pos);
     if (head == nullptr || s->saved.count(pos) != 0) continue;
     SaveChain(s, pos, head);
   }

@@ -1,8 +1,8 @@
 // Point-in-time snapshots of a HashTable that stay consistent while writes go on.
 //
 // Mechanism: copy-on-write of bucket chains, by pointer.
-//   - Opening a snapshot records the table's layout (both bucket-array sizes) and
-//     pins it: while any snapshot is attached, no rehash step runs and no resize
+//   - Opening a snapshot records the table's layout (the number of buckets in
+//     use) and pins it: while any snapshot is attached, no rehash step runs and no resize
 //     starts, so a bucket position means the same chain for the whole snapshot.
 //     Inserts still go on (chains just grow longer than load 1 until the last
 //     snapshot closes, when the postponed resize starts).
@@ -39,8 +39,7 @@ namespace ringkv::storage::hash {
 
 // One open snapshot's private state.
 struct SnapshotState {
-  uint64_t size0 = 0;  // tables_[0] size when opened; positions [0, size0) are table 0
-  uint64_t size1 = 0;  // tables_[1] size when opened; positions [size0, size0+size1)
+  uint64_t positions = 0;  // the table's bucket_count() when opened
   bool detached = false;
   // Bucket position -> the chain as of the snapshot, for buckets modified since.
   std::map<uint64_t, std::vector<const Entry*>> saved;
@@ -72,7 +71,7 @@ class SnapshotRegistry : public BucketObserver {
   uint64_t memory_bytes() const { return retired_bytes_ + saved_bytes_; }
 
   // BucketObserver.
-  void BeforeMutate(int table, uint64_t index) override;
+  void BeforeMutate(uint64_t index) override;
   bool KeepRemoved() const override { return !open_.empty(); }
   void Retire(Entry* e) override;
 

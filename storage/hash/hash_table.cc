@@ -33,47 +33,29 @@ uint64_t ReverseIncrement(uint64_t v, uint64_t mask) {
 
 }  // namespace
 
-HashTable::HashTable(uint64_t seed) : seed_(seed) { InitTable(&tables_[0], kMinBuckets); }
+HashTable::HashTable(uint64_t seed) : seed_(seed), buckets_(kMinBuckets) {}
 
 HashTable::~HashTable() {
-  for (int t = 0; t < 2; t++) {
-    Table& tab = tables_[t];
-    for (uint64_t i = 0; i < tab.size; i++) {
-      Entry* e = tab.buckets[i];
-      while (e != nullptr) {
-        Entry* next = e->next;
-        alloc_.Free(e);
-        e = next;
-      }
+  uint64_t n = bucket_count();
+  for (uint64_t i = 0; i < n; i++) {
+    Entry* e = buckets_[i];
+    while (e != nullptr) {
+      Entry* next = e->next;
+      alloc_.Free(e);
+      e = next;
     }
-    if (tab.buckets != nullptr)
-      releases_.Release(tab.buckets, tab.size, t == 0 ? dropped_bytes_ : 0);
   }
-  // releases_'s destructor unmaps what is left.
-}
-
-void HashTable::InitTable(Table* t, uint64_t size) {
-  t->buckets = AllocateBuckets(size);
-  t->size = size;
-  t->mask = size - 1;
-  t->used = 0;
 }
 
 uint64_t HashTable::Hash(std::string_view key) const { return HashBytes(key, seed_); }
 
-Entry* HashTable::Lookup(std::string_view key, uint64_t hash, int* table, Entry*** link) {
-  for (int t = 0; t < 2; t++) {
-    Table& tab = tables_[t];
-    if (tab.size == 0) break;
-    uint64_t index = hash & tab.mask;
-    // Buckets below rehash_idx_ have moved to tables_[1] already.
-    if (t == 0 && static_cast<int64_t>(index) < rehash_idx_) continue;
-    for (Entry** l = &tab.buckets[index]; *l != nullptr; l = &(*l)->next) {
-      if (EntryKey(*l) == key) {
-        *table = t;
-        *link = l;
-        return *l;
-      }
+Entry* HashTable::Lookup(std::string_view key, uint64_t hash, uint64_t* index, Entry*** link) {
+  uint64_t i = IndexOf(hash);
+  for (Entry** l = &buckets_[i]; *l != nullptr; l = &(*l)->next) {
+    if (EntryKey(*l) == key) {
+      *index = i;
+      *link = l;
+      return *l;
     }
   }
   return nullptr;
@@ -81,9 +63,9 @@ Entry* HashTable::Lookup(std::string_view key, uint64_t hash, int* table, Entry*
 
 Entry* HashTable::Find(std::string_view key) {
   StepForOp();
-  int t;
+  uint64_t index;
   Entry** link;
-  return Lookup(key, Hash(key), &t, &link);
+  return Lookup(key, Hash(key), &index, &link);
 }
 
 namespace {
@@ -114,9 +96,9 @@ bool PointsInto(const Entry* e, std::string_view value) {
 bool HashTable::Put(std::string_view key, std::string_view value) {
   StepForOp();
   uint64_t hash = Hash(key);
-  int t;
+  uint64_t index;
   Entry** link;
-  Entry* old = Lookup(key, hash, &t, &link);
+  Entry* old = Lookup(key, hash, &index, &link);
   if (old != nullptr) {
     bool keep_old = observer_ != nullptr && observer_->KeepRemoved();
     if (!keep_old && EntryAllocator::Fits(old, key.size(), value.size()) &&
@@ -126,21 +108,19 @@ bool HashTable::Put(std::string_view key, std::string_view value) {
       OverwriteInPlace(old, value);
       return false;
     }
-    BeforeMutate(t, hash & tables_[t].mask);
+    BeforeMutate(index);
     Entry* e = alloc_.New(key, value);
     e->next = old->next;
     *link = e;
     Dispose(old);
     return false;
   }
-  int target = rehashing() ? 1 : 0;
-  Table& tab = tables_[target];
-  uint64_t index = hash & tab.mask;
-  BeforeMutate(target, index);
+  index = IndexOf(hash);
+  BeforeMutate(index);
   Entry* e = alloc_.New(key, value);
-  e->next = tab.buckets[index];
-  tab.buckets[index] = e;
-  tab.used++;
+  e->next = buckets_[index];
+  buckets_[index] = e;
+  count_++;
   MaybeStartResize();
   return true;
 }
@@ -148,13 +128,13 @@ bool HashTable::Put(std::string_view key, std::string_view value) {
 bool HashTable::Erase(std::string_view key) {
   StepForOp();
   uint64_t hash = Hash(key);
-  int t;
+  uint64_t index;
   Entry** link;
-  Entry* e = Lookup(key, hash, &t, &link);
+  Entry* e = Lookup(key, hash, &index, &link);
   if (e == nullptr) return false;
-  BeforeMutate(t, hash & tables_[t].mask);
+  BeforeMutate(index);
   *link = e->next;
-  tables_[t].used--;
+  count_--;
   Dispose(e);
   MaybeStartResize();
   return true;
@@ -170,59 +150,113 @@ void HashTable::Dispose(Entry* e) {
 
 void HashTable::Clear() {
   RINGKV_CHECK(layout_pins_ == 0);
-  for (int t = 0; t < 2; t++) {
-    Table& tab = tables_[t];
-    for (uint64_t i = 0; i < tab.size; i++) {
-      Entry* e = tab.buckets[i];
-      while (e != nullptr) {
-        Entry* next = e->next;
-        Dispose(e);
-        e = next;
-      }
+  uint64_t n = bucket_count();
+  for (uint64_t i = 0; i < n; i++) {
+    Entry* e = buckets_[i];
+    while (e != nullptr) {
+      Entry* next = e->next;
+      Dispose(e);
+      e = next;
     }
-    if (tab.buckets != nullptr)
-      releases_.Release(tab.buckets, tab.size, t == 0 ? dropped_bytes_ : 0);
-    tab = Table{};
   }
-  dropped_bytes_ = 0;
-  rehash_idx_ = -1;
-  InitTable(&tables_[0], kMinBuckets);
+  buckets_.Reset(kMinBuckets);
+  base_ = kMinBuckets;
+  split_ = 0;
+  count_ = 0;
+  resize_ = Resize::kNone;
+  shrink_target_ = 0;
+  trim_pending_ = false;
 }
 
 void HashTable::MaybeStartResize() {
   if (rehashing() || layout_pins_ > 0) return;
-  uint64_t n = count();
-  uint64_t size = tables_[0].size;
-  if (n >= size) {
-    StartResize(NextPowerOfTwo(n + 1));
-  } else if (size > kMinBuckets && n < size / 8) {
-    StartResize(NextPowerOfTwo(n));
+  if (count_ >= base_) {
+    StartGrow();
+  } else if (base_ > kMinBuckets && count_ < base_ / 8) {
+    shrink_target_ = NextPowerOfTwo(count_);
+    StartHalving();
   }
 }
 
-void HashTable::StartResize(uint64_t new_size) {
-  RINGKV_CHECK(!rehashing() && new_size != tables_[0].size);
-  InitTable(&tables_[1], new_size);
-  rehash_idx_ = 0;
-  FinishRehashIfDone();
+void HashTable::StartGrow() {
+  RINGKV_CHECK(resize_ == Resize::kNone && split_ == 0);
+  // Small arrays are realloc'd (at most 64 KiB copied); large ones only get
+  // their next half made writable. Nothing is faulted in here beyond one slice:
+  // the rehash steps keep the resident prefix ahead of the split.
+  buckets_.Grow(2 * base_);
+  resize_ = Resize::kGrow;
+  AdjustResident();
 }
 
-void HashTable::FinishRehashIfDone() {
-  if (tables_[0].used != 0) return;
-  releases_.Release(tables_[0].buckets, tables_[0].size, dropped_bytes_);
-  dropped_bytes_ = 0;
-  tables_[0] = tables_[1];
-  tables_[1] = Table{};
-  rehash_idx_ = -1;
+void HashTable::StartHalving() {
+  RINGKV_CHECK(resize_ == Resize::kNone && split_ == 0 && base_ > kMinBuckets);
+  // The table as it is, seen as the half-size table with every bucket split.
+  base_ /= 2;
+  split_ = base_;
+  resize_ = Resize::kShrink;
+  trim_pending_ = true;
 }
 
-void HashTable::DropMovedPages() {
-  if (!IsMapped(tables_[0].size)) return;
-  uint64_t moved_bytes = static_cast<uint64_t>(rehash_idx_) * sizeof(Entry*);
-  uint64_t upto = moved_bytes & ~(kDropChunkBytes - 1);
-  if (upto <= dropped_bytes_) return;
-  DropBucketPages(tables_[0].buckets, dropped_bytes_, upto);
-  dropped_bytes_ = upto;
+void HashTable::SplitOne() {
+  uint64_t from = split_;
+  uint64_t to = split_ + base_;
+  // The bucket written must be resident (invariant 4); the lookahead in
+  // AdjustResident normally has it already.
+  while ((to + 1) * sizeof(Entry*) > buckets_.resident_bytes()) {
+    RINGKV_CHECK(buckets_.Populate() > 0);
+  }
+  uint64_t high_mask = 2 * base_ - 1;
+  Entry** keep = &buckets_[from];
+  Entry* e = buckets_[from];
+  while (e != nullptr) {
+    Entry* next = e->next;
+    if ((Hash(EntryKey(e)) & high_mask) == to) {
+      *keep = next;
+      e->next = buckets_[to];
+      buckets_[to] = e;
+    } else {
+      keep = &e->next;
+    }
+    e = next;
+  }
+  split_++;
+  if (split_ == base_) {
+    base_ *= 2;
+    split_ = 0;
+    resize_ = Resize::kNone;
+  }
+}
+
+void HashTable::MergeOne() {
+  uint64_t to = split_ - 1;
+  uint64_t from = to + base_;
+  Entry* e = buckets_[from];
+  buckets_[from] = nullptr;
+  while (e != nullptr) {
+    Entry* next = e->next;
+    e->next = buckets_[to];
+    buckets_[to] = e;
+    e = next;
+  }
+  split_--;
+  if (split_ == 0) {
+    resize_ = Resize::kNone;
+    // Keep halving toward the target set when the shrink began, unless the
+    // table has filled up again meanwhile.
+    if (base_ > shrink_target_ && base_ > kMinBuckets && count_ < base_ / 2) StartHalving();
+  }
+}
+
+bool HashTable::AdjustResident() {
+  if (growing()) {
+    uint64_t want = (base_ + split_) * sizeof(Entry*) + kPopulateAheadBytes;
+    if (buckets_.resident_bytes() < want) buckets_.Populate();
+    return false;
+  }
+  if (!trim_pending_) return false;
+  // Buckets at or above bucket_count() are empty (invariant 2).
+  if (buckets_.Trim(bucket_count()) == 0 && !shrinking()) trim_pending_ = false;
+  return trim_pending_;
 }
 
 void HashTable::UnpinLayout() {
@@ -232,35 +266,28 @@ void HashTable::UnpinLayout() {
 }
 
 bool HashTable::RehashStep(uint64_t max_buckets) {
-  releases_.Step();
-  if (!rehashing() || layout_pins_ > 0) return rehashing() || !releases_.empty();
-  Table& from = tables_[0];
-  Table& to = tables_[1];
+  if (layout_pins_ > 0) return rehashing() || trim_pending_;
   uint64_t empty_visits = max_buckets * kEmptyVisitsPerBucket;
-  for (uint64_t moved = 0; moved < max_buckets && from.used > 0; moved++) {
-    RINGKV_CHECK(static_cast<uint64_t>(rehash_idx_) < from.size);
-    while (from.buckets[rehash_idx_] == nullptr) {
-      rehash_idx_++;
-      RINGKV_CHECK(static_cast<uint64_t>(rehash_idx_) < from.size);
-      if (--empty_visits == 0) return true;
+  uint64_t moved = 0;
+  while (rehashing() && moved < max_buckets) {
+    // The bucket this step would empty into another: split_ (grow) or split_ - 1
+    // + base_ (shrink). Empty ones only move the boundary.
+    bool empty = growing() ? buckets_[split_] == nullptr : buckets_[split_ - 1 + base_] == nullptr;
+    if (empty) {
+      if (empty_visits == 0) break;
+      empty_visits--;
+    } else {
+      moved++;
     }
-    Entry* e = from.buckets[rehash_idx_];
-    while (e != nullptr) {
-      Entry* next = e->next;
-      uint64_t index = Hash(EntryKey(e)) & to.mask;
-      e->next = to.buckets[index];
-      to.buckets[index] = e;
-      from.used--;
-      to.used++;
-      e = next;
+    if (growing()) {
+      SplitOne();
+    } else {
+      MergeOne();
     }
-    from.buckets[rehash_idx_] = nullptr;
-    rehash_idx_++;
   }
-  DropMovedPages();
-  FinishRehashIfDone();
+  AdjustResident();
   if (!rehashing()) MaybeStartResize();
-  return rehashing() || !releases_.empty();
+  return rehashing() || trim_pending_;
 }
 
 uint64_t HashTable::RehashForMicros(uint64_t micros) {
@@ -274,47 +301,34 @@ uint64_t HashTable::RehashForMicros(uint64_t micros) {
 }
 
 uint64_t HashTable::ScanStep(uint64_t v, const EntryVisitor& visit) const {
-  auto emit = [&](const Table& tab, uint64_t index) {
-    for (const Entry* e = tab.buckets[index]; e != nullptr; e = e->next) visit(e);
+  auto emit = [&](uint64_t index) {
+    for (const Entry* e = buckets_[index]; e != nullptr; e = e->next) visit(e);
   };
-  if (!rehashing()) {
-    const Table& t0 = tables_[0];
-    emit(t0, v & t0.mask);
-    return ReverseIncrement(v, t0.mask);
-  }
-  const Table* small = &tables_[0];
-  const Table* large = &tables_[1];
-  if (small->size > large->size) std::swap(small, large);
-  uint64_t m0 = small->mask;
-  uint64_t m1 = large->mask;
-  emit(*small, v & m0);
-  // Visit every bucket of the larger table that the small bucket expands to.
-  do {
-    emit(*large, v & m1);
-    v = ReverseIncrement(v, m1);
-  } while (v & (m0 ^ m1));
-  return v;
+  // Visit the bucket of the base_-sized table that v selects and, when it is
+  // split, its other half: together they hold every key whose low bits are
+  // v's, as Redis's small-table bucket plus its expansions in the large one do.
+  uint64_t mask = base_ - 1;
+  uint64_t b = v & mask;
+  emit(b);
+  if (b < split_) emit(b + base_);
+  return ReverseIncrement(v, mask);
 }
 
 const Entry* HashTable::RandomEntry(uint64_t (*next_random)(void*), void* rng) const {
   if (count() == 0) return nullptr;
-  uint64_t first = rehashing() ? static_cast<uint64_t>(rehash_idx_) : 0;
-  uint64_t span = tables_[0].size + tables_[1].size - first;
-  auto bucket_at = [&](uint64_t i) -> const Entry* {
-    return i < tables_[0].size ? tables_[0].buckets[i] : tables_[1].buckets[i - tables_[0].size];
-  };
+  uint64_t span = bucket_count();
   // Random probes find a non-empty bucket quickly at the loads the resize policy
   // keeps; a pinned layout can leave a sparse table, so the probes are bounded
   // and a linear walk from a random start finishes the job.
   const Entry* head = nullptr;
   uint64_t i = 0;
   for (int tries = 0; tries < 1000 && head == nullptr; tries++) {
-    i = first + next_random(rng) % span;
-    head = bucket_at(i);
+    i = next_random(rng) % span;
+    head = buckets_[i];
   }
   for (uint64_t walked = 0; head == nullptr && walked < span; walked++) {
-    i = first + (i - first + 1) % span;
-    head = bucket_at(i);
+    i = (i + 1) % span;
+    head = buckets_[i];
   }
   RINGKV_CHECK(head != nullptr);
   uint64_t len = 0;
@@ -323,10 +337,6 @@ const Entry* HashTable::RandomEntry(uint64_t (*next_random)(void*), void* rng) c
   const Entry* e = head;
   while (pick-- > 0) e = e->next;
   return e;
-}
-
-uint64_t HashTable::memory_bytes() const {
-  return alloc_.bytes() + bucket_bytes() + releases_.pending_bytes();
 }
 
 }  // namespace ringkv::storage::hash

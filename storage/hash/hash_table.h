@@ -1,29 +1,41 @@
-// HashTable: a chained hash table of byte keys with incremental rehashing, after
-// Redis's dict.c.
+// HashTable: a chained hash table of byte keys that grows and shrinks by
+// linear-hashing splits in one array, a bucket or a few per operation.
 //
-// Structure: two power-of-two bucket arrays, tables_[0] and tables_[1]. Outside
-// a resize only tables_[0] is in use. A resize allocates tables_[1] (lazily
-// zeroed, see bucket_array.h) and then moves tables_[0]'s buckets across a few
-// at a time: every Find/Put/Erase moves kRehashBucketsPerOp buckets, and the
-// owner may call RehashStep()/RehashForMicros() from a timer. When the last
-// bucket has moved, tables_[1] becomes tables_[0]. No operation ever walks the
-// whole table, so no single operation pauses for long while the table grows.
+// Structure: one bucket array (bucket_array.h) read through two numbers, base_
+// (a power of two) and split_ (0 <= split_ <= base_). Bucket b < base_ is
+// "split" when b < split_: its keys then sit in b or b + base_ according to
+// one more bit of the hash; otherwise they all sit in b. So a key's bucket is
+//     i = hash & (base_ - 1);  if (i < split_) i = hash & (2 * base_ - 1);
+// and the table has base_ + split_ buckets in use.
+//   - Grow (double): when count() reaches base_ (load 1), split_ walks from 0 up
+//     to base_, each step splitting bucket split_ into itself and split_ +
+//     base_. At the end base_ doubles and split_ returns to 0. The doubled
+//     table's first half is the old table in place: no second array, no copy,
+//     no old array to free, so neither the start nor the end of a grow has a
+//     pause (the old two-table design stalled 10-31 ms there at 2^23 keys).
+//   - Shrink (halve): when count() < base_ / 8, base_ halves and split_ starts
+//     at the new base_ (every bucket counted as split, which is the old table),
+//     then walks down to 0, each step merging bucket split_ - 1 + base_ into
+//     split_ - 1. Halvings repeat until base_ is the smallest power of two >=
+//     the count seen when the shrink started. Pages above the buckets in use
+//     are given back a slice per step (BucketArray::Trim).
+// Every Find/Put/Erase moves up to kRehashBucketsPerOp non-empty buckets
+// (skipping up to kEmptyVisitsPerBucket empty ones per bucket allowed), and the
+// owner may call RehashStep()/RehashForMicros() from a timer. While a grow
+// runs, the array's resident prefix is kept at least kPopulateAheadBytes ahead
+// of the buckets being written, faulted in a bounded slice at a time
+// (BucketArray::Populate), so operations do not take bursts of page faults.
 //
 // Invariants:
-//   1. tables_[0].size >= kMinBuckets and is a power of two; so is tables_[1].size
-//      while rehashing (rehash_idx_ >= 0) and it is 0 otherwise.
-//   2. While rehashing, buckets [0, rehash_idx_) of tables_[0] are empty; new
-//      entries go to tables_[1].
-//   3. A key is in at most one chain. count() == tables_[0].used + tables_[1].used.
-//   4. Resize policy: grow (double) when count() >= tables_[0].size (load 1);
-//      shrink to the smallest power of two >= count() when count() <
-//      tables_[0].size / 8. Neither starts while rehashing or while the layout
-//      is pinned.
-//
-// Memory: during a rehash of an mmap'd array, the moved front of the old array is
-// given back to the kernel every kDropChunkBytes (MADV_DONTNEED; it reads as zero
-// afterwards, which is what a moved bucket holds), so the old array shrinks as the
-// new one fills instead of being held whole until the end.
+//   1. base_ >= kMinBuckets and is a power of two; 0 <= split_ <= base_;
+//      resize_ == kNone implies split_ == 0.
+//   2. Every key is in the chain of its bucket by the formula above; buckets at
+//      or above base_ + split_ are empty. count() is the number of entries.
+//   3. Resize policy: a grow starts when count() >= base_ and resize_ == kNone;
+//      a shrink when count() < base_ / 8 (and base_ > kMinBuckets). Neither
+//      starts, and no step runs, while the layout is pinned.
+//   4. Every bucket written lies below the array's resident_bytes(), which is
+//      what bucket_bytes() reports.
 //
 // Snapshots (hash_snapshot.h) hook in through a BucketObserver: the table tells
 // it before any chain is modified, lets it keep removed entries alive, and does
@@ -45,8 +57,8 @@ namespace ringkv::storage::hash {
 class BucketObserver {
  public:
   virtual ~BucketObserver() = default;
-  // Called before the chain of bucket `index` of table `table` is modified.
-  virtual void BeforeMutate(int table, uint64_t index) = 0;
+  // Called before the chain of bucket `index` is modified.
+  virtual void BeforeMutate(uint64_t index) = 0;
   // True when removed or overwritten entries must stay readable (a snapshot may
   // still return them); the table then hands them to Retire instead of freeing.
   virtual bool KeepRemoved() const = 0;
@@ -60,6 +72,8 @@ class HashTable {
   static constexpr int kRehashBucketsPerOp = 4;
   // Empty buckets a rehash step may skip per bucket it is allowed to move.
   static constexpr int kEmptyVisitsPerBucket = 10;
+  // How far ahead of the highest bucket written a grow keeps the array resident.
+  static constexpr uint64_t kPopulateAheadBytes = BucketArray::kPopulateChunkBytes;
 
   explicit HashTable(uint64_t seed);
   ~HashTable();
@@ -79,20 +93,24 @@ class HashTable {
   // Frees every entry and returns to the initial size. REQUIRES: no layout pin.
   void Clear();
 
-  uint64_t count() const { return tables_[0].used + tables_[1].used; }
-  bool rehashing() const { return rehash_idx_ >= 0; }
+  uint64_t count() const { return count_; }
+  // True while a grow or shrink is in progress.
+  bool rehashing() const { return resize_ != Resize::kNone; }
+  bool growing() const { return resize_ == Resize::kGrow; }
+  bool shrinking() const { return resize_ == Resize::kShrink; }
 
-  // Moves up to max_buckets buckets (skipping at most 10x as many empty ones)
-  // and unmaps up to one chunk of a released array. Returns true while rehash or
-  // release work remains. Does nothing while the layout is pinned.
+  // Moves up to max_buckets non-empty buckets (skipping at most 10x as many
+  // empty ones), faulting in or giving back at most a few slices of the array
+  // on the way. Returns true while resize or trim work remains. Does nothing
+  // while the layout is pinned.
   bool RehashStep(uint64_t max_buckets);
   // Runs RehashStep(100) until done or `micros` have passed. Returns buckets moved.
   uint64_t RehashForMicros(uint64_t micros);
 
-  // One step of Redis's reverse-binary cursor scan (dictScan): visits the bucket
-  // at `cursor` in the smaller table and all its expansions in the larger one,
-  // and returns the next cursor (0 = done). Every key present for the whole scan
-  // is visited at least once, across grows and shrinks. Does not rehash.
+  // One step of Redis's reverse-binary cursor scan (dictScan): visits bucket
+  // `cursor & (base_ - 1)` and, when it is split, its other half, and returns
+  // the next cursor (0 = done). Every key present for the whole scan is visited
+  // at least once, across grows and shrinks. Does not rehash.
   // REQUIRES: visit does not modify the table.
   using EntryVisitor = std::function<void(const Entry*)>;
   uint64_t ScanStep(uint64_t cursor, const EntryVisitor& visit) const;
@@ -100,10 +118,9 @@ class HashTable {
   // Visits every entry once. REQUIRES: visit does not modify the table.
   template <typename Fn>
   void ForEach(Fn&& fn) const {
-    for (int t = 0; t < 2; t++) {
-      for (uint64_t i = 0; i < tables_[t].size; i++) {
-        for (const Entry* e = tables_[t].buckets[i]; e != nullptr; e = e->next) fn(e);
-      }
+    uint64_t n = bucket_count();
+    for (uint64_t i = 0; i < n; i++) {
+      for (const Entry* e = buckets_[i]; e != nullptr; e = e->next) fn(e);
     }
   }
 
@@ -117,55 +134,64 @@ class HashTable {
   void PinLayout() { layout_pins_++; }
   void UnpinLayout();
   bool layout_pinned() const { return layout_pins_ > 0; }
-  uint64_t table_size(int t) const { return tables_[t].size; }
-  const Entry* bucket(int t, uint64_t index) const { return tables_[t].buckets[index]; }
+  // Buckets in use (base_ + split_): positions [0, bucket_count()).
+  uint64_t bucket_count() const { return base_ + split_; }
+  // The power-of-two size the table has, or is resizing to.
+  uint64_t size() const { return growing() ? 2 * base_ : base_; }
+  uint64_t base_buckets() const { return base_; }
+  uint64_t split_buckets() const { return split_; }
+  const Entry* bucket(uint64_t index) const { return buckets_[index]; }
   EntryAllocator* allocator() { return &alloc_; }
+  const BucketArray& array() const { return buckets_; }
 
-  // Bytes of entries (malloc_usable_size) plus live bucket arrays and arrays
-  // not yet unmapped.
-  uint64_t memory_bytes() const;
+  // Bytes of entries (malloc_usable_size) plus the bucket array's resident bytes.
+  uint64_t memory_bytes() const { return alloc_.bytes() + bucket_bytes(); }
   uint64_t entry_bytes() const { return alloc_.bytes(); }
-  // Resident-or-reserved bucket array bytes (excluding pages already dropped).
-  uint64_t bucket_bytes() const {
-    return (tables_[0].size + tables_[1].size) * sizeof(Entry*) - dropped_bytes_;
-  }
+  uint64_t bucket_bytes() const { return buckets_.resident_bytes(); }
   uint64_t seed() const { return seed_; }
 
  private:
-  struct Table {
-    Entry** buckets = nullptr;
-    uint64_t size = 0;  // power of two, or 0 when unused
-    uint64_t mask = 0;
-    uint64_t used = 0;
-  };
+  enum class Resize { kNone, kGrow, kShrink };
 
   uint64_t Hash(std::string_view key) const;
-  // Finds key; sets *table and *prev_link to the link that points at it.
-  Entry* Lookup(std::string_view key, uint64_t hash, int* table, Entry*** link);
+  uint64_t IndexOf(uint64_t hash) const {
+    uint64_t i = hash & (base_ - 1);
+    if (i < split_) i = hash & (2 * base_ - 1);
+    return i;
+  }
+  // Finds key; sets *index and *link to its bucket and the link that points at it.
+  Entry* Lookup(std::string_view key, uint64_t hash, uint64_t* index, Entry*** link);
   void MaybeStartResize();
-  void StartResize(uint64_t new_size);
-  void FinishRehashIfDone();
-  void DropMovedPages();
-  void Unlink(int table, uint64_t index, Entry** link, Entry* e);
+  void StartGrow();
+  void StartHalving();
+  // Splits bucket split_ (grow) or merges split_ - 1 + base_ into split_ - 1
+  // (shrink) and advances split_; finishes the resize at the end.
+  void SplitOne();
+  void MergeOne();
+  // Keeps the resident prefix ahead of the next bucket a grow writes, or gives
+  // back a slice above the buckets in use. Returns true while it has work left.
+  bool AdjustResident();
   void Dispose(Entry* e);
-  void BeforeMutate(int table, uint64_t index) {
-    if (observer_ != nullptr) observer_->BeforeMutate(table, index);
+  void BeforeMutate(uint64_t index) {
+    if (observer_ != nullptr) observer_->BeforeMutate(index);
   }
   void StepForOp() {
-    if (rehash_idx_ >= 0 || !releases_.empty()) RehashStep(kRehashBucketsPerOp);
+    if (resize_ != Resize::kNone || trim_pending_) RehashStep(kRehashBucketsPerOp);
   }
-  static void InitTable(Table* t, uint64_t size);
 
   uint64_t seed_;
-  Table tables_[2];
-  int64_t rehash_idx_ = -1;  // next bucket of tables_[0] to move; -1 = not rehashing
-  // Bytes at the front of tables_[0]'s array already given back to the kernel
-  // during the current rehash. Invariant: <= rehash_idx_ * 8; 0 when not rehashing.
-  uint64_t dropped_bytes_ = 0;
+  BucketArray buckets_;
+  uint64_t base_ = kMinBuckets;
+  uint64_t split_ = 0;
+  uint64_t count_ = 0;
+  Resize resize_ = Resize::kNone;
+  // A shrink halves until base_ <= shrink_target_.
+  uint64_t shrink_target_ = 0;
+  // Resident pages above the buckets in use remain to be given back.
+  bool trim_pending_ = false;
   int layout_pins_ = 0;
   BucketObserver* observer_ = nullptr;
   EntryAllocator alloc_;
-  ReleaseQueue releases_;
 };
 
 }  // namespace ringkv::storage::hash

@@ -17,7 +17,8 @@
 // only copies into a fixed buffer: the noise floor of this machine, against
 // which the engine's slowest inserts are read.
 //
-// Usage: ringkv-bench-hash [--keys N] [--values 16,100] [--only hash|umap|control]
+// Usage: ringkv-bench-hash [--keys N] [--values 16,100] [--only hash|umap|control] [--trace]
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +43,21 @@ using ringkv::storage::EngineOptions;
 using ringkv::storage::hash::HashEngine;
 
 constexpr size_t kKeyBytes = 16;
+
+// --trace: per insert, the thread's page faults and context switches (one
+// getrusage per insert), printed for every insert over 0.5 ms, so a slow insert
+// can be told apart: faults (the engine touched new memory), involuntary
+// switches (preempted), neither (the engine's own work or a slow system call).
+bool g_trace = false;
+
+struct ThreadUsage {
+  long minflt = 0, majflt = 0, nvcsw = 0, nivcsw = 0;
+};
+ThreadUsage GetThreadUsage() {
+  rusage ru;
+  getrusage(RUSAGE_THREAD, &ru);
+  return ThreadUsage{ru.ru_minflt, ru.ru_majflt, ru.ru_nvcsw, ru.ru_nivcsw};
+}
 
 uint64_t RssBytes() {
   FILE* f = std::fopen("/proc/self/statm", "r");
@@ -194,10 +210,19 @@ Row Measure(uint64_t keys, size_t value_bytes) {
   for (uint64_t i = 0; i < keys; i++) {
     MakeKey(i, key);
     MakeValue(i, value_bytes, &value);
+    ThreadUsage u0;
+    if (g_trace) u0 = GetThreadUsage();
     auto t0 = Clock::now();
     c->Put(std::string_view(key, kKeyBytes), value);
     auto t1 = Clock::now();
     uint64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count();
+    if (g_trace && ns > 500000) {
+      ThreadUsage u1 = GetThreadUsage();
+      std::fprintf(stderr,
+                   "slow insert #%" PRIu64 ": %.3f ms, minflt %ld majflt %ld vcsw %ld ivcsw %ld\n",
+                   i + 1, ns / 1e6, u1.minflt - u0.minflt, u1.majflt - u0.majflt,
+                   u1.nvcsw - u0.nvcsw, u1.nivcsw - u0.nivcsw);
+    }
     hist->Add(ns);
     if (ns > max_ns) max_ns = ns;
     if (ns > 20000) NoteSlow(&row, i + 1, ns);
@@ -294,10 +319,13 @@ int main(int argc, char** argv) {
         values.push_back(std::strtoull(p, &p, 10));
         if (*p == ',') p++;
       }
+    } else if (std::strcmp(argv[i], "--trace") == 0) {
+      g_trace = true;
     } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
       only = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: %s [--keys N] [--values 16,100] [--only hash|umap|control]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--keys N] [--values 16,100] [--only hash|umap|control] [--trace]\n",
+                   argv[0]);
       return 2;
     }
   }

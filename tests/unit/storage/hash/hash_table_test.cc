@@ -18,16 +18,16 @@ std::string Key(const char* prefix, uint64_t i) { return prefix + std::to_string
 
 TEST_CASE("table grows at load 1 and rehashes incrementally", "[storage][hash]") {
   HashTable t(7);
-  CHECK(t.table_size(0) == HashTable::kMinBuckets);
+  CHECK(t.size() == HashTable::kMinBuckets);
   uint64_t max_size_seen = 0;
   bool saw_rehash = false;
   for (uint64_t i = 0; i < 100000; i++) {
     REQUIRE(t.Put(Key("k", i), "v"));
     saw_rehash |= t.rehashing();
-    // Load stays <= 1 against the newest table (tables_[1] while rehashing).
-    uint64_t newest = t.rehashing() ? t.table_size(1) : t.table_size(0);
-    REQUIRE(t.count() <= newest);
-    max_size_seen = std::max(max_size_seen, newest);
+    // Load stays <= 1 against the size being grown to.
+    REQUIRE(t.count() <= t.size());
+    REQUIRE(t.bucket_count() == t.base_buckets() + t.split_buckets());
+    max_size_seen = std::max(max_size_seen, t.size());
   }
   CHECK(saw_rehash);
   CHECK(max_size_seen == 131072);
@@ -39,19 +39,47 @@ TEST_CASE("table grows at load 1 and rehashes incrementally", "[storage][hash]")
 TEST_CASE("a rehash step moves a bounded number of buckets", "[storage][hash]") {
   HashTable t(9);
   // Fill to exactly the growth point of a 1024-bucket table, then watch the
-  // resize progress step by step.
+  // split progress step by step.
   uint64_t i = 0;
-  while (!(t.rehashing() && t.table_size(0) == 1024)) REQUIRE(t.Put(Key("k", i++), "v"));
-  REQUIRE(t.table_size(1) == 2048);
+  while (!(t.rehashing() && t.base_buckets() == 1024)) REQUIRE(t.Put(Key("k", i++), "v"));
+  REQUIRE(t.size() == 2048);
+  REQUIRE(t.split_buckets() == 0);
   int steps = 0;
   while (t.rehashing()) {
+    uint64_t before = t.split_buckets();
     t.RehashStep(1);
-    REQUIRE(++steps <= 1024);  // at least one bucket (or 10 empty ones) per step
+    // One non-empty bucket, or up to 10 empty ones, per step.
+    if (t.rehashing()) REQUIRE(t.split_buckets() - before <= 11);
+    REQUIRE(++steps <= 1024);
   }
   CHECK(steps >= 100);  // never the whole table at once
-  CHECK(t.table_size(0) == 2048);
+  CHECK(t.size() == 2048);
+  CHECK(t.base_buckets() == 2048);
   CHECK(t.count() == i);
   for (uint64_t j = 0; j < i; j++) REQUIRE(t.Find(Key("k", j)) != nullptr);
+}
+
+TEST_CASE("every operation moves at most kRehashBucketsPerOp non-empty buckets",
+          "[storage][hash]") {
+  // Counts entries that changed bucket per operation: a split moves entries out
+  // of at most kRehashBucketsPerOp buckets, and each bucket holds a short chain,
+  // so the entries moved per op stay small. The split boundary advances at most
+  // (1 + kEmptyVisitsPerBucket) * kRehashBucketsPerOp buckets per op.
+  HashTable t(17);
+  uint64_t i = 0;
+  while (!(t.rehashing() && t.base_buckets() == 65536)) REQUIRE(t.Put(Key("k", i++), "v"));
+  const uint64_t kMaxAdvance =
+      (1 + HashTable::kEmptyVisitsPerBucket) * static_cast<uint64_t>(HashTable::kRehashBucketsPerOp);
+  uint64_t ops = 0;
+  while (t.rehashing() && t.base_buckets() == 65536) {
+    uint64_t before = t.split_buckets();
+    REQUIRE(t.Find(Key("k", ops % i)) != nullptr);
+    if (t.base_buckets() == 65536) REQUIRE(t.split_buckets() - before <= kMaxAdvance);
+    REQUIRE(++ops <= 65536);
+  }
+  // 65536 buckets at most 44 per op: at least ~1500 ops, never one.
+  CHECK(ops >= 65536 / kMaxAdvance);
+  CHECK(t.base_buckets() == 131072);
 }
 
 TEST_CASE("table shrinks below load 1/8", "[storage][hash]") {
@@ -59,21 +87,24 @@ TEST_CASE("table shrinks below load 1/8", "[storage][hash]") {
   for (uint64_t i = 0; i < 50000; i++) REQUIRE(t.Put(Key("k", i), "v"));
   while (t.RehashStep(1000)) {
   }
-  uint64_t big = t.table_size(0);
+  uint64_t big = t.size();
   CHECK(big == 65536);
+  CHECK(t.bucket_bytes() >= 65536 * sizeof(Entry*));
   for (uint64_t i = 0; i < 49990; i++) REQUIRE(t.Erase(Key("k", i)));
   while (t.RehashStep(1000)) {
   }
-  CHECK(t.table_size(0) <= 16);
+  CHECK(t.size() <= 16);
   CHECK(t.count() == 10);
   for (uint64_t i = 49990; i < 50000; i++) REQUIRE(t.Find(Key("k", i)) != nullptr);
-  CHECK(t.memory_bytes() == t.entry_bytes() + t.table_size(0) * sizeof(Entry*));
+  // The array gave its unused pages back: at most one page of buckets is left.
+  CHECK(t.bucket_bytes() <= 4096);
+  CHECK(t.memory_bytes() == t.entry_bytes() + t.bucket_bytes());
 }
 
 TEST_CASE("RehashForMicros finishes an idle resize", "[storage][hash]") {
   HashTable t(13);
   uint64_t i = 0;
-  while (!t.rehashing() || t.table_size(0) < 4096) REQUIRE(t.Put(Key("k", i++), "v"));
+  while (!t.rehashing() || t.base_buckets() < 4096) REQUIRE(t.Put(Key("k", i++), "v"));
   int calls = 0;
   while (t.rehashing()) {
     t.RehashForMicros(1000);
@@ -114,7 +145,7 @@ TEST_CASE("SCAN sees every key present for the whole scan across grows and shrin
     std::mt19937_64 rng(seed);
     uint64_t next_transient = 0, first_live = 0;
     int grows = 0, shrinks = 0;
-    uint64_t last_size = engine.table().table_size(0);
+    uint64_t last_size = engine.table().size();
     auto seen = FullScan(&engine, 3, [&](int call) {
       bool growing = (call / 40) % 2 == 0;
       if (growing) {
@@ -125,8 +156,7 @@ TEST_CASE("SCAN sees every key present for the whole scan across grows and shrin
           REQUIRE(engine.Delete(Key("t-", first_live++)).ok());
         }
       }
-      uint64_t size =
-          engine.table().rehashing() ? engine.table().table_size(1) : engine.table().table_size(0);
+      uint64_t size = engine.table().size();
       if (size > last_size) grows++;
       if (size < last_size) shrinks++;
       last_size = size;
@@ -143,9 +173,9 @@ TEST_CASE("SCAN during a long rehash with the rehash driven between calls",
   for (uint64_t min_size : {uint64_t{8192}, uint64_t{262144}}) {
     HashEngine engine(EngineOptions{}, 99);
     uint64_t i = 0;
-    // Stop right after a grow starts, so the scan begins on two tables. The large
-    // size uses mmap'd arrays whose moved front is dropped while the scan runs.
-    while (!(engine.rehashing() && engine.table().table_size(0) >= min_size)) {
+    // Stop right after a grow starts, so the scan begins with no bucket split and
+    // crosses the split boundary as it moves. The large size uses a mapped array.
+    while (!(engine.rehashing() && engine.table().base_buckets() >= min_size)) {
       REQUIRE(engine.Put(Key("k", i++), "v").ok());
     }
     uint64_t n = i;
@@ -155,23 +185,101 @@ TEST_CASE("SCAN during a long rehash with the rehash driven between calls",
   }
 }
 
-TEST_CASE("a rehash gives back the moved part of a large old array", "[storage][hash]") {
+TEST_CASE("a grow doubles the array in place and keeps it resident ahead of the split",
+          "[storage][hash]") {
   HashTable t(21);
   uint64_t i = 0;
-  while (!(t.rehashing() && t.table_size(0) == 262144)) REQUIRE(t.Put(Key("k", i++), "v"));
-  const uint64_t full = (262144 + 524288) * sizeof(Entry*);
-  CHECK(t.bucket_bytes() == full);
-  // Move about half of the old table.
-  for (int s = 0; s < 1000; s++) t.RehashStep(100);
-  REQUIRE(t.rehashing());
-  CHECK(t.bucket_bytes() < full - 512 * 1024);
-  CHECK(t.bucket_bytes() >= 524288 * sizeof(Entry*));
-  for (uint64_t j = 0; j < i; j++) REQUIRE(t.Find(Key("k", j)) != nullptr);
-  int calls = 0;
-  while (t.RehashStep(1000)) REQUIRE(++calls < 100000);
+  while (!(t.rehashing() && t.base_buckets() == 262144)) REQUIRE(t.Put(Key("k", i++), "v"));
+  const BucketArray& a = t.array();
+  REQUIRE(a.large());
+  Entry* const* data = a.data();
+  // The doubled table's first half is the old array: same address, and only a
+  // slice of the new half is resident when the grow starts.
+  CHECK(a.accessible_bytes() == 524288 * sizeof(Entry*));
+  CHECK(a.resident_bytes() <= 262144 * sizeof(Entry*) + 2 * BucketArray::kPopulateChunkBytes);
+  uint64_t steps = 0;
+  while (t.rehashing()) {
+    uint64_t before = a.resident_bytes();
+    t.RehashStep(HashTable::kRehashBucketsPerOp);
+    // Bounded page work per step, and the resident prefix stays ahead of every
+    // bucket in use (invariant 4), by the lookahead unless the array ends.
+    REQUIRE(a.resident_bytes() - before <= BucketArray::kPopulateChunkBytes);
+    REQUIRE(a.resident_bytes() >= t.bucket_count() * sizeof(Entry*));
+    REQUIRE(++steps < 1000000);
+  }
+  CHECK(a.data() == data);
+  CHECK(t.base_buckets() == 524288);
   CHECK(t.bucket_bytes() == 524288 * sizeof(Entry*));
   CHECK(t.memory_bytes() == t.entry_bytes() + t.bucket_bytes());
+  CHECK(a.populate_fallbacks() == 0);
   for (uint64_t j = 0; j < i; j++) REQUIRE(t.Find(Key("k", j)) != nullptr);
+}
+
+TEST_CASE("a shrink merges in place and gives pages back a slice per step", "[storage][hash]") {
+  HashTable t(23);
+  const uint64_t n = 300000;
+  for (uint64_t i = 0; i < n; i++) REQUIRE(t.Put(Key("k", i), "v"));
+  while (t.RehashStep(1000)) {
+  }
+  REQUIRE(t.base_buckets() == 524288);
+  const BucketArray& a = t.array();
+  Entry* const* data = a.data();
+  // Delete all but 1000: the shrink starts below load 1/8 and halves down.
+  for (uint64_t i = 1000; i < n; i++) REQUIRE(t.Erase(Key("k", i)));
+  uint64_t steps = 0;
+  while (true) {
+    uint64_t before = a.resident_bytes();
+    bool more = t.RehashStep(HashTable::kRehashBucketsPerOp);
+    REQUIRE(before - a.resident_bytes() <= BucketArray::kPopulateChunkBytes);
+    REQUIRE(a.resident_bytes() >= t.bucket_count() * sizeof(Entry*));
+    REQUIRE(++steps < 1000000);
+    if (!more) break;
+  }
+  CHECK(a.data() == data);  // merged in place, never copied
+  CHECK(t.size() == 1024);
+  CHECK(t.bucket_bytes() == 1024 * sizeof(Entry*));
+  for (uint64_t i = 0; i < 1000; i++) REQUIRE(t.Find(Key("k", i)) != nullptr);
+  CHECK(t.Find(Key("k", 1000)) == nullptr);
+  // Grow again over the same reservation: contents intact.
+  for (uint64_t i = 1000; i < 200000; i++) REQUIRE(t.Put(Key("k", i), "w"));
+  while (t.RehashStep(1000)) {
+  }
+  CHECK(a.data() == data);
+  CHECK(t.count() == 200000);
+  for (uint64_t i = 0; i < 200000; i++) REQUIRE(t.Find(Key("k", i)) != nullptr);
+}
+
+TEST_CASE("BucketArray: small arrays realloc, large ones populate and trim in slices",
+          "[storage][hash]") {
+  BucketArray a(4);
+  CHECK(!a.large());
+  a[3] = reinterpret_cast<Entry*>(uintptr_t{8});
+  a.Grow(8192);  // 64 KiB: still small
+  CHECK(!a.large());
+  CHECK(a[3] == reinterpret_cast<Entry*>(uintptr_t{8}));
+  for (uint64_t i = 4; i < 8192; i++) REQUIRE(a[i] == nullptr);
+  a.Grow(16384);  // moves into a reservation, copying the contents
+  REQUIRE(a.large());
+  CHECK(a[3] == reinterpret_cast<Entry*>(uintptr_t{8}));
+  CHECK(a.resident_bytes() >= 8192 * sizeof(Entry*));
+  CHECK(a.accessible_bytes() == 16384 * sizeof(Entry*));
+  uint64_t calls = 0;
+  while (a.Populate() > 0) REQUIRE(++calls <= 16384 * sizeof(Entry*) / 4096);
+  CHECK(a.resident_bytes() == 16384 * sizeof(Entry*));
+  for (uint64_t i = 4; i < 16384; i++) REQUIRE(a[i] == nullptr);
+  a[3] = nullptr;
+  uint64_t given = 0;
+  for (int k = 0; k < 1000; k++) {
+    uint64_t n = a.Trim(100);
+    REQUIRE(n <= BucketArray::kPopulateChunkBytes);
+    if (n == 0) break;
+    given += n;
+  }
+  CHECK(a.resident_bytes() == 4096);
+  CHECK(given == 16384 * sizeof(Entry*) - 4096);
+  a.Reset(4);
+  CHECK(!a.large());
+  CHECK(a.resident_bytes() == 4 * sizeof(Entry*));
 }
 
 }  // namespace
