@@ -169,8 +169,8 @@ uint64_t BucketArray::Trim(uint64_t keep_buckets) {
   }
   uint64_t keep = RoundUpToPage(keep_buckets * sizeof(Entry*));
   if (resident_bytes_ <= keep) return 0;
-  uint64_t from = resident_bytes_ > keep + kPopulateChunkBytes ? resident_bytes_ - kPopulateChunkBytes
-                                                                : keep;
+  uint64_t from =
+      resident_bytes_ > keep + kPopulateChunkBytes ? resident_bytes_ - kPopulateChunkBytes : keep;
   uint64_t n = resident_bytes_ - from;
   RINGKV_CHECK(madvise(Base(data_) + from, n, MADV_DONTNEED) == 0);
   resident_bytes_ = from;

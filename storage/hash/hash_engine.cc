@@ -99,8 +99,7 @@ Result<uint64_t> HashEngine::ScanCursor(uint64_t cursor, size_t count, const Sca
   size_t visited = 0;
   // Like Redis, give up on a call after 10 buckets per requested key, so a
   // sparse table cannot make one call walk it all. Saturates for huge counts.
-  uint64_t max_steps =
-      count > (uint64_t{1} << 40) ? UINT64_MAX : static_cast<uint64_t>(count) * 10;
+  uint64_t max_steps = count > (uint64_t{1} << 40) ? UINT64_MAX : static_cast<uint64_t>(count) * 10;
   HashTable::EntryVisitor on_entry = [&](const Entry* e) {
     EntryView v = DecodeEntry(e);
     visit(v.key, v.value);

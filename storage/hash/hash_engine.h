@@ -12,7 +12,9 @@
 // Clear, Restore and the destructor. Growth and shrinkage are incremental: each
 // Get/Put/Delete moves a few buckets, and the server should also call
 // RehashForMicros() from a timer (as Redis's serverCron does) so an idle table
-// finishes a resize and gives back the old bucket array.
+// finishes a resize and, after a shrink, gives back the unused bucket pages.
+// No operation frees or copies a large bucket array: the table doubles and
+// halves in place (hash_table.h), touching at most a 64 KiB slice of pages.
 //
 // Memory: per key one malloc of 8 + varint lengths + key + value bytes (see
 // entry.h) plus 8 bytes per bucket (1..2 buckets per key at load 1/2..1). While

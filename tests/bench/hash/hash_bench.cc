@@ -13,11 +13,15 @@
 // which each happened go to stderr, to tell structural pauses (they would sit
 // at grow points) from preemption by other processes (anywhere).
 //
-// A third row, "control (copy)", runs the same timed loop around a Put that
-// only copies into a fixed buffer: the noise floor of this machine, against
-// which the engine's slowest inserts are read.
+// Two control rows run the same timed loop around a Put that allocates nothing:
+// "control (copy)" copies into a small fixed buffer (the machine's noise floor),
+// "control (mem)" makes the engine's memory traffic (an entry-sized write and a
+// random bucket-sized write) into a pre-faulted footprint as large as the
+// engine's (the noise floor of memory-bound work on this machine). The engine's
+// slowest inserts are read against them.
 //
 // Usage: ringkv-bench-hash [--keys N] [--values 16,100] [--only hash|umap|control] [--trace]
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -140,6 +144,10 @@ struct Row {
   // The five slowest inserts: key count after the insert, and wall ns.
   uint64_t slow_index[5] = {};
   uint64_t slow_ns[5] = {};
+  // --trace only: inserts over 1 ms that were preempted (involuntary switch),
+  // else took a page fault, else neither; and the slowest of the last kind.
+  uint64_t over_1ms_preempted = 0, over_1ms_faulted = 0, over_1ms_other = 0;
+  uint64_t max_unpreempted_ns = 0;
 };
 
 void NoteSlow(Row* row, uint64_t index, uint64_t ns) {
@@ -196,6 +204,43 @@ struct ControlContender {
   uint64_t EngineBytes() const { return 0; }
 };
 
+// The noise floor of memory-bound work: the same memory traffic as the engine's
+// insert (a 128-byte entry written next to the previous one, one 8-byte write
+// at a random place in a bucket-sized array) into memory that was faulted in
+// before the timed loop, so it allocates nothing and takes no page faults. On a
+// VM whose host stalls random accesses to a large footprint, this row shows it.
+uint64_t g_keys = 0;
+struct MemoryControlContender {
+  size_t entry_slots = g_keys;
+  size_t bucket_slots = [] {
+    size_t n = 4;
+    while (n < g_keys) n <<= 1;
+    return n;
+  }();
+  char* entries = Map(entry_slots * 128);
+  uint64_t* buckets = reinterpret_cast<uint64_t*>(Map(bucket_slots * 8));
+  uint64_t n = 0;
+  static char* Map(size_t bytes) {
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (p == MAP_FAILED) std::abort();
+    return static_cast<char*>(p);
+  }
+  void Put(std::string_view k, std::string_view v) {
+    char* slot = entries + (n++ % entry_slots) * 128;
+    std::memcpy(slot, k.data(), std::min<size_t>(k.size(), 16));
+    std::memcpy(slot + 16, v.data(), std::min<size_t>(v.size(), 112));
+    uint64_t h;
+    std::memcpy(&h, k.data(), 8);
+    buckets[Scramble(h) & (bucket_slots - 1)] = reinterpret_cast<uint64_t>(slot);
+  }
+  bool Get(std::string_view, std::string* v) {
+    v->assign(entries, 1);
+    return true;
+  }
+  uint64_t EngineBytes() const { return 0; }
+};
+
 template <typename C>
 Row Measure(uint64_t keys, size_t value_bytes) {
   Row row;
@@ -218,6 +263,18 @@ Row Measure(uint64_t keys, size_t value_bytes) {
     uint64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count();
     if (g_trace && ns > 500000) {
       ThreadUsage u1 = GetThreadUsage();
+      bool preempted = u1.nivcsw != u0.nivcsw || u1.nvcsw != u0.nvcsw;
+      bool faulted = u1.minflt != u0.minflt || u1.majflt != u0.majflt;
+      if (!preempted && ns > row.max_unpreempted_ns) row.max_unpreempted_ns = ns;
+      if (ns > 1000000) {
+        if (preempted) {
+          row.over_1ms_preempted++;
+        } else if (faulted) {
+          row.over_1ms_faulted++;
+        } else {
+          row.over_1ms_other++;
+        }
+      }
       std::fprintf(stderr,
                    "slow insert #%" PRIu64 ": %.3f ms, minflt %ld majflt %ld vcsw %ld ivcsw %ld\n",
                    i + 1, ns / 1e6, u1.minflt - u0.minflt, u1.majflt - u0.majflt,
@@ -302,6 +359,14 @@ void PrintSlowest(const char* name, size_t value_bytes, const Row& r) {
     std::fprintf(stderr, " %" PRIu64 ": %.0f", r.slow_index[j], r.slow_ns[j] / 1e3);
   }
   std::fprintf(stderr, "\n");
+  if (g_trace) {
+    std::fprintf(stderr,
+                 "%s, %zu-byte values, inserts > 1 ms: %" PRIu64 " preempted, %" PRIu64
+                 " not preempted with a page fault, %" PRIu64
+                 " neither; slowest not preempted: %.0f us\n",
+                 name, value_bytes, r.over_1ms_preempted, r.over_1ms_faulted, r.over_1ms_other,
+                 r.max_unpreempted_ns / 1e3);
+  }
 }
 
 }  // namespace
@@ -324,7 +389,8 @@ int main(int argc, char** argv) {
     } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
       only = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: %s [--keys N] [--values 16,100] [--only hash|umap|control] [--trace]\n",
+      std::fprintf(stderr,
+                   "usage: %s [--keys N] [--values 16,100] [--only hash|umap|control] [--trace]\n",
                    argv[0]);
       return 2;
     }
@@ -334,6 +400,7 @@ int main(int argc, char** argv) {
 #else
   const char* allocator = "default malloc";
 #endif
+  g_keys = keys;
   std::printf("keys=%" PRIu64 ", key=%zu bytes, allocator=%s, each row in a fresh process\n", keys,
               kKeyBytes, allocator);
   std::printf(
@@ -360,6 +427,9 @@ int main(int argc, char** argv) {
       Row r = MeasureInChild<ControlContender>(keys, v);
       PrintRow("control (copy)", v, r, false);
       PrintSlowest("control (copy)", v, r);
+      r = MeasureInChild<MemoryControlContender>(keys, v);
+      PrintRow("control (mem)", v, r, false);
+      PrintSlowest("control (mem)", v, r);
     }
     std::fflush(stdout);
   }

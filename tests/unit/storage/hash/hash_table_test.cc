@@ -68,8 +68,8 @@ TEST_CASE("every operation moves at most kRehashBucketsPerOp non-empty buckets",
   HashTable t(17);
   uint64_t i = 0;
   while (!(t.rehashing() && t.base_buckets() == 65536)) REQUIRE(t.Put(Key("k", i++), "v"));
-  const uint64_t kMaxAdvance =
-      (1 + HashTable::kEmptyVisitsPerBucket) * static_cast<uint64_t>(HashTable::kRehashBucketsPerOp);
+  const uint64_t kMaxAdvance = (1 + HashTable::kEmptyVisitsPerBucket) *
+                               static_cast<uint64_t>(HashTable::kRehashBucketsPerOp);
   uint64_t ops = 0;
   while (t.rehashing() && t.base_buckets() == 65536) {
     uint64_t before = t.split_buckets();
