@@ -129,6 +129,19 @@ class Engine {
   using ScanVisitor = std::function<void(std::string_view key, std::string_view value)>;
   virtual Result<uint64_t> ScanCursor(uint64_t cursor, size_t count, const ScanVisitor& visit) = 0;
 
+  // Ordered range read without copies: calls visit for up to `limit` pairs
+  // with key >= start, in ascending key order. The views are valid only during
+  // the call, and visit must not call into the engine. An engine may read its
+  // pages or tables in place for the length of the call (no snapshot). The
+  // default walks a snapshot iterator; engines override it when they have a
+  // cheaper path (btree).
+  virtual Status VisitRange(std::string_view start, size_t limit, const ScanVisitor& visit) {
+    std::unique_ptr<Iterator> it = NewSnapshotIterator();
+    size_t n = 0;
+    for (it->Seek(start); n < limit && it->Valid(); it->Next(), n++) visit(it->key(), it->value());
+    return it->status();
+  }
+
   // A consistent point-in-time view, e.g. for a Raft snapshot. Caller owns it.
   virtual std::unique_ptr<Iterator> NewSnapshotIterator() = 0;
 

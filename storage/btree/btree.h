@@ -85,6 +85,13 @@ class Btree {
   // fetch pinned in *pin. Corruption/IOError when the page fails to read or verify.
   Status ViewPage(uint64_t id, const char** data, PageRef* pin);
 
+  // Asks the CPU to start loading page `id` (pool frame or mapping; nothing
+  // when it is in neither) so its cache misses overlap instead of following
+  // one another: a binary search or a leaf walk touches cells scattered over
+  // the page in insertion order, each a dependent miss otherwise. A hint
+  // only: reads still go through ViewPage and its verification.
+  void Prefetch(uint64_t id) const;
+
   // Allocates a page id and a dirty frame formatted as an empty node.
   PageRef NewNode(bool leaf);
   // Frees a node page (snapshot-preserving it first).

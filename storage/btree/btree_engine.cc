@@ -337,6 +337,11 @@ Status BtreeEngine::Scan(std::string_view start, size_t limit,
       nullptr, &at_end);
 }
 
+Status BtreeEngine::VisitRange(std::string_view start, size_t limit, const ScanVisitor& visit) {
+  bool at_end = false;
+  return tree_->Scan(start, false, limit, visit, nullptr, &at_end);
+}
+
 Result<uint64_t> BtreeEngine::ScanCursor(uint64_t cursor, size_t count, const ScanVisitor& visit) {
   std::string start;
   bool resume = false;
@@ -420,7 +425,7 @@ Status BtreeEngine::MaybeCheckpoint() {
   // frames only save writes a copy from the mapping: let dirty pages take 7/8
   // of it. More commits per checkpoint means fewer page writes per commit.
   bool pool_full = pool_->dirty_count() * 8 > pool_->capacity() * 7;
-  bool wal_full = wal_ != nullptr && wal_->size() > kWalCheckpointBytes;
+  bool wal_full = wal_ != nullptr && wal_->size() > WalCheckpointBytes();
   if (pool_full || wal_full) return Checkpoint();
   return Status::OK();
 }
@@ -441,6 +446,8 @@ Status BtreeEngine::Checkpoint() {
   std::vector<std::pair<uint64_t, char*>> fresh;
   std::vector<std::pair<uint64_t, const char*>> pages;
   pool_->ForEachDirty([&](uint64_t id, char* data) {
+    const PageType type = GetPageType(data);
+    if (type == PageType::kLeaf || type == PageType::kInternal) Node(data, page_bytes_).ZeroGap();
     if (free_list_.IsFresh(id)) {
       fresh.emplace_back(id, data);
     } else {

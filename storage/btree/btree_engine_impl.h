@@ -14,7 +14,7 @@
 // written once per checkpoint however many commits changed it, write
 // amplification stays low (target <= 10x) where COW pays >= 4 pages for one
 // 100-byte value. A checkpoint (when the pool's dirty pages pass 7/8 of its
-// capacity, the WAL passes kWalCheckpointBytes, or on Sync()):
+// capacity, the WAL passes WalCheckpointBytes(), or on Sync()):
 //   0. writes pages allocated since the last checkpoint in place (the durable
 //      tree cannot reference them, so they need no journal);
 //   1. writes the new free-list chain and the meta page (root, page count,
@@ -54,6 +54,7 @@
 // recovers from the durable state.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -71,6 +72,12 @@
 
 namespace ringkv::storage::btree {
 
+// A checkpoint is due when the WAL passes max(kWalCheckpointBytes, 2 x the
+// pool's bytes). Why scale with the pool: a checkpoint writes at most the
+// pool's dirty pages twice (journal + in place), so with this threshold its
+// page writes never exceed the WAL bytes they retire (write amplification
+// from checkpoints <= ~1 per WAL byte once the data fits the pool), while
+// replay after a crash stays bounded by the memory budget the operator chose.
 inline constexpr uint64_t kWalCheckpointBytes = 64ull << 20;
 inline constexpr size_t kMaxScanCursors = 1024;
 inline constexpr uint64_t kMaxCursorId = (1ull << 48) - 1;
@@ -87,6 +94,9 @@ class BtreeEngine final : public Engine {
   Status Scan(std::string_view start, size_t limit,
               std::vector<std::pair<std::string, std::string>>* out) override;
   Result<uint64_t> ScanCursor(uint64_t cursor, size_t count, const ScanVisitor& visit) override;
+  // Straight from pool frames and the mapping within the call (Btree::Scan): no
+  // snapshot, no page or pair copies.
+  Status VisitRange(std::string_view start, size_t limit, const ScanVisitor& visit) override;
   std::unique_ptr<Iterator> NewSnapshotIterator() override;
   Status Restore(Iterator* source, uint64_t applied_index) override;
   Status Clear() override;
@@ -128,6 +138,9 @@ class BtreeEngine final : public Engine {
   Status LogAndApply(const WriteBatch& batch);
   Status CheckSizes(std::string_view key, size_t value_bytes) const;
   Status MaybeCheckpoint();
+  uint64_t WalCheckpointBytes() const {
+    return std::max<uint64_t>(kWalCheckpointBytes, 2 * pool_->capacity() * page_bytes_);
+  }
   Status Fail(Status s);
   // Maps pages.db again if it grew (PageFile::Remap). Only between operations.
   void RemapPages();

@@ -83,6 +83,15 @@ class BufferPool {
     f->referenced = true;
     return f->data.get();
   }
+  // The cached frame's bytes or nullptr, like Peek but with no side effect
+  // (no hit counted, no reference bit): for prefetch hints only.
+  const char* Address(uint64_t page_id) const {
+    if (page_id >= cached_bits_.size() * 64 || !(cached_bits_[page_id >> 6] >> (page_id & 63) & 1)) {
+      return nullptr;
+    }
+    Frame* f = Lookup(page_id);
+    return f != nullptr ? f->data.get() : nullptr;
+  }
   // Returns a zeroed, dirty, pinned frame for a newly allocated page.
   // REQUIRES: page_id is not cached.
   PageRef Create(uint64_t page_id);

@@ -264,6 +264,15 @@ std::vector<std::string> Node::Cells() const {
 
 void Node::Compact() { Rebuild(Cells()); }
 
+void Node::ZeroGap() {
+  size_t content_start = Get16(p_ + kContentOff);
+  if (content_start == 0) content_start = 65536;
+  const size_t gap_start = kSlotsOff + 2 * static_cast<size_t>(count());
+  if (content_start > gap_start && content_start <= page_bytes_) {
+    std::memset(p_ + gap_start, 0, content_start - gap_start);
+  }
+}
+
 void Node::Rebuild(const std::vector<std::string>& cells) {
   RINGKV_CHECK(CellsFit(cells, 0, cells.size(), page_bytes_));
   size_t pos = page_bytes_;

@@ -83,6 +83,11 @@ class Node {
   // REQUIRES: they fit (CellsFit).
   void Rebuild(const std::vector<std::string>& cells);
   std::vector<std::string> Cells() const;
+  // Zeroes the free gap between the slot array and the cells (Insert and
+  // Remove leave stale bytes there), so the page's free space is one zero
+  // run that the checkpoint journal does not store (checkpoint_journal.h).
+  // The page's content does not change.
+  void ZeroGap();
 
   const char* data() const { return p_; }
 

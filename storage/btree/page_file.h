@@ -13,9 +13,11 @@
 // mapping always shows the file's current bytes. Env::NewMappedFile documents
 // immutable files; the page file is not, and relies on that coherence (POSIX
 // Env only). View() returns a pointer into the mapping after verifying the
-// page once: a bitmap keeps one "verified" bit per page; Write() clears the
-// page's bit, so a page is re-verified after every rewrite. A page that fails
-// verification keeps its bit clear and fails on every later read too.
+// page once: a bitmap keeps one "verified" bit per page. Write() sets the
+// page's bit once the write succeeded (the file then holds exactly the bytes
+// it sealed; a failed write leaves the bit clear, so the page is checked
+// again). A page that fails verification keeps its bit clear and fails on
+// every later read too.
 // Lifetime: Remap() replaces (unmaps) the previous mapping, so the caller must
 // only remap between operations, when no pointer from View() is held (the
 // engine remaps at the end of a checkpoint and after recovery).
@@ -69,6 +71,12 @@ class PageFile {
     return Status::OK();
   }
 
+  // The page's address in the mapping, unverified, or nullptr when unmapped:
+  // for prefetch hints only, never to read from.
+  const char* MappedAddress(uint64_t page_id) const {
+    return Mapped(page_id) ? base_ + page_id * page_bytes_ : nullptr;
+  }
+
   uint64_t bytes_written() const { return bytes_written_; }
   uint64_t mapped_reads() const { return mapped_reads_; }
   uint64_t mapped_bytes() const { return mapped_pages_ * page_bytes_; }
@@ -84,7 +92,7 @@ class PageFile {
   std::unique_ptr<RandomAccessFile> map_;
   const char* base_ = nullptr;
   uint64_t mapped_pages_ = 0;
-  mutable std::vector<uint64_t> verified_;  // bit i: page i passed VerifyPage since its last Write
+  mutable std::vector<uint64_t> verified_;  // bit i: page i verified, or written by Write
   mutable uint64_t mapped_reads_ = 0;
   uint64_t remaps_ = 0;
 };

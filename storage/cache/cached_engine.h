@@ -47,6 +47,9 @@ class CachedEngine final : public Engine {
   Result<uint64_t> ScanCursor(uint64_t cursor, size_t count, const ScanVisitor& visit) override {
     return inner_->ScanCursor(cursor, count, visit);
   }
+  Status VisitRange(std::string_view start, size_t limit, const ScanVisitor& visit) override {
+    return inner_->VisitRange(start, limit, visit);
+  }
   std::unique_ptr<Iterator> NewSnapshotIterator() override {
     return inner_->NewSnapshotIterator();
   }
