@@ -202,6 +202,9 @@ class RawNode {
   //   (which waits for a Ready). They count as applied once returned: the owner
   //   applies them before anything it takes later, and no Ready repeats them.
   std::vector<Entry> TakeStableCommittedEntries();
+  // - the ReadIndex answers (Ready::read_states) produced since the last
+  //   GetReady: an answer depends on nothing this node persists.
+  std::vector<ReadState> TakeReadStates();
 
   RaftStatus GetStatus() const;
   // kLeaseBased only: true while this node leads, its lease holds, it has

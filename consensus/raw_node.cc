@@ -163,6 +163,8 @@ void RawNode::Advance(const Ready& rd) {
 
 std::vector<Message> RawNode::TakeImmediateMessages() { return raft_->TakeMessages(); }
 
+std::vector<ReadState> RawNode::TakeReadStates() { return raft_->TakeReadStates(); }
+
 std::vector<Entry> RawNode::TakeStableCommittedEntries() {
   Raft& r = *raft_;
   RaftLog& log = r.mutable_log();

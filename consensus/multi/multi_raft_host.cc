@@ -315,6 +315,17 @@ std::vector<MultiRaftHost::GroupEntries> MultiRaftHost::TakeStableCommitted() {
   return out;
 }
 
+std::vector<MultiRaftHost::GroupReadStates> MultiRaftHost::TakeReadStates() {
+  std::vector<GroupReadStates> out;
+  for (GroupId id : dirty_) {
+    GroupState* g = Find(id);
+    if (!g) continue;
+    std::vector<ReadState> rs = g->node->TakeReadStates();
+    if (!rs.empty()) out.push_back(GroupReadStates{id, std::move(rs)});
+  }
+  return out;
+}
+
 void MultiRaftHost::Flush() {
   for (auto& [to, o] : outbox_) {
     MessageBatch& batch = o.batch;

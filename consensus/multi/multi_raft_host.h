@@ -134,6 +134,12 @@ class MultiRaftHost {
     std::vector<Entry> entries;
   };
   std::vector<GroupEntries> TakeStableCommitted();
+  // The ReadIndex answers of every group touched since (RawNode::TakeReadStates).
+  struct GroupReadStates {
+    GroupId group = 0;
+    std::vector<ReadState> read_states;
+  };
+  std::vector<GroupReadStates> TakeReadStates();
 
   bool IsQuiesced(GroupId group) const;
   const HostStats& stats() const { return stats_; }

@@ -406,6 +406,7 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Create(ServerContext* server,
   RouterOptions ro;
   ro.redirect = config.cluster.redirect;
   ro.stale_reads = config.cluster.read_mode == "stale";
+  ro.follower_reads = config.cluster.follower_reads;
   node->router_ = std::make_unique<ClusterRouter>(server, node.get(), ro);
   node->machine_ = std::make_unique<Machine>(node.get());
   return node;
@@ -667,6 +668,7 @@ std::vector<std::pair<std::string, uint64_t>> ClusterNode::Stats() const {
           {"raft_leader_changes", st.leader_changes},
           {"raft_reads", st.reads},
           {"raft_reads_failed", st.reads_failed},
+          {"raft_read_batches", st.read_batches},
           {"raft_snapshots_taken", st.snapshots_taken},
           {"raft_snapshots_installed", st.snapshots_installed},
           {"raft_bad_frames", st.bad_frames}};

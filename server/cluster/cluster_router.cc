@@ -120,6 +120,7 @@ struct ClusterRouter::Request {
   uint32_t hops = 0;
   int64_t deadline_ms = 0;  // monotonic; leaderless waiting ends here
   WriteId id;               // writes: the same for every retry
+  bool forward_only = false;  // a follower read here failed: the retries go to the leader
   ReplyCallback done;
 };
 
@@ -210,15 +211,22 @@ bool ClusterRouter::Route(const CommandSpec& spec, std::span<const std::string_v
 void ClusterRouter::Submit(RequestPtr req) {
   const uint32_t shard = req->shard;
   const NodeId self = port_->self();
-  if (!req->is_write && req->readonly && port_->HasReplica(shard)) {
-    if (options_.stale_reads) return RunReadHere(req);
+  const NodeId leader = port_->LeaderOf(shard);
+  const bool local_replica = !req->is_write && port_->HasReplica(shard);
+  if (local_replica && req->readonly && options_.stale_reads) return RunReadHere(req);
+  // A follower read: the leader confirms its commit index (ReadIndex, batched per
+  // group), and the read runs here once that index is applied. Linearizable like
+  // a forward, without moving the command and its reply between nodes. A failure
+  // (say this replica is cut off) sends the retries to the leader instead.
+  if (local_replica && leader != self && !req->forward_only &&
+      (req->readonly || options_.follower_reads)) {
     port_->ReadBarrier(shard, true, [this, req](bool ok, NodeId) {
       if (ok) return RunReadHere(req);
+      if (!req->readonly) req->forward_only = true;
       SubmitAfterDelay(req);
     });
     return;
   }
-  const NodeId leader = port_->LeaderOf(shard);
   if (leader == self) {
     if (req->is_write) {
       std::string command;

@@ -46,6 +46,7 @@ namespace ringkv::server::cluster {
 struct RouterOptions {
   bool redirect = false;        // -MOVED instead of forwarding
   bool stale_reads = false;     // READONLY connections skip the read barrier
+  bool follower_reads = false;  // every connection's reads use a local replica (ReadIndex)
   uint32_t leaderless_wait_ms = 3000;
   uint32_t max_forward_hops = 2;
 };

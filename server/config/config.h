@@ -46,6 +46,10 @@ struct ClusterConfig {
   std::string peer_bind;  // address for the peer port; empty = this node's host in `nodes`
   bool redirect = false;  // answer -MOVED instead of forwarding to the leader
   std::string read_mode = "linearizable";  // linearizable | stale (READONLY connections)
+  // Reads of a shard with a replica here but its leader elsewhere: served here after
+  // a (batched) follower ReadIndex, instead of forwarded to the leader. Both are
+  // linearizable; this one moves no command or reply bytes between nodes.
+  bool follower_reads = false;
   std::string fsync = "always";            // always | batch | never
   int64_t tick_ms = 10;
   int64_t election_ticks = 10;

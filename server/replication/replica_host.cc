@@ -205,13 +205,11 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
       done(NotLeaderError("read"), g.leader);
       return;
     }
-    std::string ctx;
-    PutFixed64(&ctx, next_read_id_++);
-    Status s = host_->ReadIndex(gid, ctx);
-    RINGKV_CHECK(s.ok());
-    g.reads.emplace(std::move(ctx),
-                    Read{ticks_ + 2 * static_cast<uint64_t>(opt_.election_ticks), leader,
-                         std::move(done)});
+    // Queued until the end of this loop iteration (IssueQueuedReads): every read
+    // that arrived before the ReadIndex request is sent may share its answer, so
+    // a group asks once per iteration however many reads it has.
+    if (g.queued_reads.empty()) read_queue_.push_back(gid);
+    g.queued_reads.push_back(QueuedRead{allow_follower, std::move(done)});
   }
 
   void TransferLeader(GroupId gid, NodeId to) { host_->TransferLeader(gid, to).IgnoreError(); }
@@ -237,10 +235,15 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
     ProposeDone done;
     uint64_t start_ns = 0;  // when Propose ran (for the latency figure)
   };
-  struct Read {
-    uint64_t deadline_tick;
-    bool leader_side;
+  struct QueuedRead {
+    bool allow_follower;
     ReadDone done;
+  };
+  // The reads that share one ReadIndex request.
+  struct ReadBatch {
+    uint64_t deadline_tick;
+    bool leader_side;  // asked while this node led the group
+    std::vector<ReadDone> dones;
   };
   struct Group {
     std::unique_ptr<RaftLogStorage> storage;
@@ -249,8 +252,9 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
     Role role = Role::kFollower;
     std::map<uint64_t, Proposal> proposals;  // by proposal id
     std::map<uint64_t, uint64_t> by_index;   // log index -> proposal id
-    std::map<std::string, Read> reads;       // waiting for their read state, by ctx
-    std::multimap<uint64_t, Read> confirmed;  // read index -> read, waiting for apply
+    std::vector<QueuedRead> queued_reads;         // not asked yet (this iteration's)
+    std::map<std::string, ReadBatch> reads;       // waiting for their read state, by ctx
+    std::multimap<uint64_t, ReadBatch> confirmed;  // read index -> reads, waiting for apply
     bool snapshot_wanted = false;  // a conf change was applied since the last snapshot
   };
 
@@ -342,10 +346,12 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
           ++it;
           continue;
         }
-        st_.reads_failed++;
-        auto done = std::move(it->second.done);
+        ReadBatch batch = std::move(it->second);
         it = g.reads.erase(it);
-        done(NotLeaderError("read index not confirmed in time"), g.leader);
+        st_.reads_failed += batch.dones.size();
+        for (ReadDone& done : batch.dones) {
+          done(NotLeaderError("read index not confirmed in time"), g.leader);
+        }
       }
     }
   }
@@ -382,6 +388,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
 
   // One pass of the MultiRaftHost loop contract (see the header).
   void Process() {
+    IssueQueuedReads();
     // One round at a time: the next Ready waits for the sync of this one. What
     // does not depend on that write goes now: a leader's appends for proposals
     // that came in meanwhile, and entries that became committed (acknowledged
@@ -394,6 +401,12 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
           st_.entries_committed++;
           ApplyEntry(ge.group, &g, e);
         }
+        ServeAppliedReads(&g);
+      }
+      // ReadIndex answers need no Ready either (they depend on nothing persisted).
+      for (auto& gr : host_->TakeReadStates()) {
+        Group& g = groups_.at(gr.group);
+        ConfirmReads(&g, gr.read_states);
         ServeAppliedReads(&g);
       }
       host_->Flush();
@@ -601,22 +614,58 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
       FailProposals(&g, NotLeaderError("leadership lost"));
       FailReads(&g, NotLeaderError("leadership lost"), /*leader_side_only=*/true);
     }
-    for (const consensus::ReadState& rs : rd.read_states) {
-      auto it = g.reads.find(rs.request_ctx);
-      if (it == g.reads.end()) continue;  // timed out already
-      g.confirmed.emplace(rs.index, std::move(it->second));
-      g.reads.erase(it);
-    }
+    ConfirmReads(&g, rd.read_states);
     ServeAppliedReads(&g);
+  }
+
+  void ConfirmReads(Group* g, const std::vector<consensus::ReadState>& read_states) {
+    for (const consensus::ReadState& rs : read_states) {
+      auto it = g->reads.find(rs.request_ctx);
+      if (it == g->reads.end()) continue;  // timed out already
+      g->confirmed.emplace(rs.index, std::move(it->second));
+      g->reads.erase(it);
+    }
+  }
+
+  // Sends one ReadIndex request per group for the reads queued in this
+  // iteration. The role is checked again: a frame handled since ReadBarrier
+  // may have ended this node's leadership or its leader's.
+  void IssueQueuedReads() {
+    for (GroupId gid : read_queue_) {
+      auto it = groups_.find(gid);
+      if (it == groups_.end()) continue;
+      Group& g = it->second;
+      std::vector<QueuedRead> queued = std::move(g.queued_reads);
+      g.queued_reads.clear();
+      const bool leader = g.role == Role::kLeader;
+      ReadBatch batch{ticks_ + 2 * static_cast<uint64_t>(opt_.election_ticks), leader, {}};
+      batch.dones.reserve(queued.size());
+      for (QueuedRead& q : queued) {
+        if (leader || (q.allow_follower && g.leader != consensus::kNoNode)) {
+          batch.dones.push_back(std::move(q.done));
+        } else {
+          st_.reads_failed++;
+          q.done(NotLeaderError("read"), g.leader);
+        }
+      }
+      if (batch.dones.empty()) continue;
+      std::string ctx;
+      PutFixed64(&ctx, next_read_id_++);
+      Status s = host_->ReadIndex(gid, ctx);
+      RINGKV_CHECK(s.ok());
+      st_.read_batches++;
+      g.reads.emplace(std::move(ctx), std::move(batch));
+    }
+    read_queue_.clear();
   }
 
   // Confirmed reads whose index is applied now.
   void ServeAppliedReads(Group* g) {
     while (!g->confirmed.empty() && g->confirmed.begin()->first <= g->applied) {
-      auto done = std::move(g->confirmed.begin()->second.done);
+      ReadBatch batch = std::move(g->confirmed.begin()->second);
       g->confirmed.erase(g->confirmed.begin());
-      st_.reads_ok++;
-      done(Status::OK(), g->leader);
+      st_.reads_ok += batch.dones.size();
+      for (ReadDone& done : batch.dones) done(Status::OK(), g->leader);
     }
   }
 
@@ -712,17 +761,23 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
         ++it;
         continue;
       }
-      auto done = std::move(it->second.done);
+      ReadBatch batch = std::move(it->second);
       it = g->reads.erase(it);
-      st_.reads_failed++;
-      done(why, g->leader);
+      st_.reads_failed += batch.dones.size();
+      for (ReadDone& done : batch.dones) done(why, g->leader);
     }
     if (!leader_side_only) {
       auto confirmed = std::move(g->confirmed);
       g->confirmed.clear();
-      for (auto& [index, r] : confirmed) {
+      for (auto& [index, batch] : confirmed) {
+        st_.reads_failed += batch.dones.size();
+        for (ReadDone& done : batch.dones) done(why, g->leader);
+      }
+      auto queued = std::move(g->queued_reads);
+      g->queued_reads.clear();
+      for (QueuedRead& q : queued) {
         st_.reads_failed++;
-        r.done(why, g->leader);
+        q.done(why, g->leader);
       }
     }
   }
@@ -781,6 +836,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
   int64_t last_tick_ms_ = 0;  // monotonic time of the last OnTick
   uint64_t next_proposal_id_ = 1;
   uint64_t next_read_id_ = 1;
+  std::vector<GroupId> read_queue_;  // groups with queued_reads, in arrival order
   uint64_t seed_ = 1;
   ReplicaHostStats st_;
 };

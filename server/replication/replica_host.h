@@ -127,6 +127,7 @@ struct ReplicaHostStats {
   uint64_t reads = 0;
   uint64_t reads_ok = 0;
   uint64_t reads_failed = 0;
+  uint64_t read_batches = 0;      // ReadIndex requests sent (one per group per iteration)
   uint64_t leader_changes = 0;    // a group's known leader changed (elections, transfers)
   uint64_t snapshots_taken = 0;
   uint64_t snapshots_installed = 0;

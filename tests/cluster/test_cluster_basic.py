@@ -37,6 +37,21 @@ with Cluster() as c:
         check(bad == 0, "node %d: %d keys wrong or missing" % (i, bad))
         check(cl.dbsize() == N, "node %d: DBSIZE %d" % (i, cl.dbsize()))
 
+    # READONLY connections read their node's own replica after a follower
+    # ReadIndex: a write acknowledged through one node is seen at once through
+    # every other (linearizable, no stale read).
+    ro = {i: c.client(i) for i in c.ports}
+    for i, r in ro.items():
+        check(r.execute_command("READONLY") in (b"OK", "OK", True), "READONLY on node %d" % i)
+    for k in range(300):
+        writer = 1 + k % 3
+        check(clients[writer].set("ro:%d" % k, "v%d" % k) is True, "SET ro:%d" % k)
+        for i, r in ro.items():
+            got = r.get("ro:%d" % k)
+            check(got == ("v%d" % k).encode(), "READONLY read on node %d of ro:%d: %r" % (i, k, got))
+    before = sum(int(cl.info("cluster").get("raft_reads", 0)) for cl in clients.values())
+    check(before > 0, "READONLY reads went through ReadIndex (raft_reads %d)" % before)
+
     cl = clients[1]
     # Cross-shard multi-key commands are split and gathered.
     check(cl.mset({"a": "1", "b": "2", "c": "3", "d": "4"}) is True, "MSET across shards")

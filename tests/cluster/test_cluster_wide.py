@@ -11,7 +11,10 @@ from cluster_lib import Cluster, check, finish
 
 N = 5000
 
-with Cluster(nodes=5, replicas=3, shards=16) as c:
+# cluster.follower-reads: a node with a replica of the shard reads it locally
+# after a ReadIndex; a node without one forwards to the leader. Both must be
+# exact, before and after the kill.
+with Cluster(nodes=5, replicas=3, shards=16, extra=["--cluster.follower-reads", "yes"]) as c:
     c.start_all()
     rng = random.Random(5)
     clients = {i: c.client(i) for i in c.ports}
@@ -25,6 +28,9 @@ with Cluster(nodes=5, replicas=3, shards=16) as c:
         slots = cl.execute_command("CLUSTER", "SLOTS")
         covered = sum(int(r[1]) - int(r[0]) + 1 for r in slots)
         check(covered == 16384, "node %d: CLUSTER SLOTS covers %d slots" % (i, covered))
+
+    batches = sum(int(cl.info("cluster").get("raft_read_batches", 0)) for cl in clients.values())
+    check(batches > 0, "follower reads asked ReadIndex (raft_read_batches %d)" % batches)
 
     # Kill the node that leads the most shards; the other four serve everything.
     led = {}

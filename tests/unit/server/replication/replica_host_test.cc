@@ -490,6 +490,38 @@ TEST_CASE("replica host: ReadIndex reads with quiescent groups (lease off)", "[r
   }));
 }
 
+TEST_CASE("replica host: the reads of one loop iteration share one ReadIndex request",
+          "[replication]") {
+  Cluster c(3);
+  c.AddGroup(1);
+  const NodeId leader = c.WaitLeader(1);
+  REQUIRE(c.ProposeAnywhere(1, "SET a 1").status.ok());
+  const NodeId f = leader == 1 ? 2 : 1;
+  REQUIRE(Eventually([&] { return c.Read(f, 1, true).first.ok(); }));
+  const uint64_t batches0 = c.host(f)->stats().read_batches;
+  const uint64_t ok0 = c.host(f)->stats().reads_ok;
+  // 100 reads queued by one task on the replication thread reach it in one
+  // drain of its task queue, so one iteration asks for all of them at once.
+  constexpr int kReads = 100;
+  auto results = std::make_shared<std::vector<std::promise<Status>>>(kReads);
+  std::vector<std::future<Status>> futures;
+  for (auto& p : *results) futures.push_back(p.get_future());
+  ReplicaHost* h = c.host(f);
+  h->Post([h, results] {
+    for (auto& p : *results) {
+      h->ReadBarrier(1, true, [&p](Status s, NodeId) { p.set_value(s); });
+    }
+  });
+  for (auto& fut : futures) {
+    REQUIRE(fut.wait_for(kWait) == std::future_status::ready);
+    CHECK(fut.get().ok());
+  }
+  // Stats are published at the end of the loop pass that ran the callbacks.
+  CHECK(WaitFor([&] { return h->stats().reads_ok >= ok0 + kReads; }));
+  CHECK(h->stats().read_batches == batches0 + 1);
+  CHECK(c.sm(f)->Kv(1)["a"] == "1");
+}
+
 TEST_CASE("replica host: leader stop, failover, no acknowledged write lost, restart catches up",
           "[replication]") {
   Cluster c(3);
