@@ -422,9 +422,10 @@ Status BtreeEngine::Restore(Iterator* source, uint64_t applied_index) {
 
 Status BtreeEngine::MaybeCheckpoint() {
   // Reads no longer use the pool (they go through the mapping), so clean
-  // frames only save writes a copy from the mapping: let dirty pages take 7/8
-  // of it. More commits per checkpoint means fewer page writes per commit.
-  bool pool_full = pool_->dirty_count() * 8 > pool_->capacity() * 7;
+  // frames only save writes a copy from the mapping: let dirty pages take
+  // 15/16 of it. More commits per checkpoint means fewer page writes per
+  // commit (a write fetches at most height + 2 pages, far below 1/16).
+  bool pool_full = pool_->dirty_count() * 16 > pool_->capacity() * 15;
   bool wal_full = wal_ != nullptr && wal_->size() > WalCheckpointBytes();
   if (pool_full || wal_full) return Checkpoint();
   return Status::OK();

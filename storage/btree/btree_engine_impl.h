@@ -13,7 +13,7 @@
 // (target: fill with one sync per write >= 2x LMDB), and since a dirty page is
 // written once per checkpoint however many commits changed it, write
 // amplification stays low (target <= 10x) where COW pays >= 4 pages for one
-// 100-byte value. A checkpoint (when the pool's dirty pages pass 7/8 of its
+// 100-byte value. A checkpoint (when the pool's dirty pages pass 15/16 of its
 // capacity, the WAL passes WalCheckpointBytes(), or on Sync()):
 //   0. writes pages allocated since the last checkpoint in place (the durable
 //      tree cannot reference them, so they need no journal);

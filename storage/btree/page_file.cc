@@ -41,14 +41,16 @@ Status PageFile::Write(uint64_t page_id, char* buf) {
   SealPage(buf, page_bytes_);
   bytes_written_ += page_bytes_;
   const uint64_t bit = uint64_t{1} << (page_id & 63);
-  const bool tracked = (page_id >> 6) < verified_.size();
-  if (tracked) verified_[page_id >> 6] &= ~bit;
+  // Pages past the mapping (the file grows) get their bit too, for when a
+  // later Remap covers them.
+  if ((page_id >> 6) >= verified_.size()) verified_.resize((page_id >> 6) + 1, 0);
+  verified_[page_id >> 6] &= ~bit;
   RINGKV_RETURN_IF_ERROR(file_->Write(page_id * page_bytes_, std::string_view(buf, page_bytes_)));
   // The file now holds exactly the bytes just sealed here, so the page counts
   // as verified, as if View had checked it: the same trust in the OS's copy
   // that "verified once" already places in it. Saves a CRC pass over every
   // page a checkpoint wrote when reads next reach it through the mapping.
-  if (tracked) verified_[page_id >> 6] |= bit;
+  verified_[page_id >> 6] |= bit;
   return Status::OK();
 }
 
@@ -71,7 +73,7 @@ Status PageFile::Remap(Env* env, const std::string& path) {
   mapped_pages_ = std::min(pages, got);
   // Bits survive a remap: the new mapping shows the same file, and every
   // write since a page was verified cleared that page's bit.
-  verified_.resize((mapped_pages_ + 63) / 64, 0);
+  verified_.resize(std::max<size_t>(verified_.size(), (mapped_pages_ + 63) / 64), 0);
   remaps_++;
   return Status::OK();
 }
