@@ -90,6 +90,23 @@ class Env {
     (void)out;
     return Status::NotSupported("memory-mapped files");
   }
+  // Creates or truncates `path` and returns a file whose Append copies into a
+  // shared writable mapping of it (logs): appended bytes are in the OS page
+  // cache, and survive a kill of the process, as soon as Append returns, with
+  // no system call per append. The file grows ahead of the data in steps of
+  // `grow_bytes` zero bytes (so after a crash it may end in zeros; readers
+  // must treat a zero tail as the end of the data); Close trims it to Size().
+  // Append copies data[4, n) before data[0, 4), the latter with one store, so
+  // a process killed inside Append leaves those first 4 bytes zero (a log
+  // record's checksum word). Sync is fdatasync. Envs without mappings return
+  // NotSupported and callers fall back to NewWritableFile.
+  virtual Status NewMappedAppendFile(const std::string& path, size_t grow_bytes,
+                                     std::unique_ptr<WritableFile>* out) {
+    (void)path;
+    (void)grow_bytes;
+    (void)out;
+    return Status::NotSupported("memory-mapped append files");
+  }
   // Opens for reading and writing, creating if missing (never truncates).
   virtual Status NewRandomRWFile(const std::string& path, std::unique_ptr<RandomRWFile>* out) = 0;
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -82,6 +83,100 @@ class PosixWritableFile final : public WritableFile {
   int fd_;
   uint64_t size_;
   std::string buf_;
+};
+
+// Appends by copying into a MAP_SHARED mapping of the file (Env::NewMappedAppendFile):
+// no system call per append, and the bytes are in the page cache (safe from a
+// process kill) once the copy ends. The file is extended by writing real zeros
+// (not ftruncate/fallocate) so that blocks are allocated up front: a store into
+// the mapping can never fault for lack of space (SIGBUS), and fdatasync has
+// only data to flush, no block allocation or extent conversion to journal.
+// Invariant: size_ <= capacity_ == bytes mapped at base_ == the file's length.
+class PosixMappedAppendFile final : public WritableFile {
+ public:
+  PosixMappedAppendFile(std::string path, int fd, size_t grow_bytes)
+      : path_(std::move(path)), fd_(fd), grow_(std::max<size_t>(grow_bytes, kMinGrowBytes)) {}
+  ~PosixMappedAppendFile() override {
+    if (fd_ >= 0) Close().IgnoreError();
+  }
+
+  Status Append(std::string_view data) override {
+    if (fd_ < 0) return Status::IOError(path_ + ": append after close");
+    size_t n = data.size();
+    if (n == 0) return Status::OK();
+    if (n > capacity_ - size_) RINGKV_RETURN_IF_ERROR(Grow(size_ + n));
+    char* dst = base_ + size_;
+    if (n > 4) {
+      std::memcpy(dst + 4, data.data() + 4, n - 4);
+      // The first word goes last (see env.h): keep the compiler from merging
+      // or reordering the two copies.
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      std::memcpy(dst, data.data(), 4);  // one 4-byte store
+    } else {
+      std::memcpy(dst, data.data(), n);
+    }
+    size_ += n;
+    return Status::OK();
+  }
+  Status Flush() override { return Status::OK(); }  // already in the page cache
+  Status Sync() override {
+    if (fd_ < 0) return Status::IOError(path_ + ": sync after close");
+    // On Linux dirty pages of a shared mapping are the file's page cache, so
+    // fdatasync covers them (msync(MS_SYNC) does the same range-limited).
+    if (::fdatasync(fd_) != 0) return PosixError(path_, errno);
+    return Status::OK();
+  }
+  Status Close() override {
+    if (fd_ < 0) return Status::OK();
+    Status s;
+    if (base_ != nullptr && ::munmap(base_, capacity_) != 0) s = PosixError(path_, errno);
+    base_ = nullptr;
+    // Drop the zero tail beyond the data.
+    if (s.ok() && ::ftruncate(fd_, static_cast<off_t>(size_)) != 0) s = PosixError(path_, errno);
+    if (::close(fd_) != 0 && s.ok()) s = PosixError(path_, errno);
+    fd_ = -1;
+    return s;
+  }
+  uint64_t Size() const override { return size_; }
+
+ private:
+  // Extends file and mapping to at least `need` bytes, in whole grow_ steps.
+  Status Grow(size_t need) {
+    // Steps double from 64 KiB up to grow_, so a short-lived log (a small
+    // memtable's) does not pay for a whole grow_ of zeros.
+    size_t cap = capacity_;
+    while (cap < need) cap += std::min(grow_, std::max<size_t>(cap, kMinGrowBytes));  // bounded: +64 KiB or more
+    static const std::string zeros(64 * 1024, '\0');
+    for (size_t off = capacity_; off < cap;) {
+      size_t n = std::min(zeros.size(), cap - off);
+      ssize_t w = ::pwrite(fd_, zeros.data(), n, static_cast<off_t>(off));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return PosixError(path_, errno);
+      }
+      off += static_cast<size_t>(w);
+    }
+    void* p = base_ == nullptr
+                  ? ::mmap(nullptr, cap, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0)
+                  : ::mremap(base_, capacity_, cap, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED) return PosixError(path_, errno);
+    char* old_end = static_cast<char*>(p) + capacity_;
+    // Map the new pages now rather than one page fault per 4 KiB of appends
+    // (best effort: older kernels lack MADV_POPULATE_WRITE).
+    ::madvise(old_end, cap - capacity_, MADV_POPULATE_WRITE);
+    base_ = static_cast<char*>(p);
+    capacity_ = cap;
+    return Status::OK();
+  }
+
+  static constexpr size_t kMinGrowBytes = 64 * 1024;
+
+  std::string path_;
+  int fd_;
+  const size_t grow_;
+  char* base_ = nullptr;
+  size_t capacity_ = 0;
+  size_t size_ = 0;
 };
 
 class PosixSequentialFile final : public SequentialFile {
@@ -258,6 +353,13 @@ class PosixEnv final : public Env {
     }
     ::close(fd);  // the mapping stays valid without the descriptor
     *out = std::make_unique<PosixMappedFile>(static_cast<const char*>(base), size);
+    return Status::OK();
+  }
+  Status NewMappedAppendFile(const std::string& path, size_t grow_bytes,
+                             std::unique_ptr<WritableFile>* out) override {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return PosixError(path, errno);
+    *out = std::make_unique<PosixMappedAppendFile>(path, fd, grow_bytes);
     return Status::OK();
   }
   Status NewRandomRWFile(const std::string& path, std::unique_ptr<RandomRWFile>* out) override {

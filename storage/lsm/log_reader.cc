@@ -1,5 +1,6 @@
 #include "storage/lsm/log_reader.h"
 
+#include <cstring>
 #include <memory>
 
 #include "storage/base/coding.h"
@@ -32,6 +33,32 @@ Status ReadWholeFile(Env* env, const std::string& path, std::string* data) {
   return Status::OK();
 }
 
+// True when a complete, verifiable record (header and payload checksums)
+// starts at in[0].
+bool VerifiableRecordAt(std::string_view in) {
+  if (in.size() < kLogHeaderBytes || static_cast<uint8_t>(in[8]) != kLogRecordVersion) return false;
+  if (crc32c::Value(in.data() + 4, 5) != crc32c::Unmask(DecodeFixed32(in.data()))) return false;
+  uint32_t length = DecodeFixed32(in.data() + 4);
+  if (length > kMaxLogRecordBytes || in.size() - kLogHeaderBytes < length) return false;
+  return crc32c::Value(in.data() + kLogHeaderBytes, length) ==
+         crc32c::Unmask(DecodeFixed32(in.data() + 9));
+}
+
+// True when some record after in[0] verifies: then damage at in[0] is not a torn
+// tail, since a writer appends in order and a crash only tears the last record.
+// Candidates are offsets whose version byte matches, so zero runs are skipped fast.
+bool VerifiableRecordAfter(std::string_view in) {
+  // Bounded by in.size(): every pass moves `from` forward by at least one byte.
+  for (size_t from = 9; from < in.size();) {
+    const void* hit = std::memchr(in.data() + from, kLogRecordVersion, in.size() - from);
+    if (hit == nullptr) return false;
+    size_t version_at = static_cast<size_t>(static_cast<const char*>(hit) - in.data());
+    if (VerifiableRecordAt(in.substr(version_at - 8))) return true;
+    from = version_at + 1;
+  }
+  return false;
+}
+
 }  // namespace
 
 Status ReadLog(Env* env, const std::string& path,
@@ -44,24 +71,34 @@ Status ReadLog(Env* env, const std::string& path,
   auto corrupt = [&](const char* what) {
     return Status::Corruption(path + ": " + what + " at offset " + std::to_string(offset));
   };
+  auto torn = [&] {
+    result->torn_tail_bytes = in.size();
+    return Status::OK();
+  };
   while (!in.empty()) {
-    if (in.size() < kLogHeaderBytes || AllZero(in)) {
-      result->torn_tail_bytes = in.size();
-      return Status::OK();
-    }
+    if (in.size() < kLogHeaderBytes || AllZero(in)) return torn();
+    // A record a killed mapped writer never completed (see log_reader.h).
+    const bool word_unset = DecodeFixed32(in.data()) == 0;
     uint32_t header_crc = crc32c::Unmask(DecodeFixed32(in.data()));
-    if (crc32c::Value(in.data() + 4, 5) != header_crc) return corrupt("log record header checksum");
+    if (crc32c::Value(in.data() + 4, 5) != header_crc) {
+      if (word_unset && !VerifiableRecordAfter(in)) return torn();
+      return corrupt("log record header checksum");
+    }
     uint32_t length = DecodeFixed32(in.data() + 4);
     uint8_t version = static_cast<uint8_t>(in[8]);
     if (version != kLogRecordVersion) return corrupt("unknown log record version");
     if (length > kMaxLogRecordBytes) return corrupt("log record length");
-    if (in.size() - kLogHeaderBytes < length) {
-      result->torn_tail_bytes = in.size();
-      return Status::OK();
-    }
+    if (in.size() - kLogHeaderBytes < length) return torn();
     std::string_view payload = in.substr(kLogHeaderBytes, length);
     uint32_t payload_crc = crc32c::Unmask(DecodeFixed32(in.data() + 9));
     if (crc32c::Value(payload.data(), payload.size()) != payload_crc) {
+      if (word_unset && !VerifiableRecordAfter(in)) return torn();
+      // Torn by a power loss when a 512-aligned offset inside the payload
+      // starts the file's zero tail (sectors never written).
+      size_t zero_from = in.size();
+      while (zero_from > kLogHeaderBytes && in[zero_from - 1] == 0) zero_from--;
+      uint64_t sector = (offset + zero_from + 511) / 512 * 512;
+      if (sector < offset + kLogHeaderBytes + length) return torn();
       return corrupt("log record payload checksum");
     }
     RINGKV_RETURN_IF_ERROR(fn(payload));

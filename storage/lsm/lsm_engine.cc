@@ -21,6 +21,9 @@ namespace {
 
 // Level-0 file count at which writes wait for compaction (bounded stall).
 constexpr size_t kL0StopWrites = 12;
+// A mapped WAL grows in steps of this many zero bytes (at most this much
+// unused space on disk while a WAL is open).
+constexpr size_t kWalGrowBytes = 256 << 10;
 
 VersionSet::Limits LimitsFor(const EngineOptions& o) {
   VersionSet::Limits limits;
@@ -122,7 +125,18 @@ Status LsmEngine::ReplayWal(uint64_t number, MemTable* mem, uint64_t* max_sequen
 
 Status LsmEngine::NewWal(uint64_t number, std::unique_ptr<LogWriter>* wal) {
   std::unique_ptr<WritableFile> file;
-  RINGKV_RETURN_IF_ERROR(env_->NewWritableFile(LogFileName(dir_, number), &file));
+  const std::string path = LogFileName(dir_, number);
+  // Without sync_wal, a mapped log costs a memcpy per record instead of a
+  // write(2) (about 1 us against 6 us here), with the same safety against a
+  // process kill (log_reader.h reads its torn tails). With sync_wal the plain
+  // file is faster: an fdatasync of a mapped file write-protects its pages, so
+  // every record then pays a page fault, and ext4 journals more (measured 370
+  // against 500-800 syncs/s). Envs without mappings (MemEnv, fault injection)
+  // always take the plain file.
+  Status s = Status::NotSupported("synced WAL");
+  if (!options_.sync_wal) s = env_->NewMappedAppendFile(path, kWalGrowBytes, &file);
+  if (s.IsNotSupported()) s = env_->NewWritableFile(path, &file);
+  RINGKV_RETURN_IF_ERROR(s);
   // A synced record is only durable if the file's directory entry is too.
   RINGKV_RETURN_IF_ERROR(env_->SyncDir(dir_));
   *wal = std::make_unique<LogWriter>(std::move(file));
