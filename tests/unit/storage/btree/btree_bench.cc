@@ -2,8 +2,9 @@
 // LMDB (when built with it) on the brief's targets. Not a ctest test; the
 // real engine benchmark lives in tests/bench/engines/.
 //
-//   btree_bench [dir] [keys] [btree|lmdb|""] [pool MiB] [scans]
-//   (defaults: /tmp/ringkv-btree-bench, 200000, both, 64, 20000)
+//   btree_bench [dir] [keys] [btree|lmdb|""] [pool MiB] [scans] [sync|nosync]
+//   (defaults: /tmp/ringkv-btree-bench, 200000, both, 64, 20000, sync)
+// Each row: wall ops/s and us/op, and this thread's CPU us/op.
 //
 // Workloads (16-byte random keys, 100-byte values):
 //   fillsync   one durable commit per write (btree: use_wal+sync_wal; LMDB: one
@@ -15,6 +16,7 @@
 //   scan100    `scans` scans of 100 keys from random start keys (btree:
 //              Engine::VisitRange; lmdb: a cursor, copying pairs out)
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -61,13 +63,27 @@ std::string ValueFor(uint64_t i) {
   return v;
 }
 
+// Wall time since `a`; also records this thread's CPU time at the same
+// points, so Report can print CPU us/op (on a shared host, wall time also
+// counts the time other processes held the CPU).
+double g_cpu_start = 0;
+double ThreadCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+Clock::time_point Now() {
+  g_cpu_start = ThreadCpuSeconds();
+  return Clock::now();
+}
 double Seconds(Clock::time_point a) {
   return std::chrono::duration<double>(Clock::now() - a).count();
 }
 
 void Report(const char* engine, const char* name, uint64_t ops, double secs, const char* extra) {
-  std::printf("%-6s %-10s %9.0f ops/s  %8.2f us/op  %s\n", engine, name, ops / secs,
-              secs * 1e6 / ops, extra);
+  double cpu = ThreadCpuSeconds() - g_cpu_start;
+  std::printf("%-6s %-10s %9.0f ops/s  %8.2f us/op  %8.2f cpu us/op  %s\n", engine, name,
+              ops / secs, secs * 1e6 / ops, cpu * 1e6 / ops, extra);
 }
 
 void Die(const char* what, const Status& s) {
@@ -77,6 +93,7 @@ void Die(const char* what, const Status& s) {
 
 size_t g_cache_bytes = 64 << 20;
 uint64_t g_scans = 20000;
+bool g_sync_after_fill = true;  // "nosync": leave the fill's dirty pages in the pool
 
 void BenchBtree(const std::string& dir, uint64_t n) {
   std::filesystem::remove_all(dir);
@@ -89,7 +106,7 @@ void BenchBtree(const std::string& dir, uint64_t n) {
   {
     auto e = ringkv::storage::OpenBtreeEngine(o);
     if (!e.ok()) Die("open", e.status());
-    auto t = Clock::now();
+    auto t = Now();
     const uint64_t m = 2000;
     for (uint64_t i = 0; i < m; i++) {
       Status s = (*e)->Put(KeyFor(i), ValueFor(i));
@@ -103,12 +120,13 @@ void BenchBtree(const std::string& dir, uint64_t n) {
   if (!r.ok()) Die("open", r.status());
   auto& e = r.value();
   uint64_t io0 = IoWriteBytes();
-  auto t = Clock::now();
+  auto t = Now();
   for (uint64_t i = 0; i < n; i++) {
     Status s = e->Put(KeyFor(i), ValueFor(i));
     if (!s.ok()) Die("put", s);
   }
-  Status s = e->Sync();
+  Status s;
+  if (g_sync_after_fill) s = e->Sync();
   if (!s.ok()) Die("sync", s);
   double secs = Seconds(t);
   uint64_t io = IoWriteBytes() - io0;
@@ -120,14 +138,14 @@ void BenchBtree(const std::string& dir, uint64_t n) {
   Report("btree", "fill", n, secs, extra);
   std::mt19937_64 rng(1);
   std::string v;
-  t = Clock::now();
+  t = Now();
   for (uint64_t i = 0; i < n; i++) {
     s = e->Get(KeyFor(rng() % n), &v);
     if (!s.ok()) Die("get", s);
   }
   Report("btree", "readrandom", n, Seconds(t), "");
   const uint64_t scans = g_scans;
-  t = Clock::now();
+  t = Now();
   uint64_t got = 0;
   for (uint64_t i = 0; i < scans; i++) {
     // Engine::VisitRange: the copy-free range read (bench-engines uses it too).
@@ -173,7 +191,7 @@ void BenchLmdb(const std::string& dir, uint64_t n) {
   MDB_dbi dbi;
   {
     MDB_env* env = OpenLmdb(dir + "/sync", &dbi);
-    auto t = Clock::now();
+    auto t = Now();
     const uint64_t m = 2000;
     for (uint64_t i = 0; i < m; i++) {
       MDB_txn* txn;
@@ -186,7 +204,7 @@ void BenchLmdb(const std::string& dir, uint64_t n) {
   }
   MDB_env* env = OpenLmdb(dir + "/fill", &dbi);
   uint64_t io0 = IoWriteBytes();
-  auto t = Clock::now();
+  auto t = Now();
   // One txn per write, like the engine API (each Put is its own commit), with
   // MDB_NOSYNC semantics approximated by committing in batches of 1000 to keep
   // the run short; then one sync.
@@ -205,7 +223,7 @@ void BenchLmdb(const std::string& dir, uint64_t n) {
   Report("lmdb", "fill", n, secs, extra);
   std::mt19937_64 rng(1);
   std::string v;
-  t = Clock::now();
+  t = Now();
   for (uint64_t i = 0; i < n; i++) {
     MDB_txn* txn;
     Check(mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn), "begin");
@@ -219,7 +237,7 @@ void BenchLmdb(const std::string& dir, uint64_t n) {
   const uint64_t scans = g_scans;
   std::vector<std::pair<std::string, std::string>> out;
   uint64_t got = 0;
-  t = Clock::now();
+  t = Now();
   for (uint64_t i = 0; i < scans; i++) {
     out.clear();
     MDB_txn* txn;
@@ -252,6 +270,7 @@ int main(int argc, char** argv) {
   std::string only = argc > 3 ? argv[3] : "";
   if (argc > 4) g_cache_bytes = std::strtoull(argv[4], nullptr, 10) << 20;
   if (argc > 5) g_scans = std::strtoull(argv[5], nullptr, 10);
+  if (argc > 6) g_sync_after_fill = std::string(argv[6]) != "nosync";
   if (only.empty() || only == "btree") BenchBtree(dir + "/btree", n);
 #ifdef RINGKV_BENCH_LMDB
   if (only.empty() || only == "lmdb") BenchLmdb(dir + "/lmdb", n);
