@@ -15,8 +15,8 @@ class MergingIterator final : public InternalIterator {
   }
 
   bool Valid() const override { return !heap_.empty() && status_.ok(); }
-  std::string_view key() const override { return heap_.front()->key(); }
-  std::string_view value() const override { return heap_.front()->value(); }
+  std::string_view key() const override { return heap_.front().key; }
+  std::string_view value() const override { return heap_.front().it->value(); }
   Status status() const override { return status_; }
 
   void SeekToFirst() override {
@@ -28,12 +28,13 @@ class MergingIterator final : public InternalIterator {
     Rebuild();
   }
   void Next() override {
-    InternalIterator* top = heap_.front();
-    top->Next();
-    if (top->Valid()) {
+    Entry& top = heap_.front();
+    top.it->Next();
+    if (top.it->Valid()) {
+      top.key = top.it->key();
       SiftDown(0);
     } else {
-      if (!top->status().ok()) status_ = top->status();
+      if (!top.it->status().ok()) status_ = top.it->status();
       heap_.front() = heap_.back();
       heap_.pop_back();
       if (!heap_.empty()) SiftDown(0);
@@ -41,16 +42,22 @@ class MergingIterator final : public InternalIterator {
   }
 
  private:
-  static bool Less(InternalIterator* a, InternalIterator* b) {
-    return CompareInternalKey(a->key(), b->key()) < 0;
-  }
+  // A valid child and its current key, cached: the key view stays valid until
+  // that child moves, and only the top child moves, so sifting compares cached
+  // views instead of making two virtual calls per comparison.
+  struct Entry {
+    InternalIterator* it;
+    std::string_view key;
+  };
+
+  static bool Less(const Entry& a, const Entry& b) { return CompareInternalKey(a.key, b.key) < 0; }
 
   void Rebuild() {
     heap_.clear();
     status_ = Status::OK();
     for (auto& c : children_) {
       if (c->Valid()) {
-        heap_.push_back(c.get());
+        heap_.push_back(Entry{c.get(), c->key()});
       } else if (!c->status().ok() && status_.ok()) {
         status_ = c->status();
       }
@@ -72,7 +79,7 @@ class MergingIterator final : public InternalIterator {
   }
 
   std::vector<std::unique_ptr<InternalIterator>> children_;
-  std::vector<InternalIterator*> heap_;  // min-heap of valid children by key
+  std::vector<Entry> heap_;  // min-heap of valid children by key
   Status status_;
 };
 
