@@ -126,6 +126,8 @@ class ClusterNode final : public ReplicationPort, public ClusterView {
   MetaState meta_;             // guarded by meta_mu_: the applied table
   uint64_t meta_applied_ = 0;  // guarded by meta_mu_; in memory, replayed from the WAL
   std::atomic<uint64_t> meta_epoch_{0};
+  std::atomic<uint64_t> balance_transfers_{0};  // leadership transfers asked by the balancer
+  std::atomic<uint64_t> housekeeping_max_us_{0};  // the longest housekeeping pass
   // Replication thread only.
   uint64_t meta_compared_epoch_ = 0;  // the epoch last compared with the config
   std::atomic<bool> meta_init_in_flight_{false};  // a bootstrap init proposal is pending

@@ -52,7 +52,7 @@ struct ClusterConfig {
   bool follower_reads = false;
   std::string fsync = "always";            // always | batch | never
   int64_t tick_ms = 10;
-  int64_t election_ticks = 10;
+  int64_t election_ticks = 20;
   int64_t snapshot_entries = 100000;  // log entries per group between snapshots
   int64_t vnodes = 16;                // tokens per node on the ring (its weight)
 };

@@ -253,6 +253,39 @@ Status RaftLogStorage::CreateSnapshot(uint64_t index, const ConfState& cs, std::
   return PersistMeta();
 }
 
+Result<std::shared_ptr<Snapshot>> RaftLogStorage::PrepareSnapshot(uint64_t index,
+                                                                   const ConfState& cs,
+                                                                   std::string data) const {
+  if (index <= snap_meta_.index) return Status::OutOfRange("snapshot out of date");
+  auto term = Term(index);
+  if (!term.ok()) return term.status();
+  auto snap = std::make_shared<Snapshot>();
+  snap->meta.index = index;
+  snap->meta.term = *term;
+  snap->meta.conf_state = cs;
+  snap->data = std::move(data);
+  return snap;
+}
+
+Status RaftLogStorage::WritePreparedSnapshot(const Snapshot& snap) const {
+  return storage::WriteStringToFile(env_, EncodeSnapshotFile(snap), SnapshotPath() + ".bg",
+                                    true);
+}
+
+Status RaftLogStorage::InstallPreparedSnapshot(std::shared_ptr<Snapshot> snap) {
+  const std::string written = SnapshotPath() + ".bg";
+  if (snap->meta.index <= snap_meta_.index) {
+    env_->RemoveFile(written).IgnoreError();
+    return Status::OutOfRange("snapshot out of date");
+  }
+  RINGKV_RETURN_IF_ERROR(env_->RenameFile(written, SnapshotPath()));
+  RINGKV_RETURN_IF_ERROR(env_->SyncDir(snap_dir_));
+  RINGKV_RETURN_IF_ERROR(log_->Compact(group_, snap->meta.index + 1));
+  snap_meta_ = snap->meta;
+  snapshot_cache_ = std::move(snap);
+  return PersistMeta();
+}
+
 Status RaftLogStorage::ApplySnapshot(const Snapshot& snap) {
   if (snap.meta.index <= snap_meta_.index) return Status::OutOfRange("snapshot out of date");
   RINGKV_RETURN_IF_ERROR(WriteSnapshotFile(snap));

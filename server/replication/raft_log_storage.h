@@ -66,6 +66,20 @@ class RaftLogStorage : public consensus::LogStorage {
   // is not newer than the current snapshot.
   Status CreateSnapshot(uint64_t index, const consensus::ConfState& cs, std::string data);
 
+  // The same in three steps, so the file write (the slow part: megabytes and an
+  // fsync) can run on another thread while this group keeps replicating:
+  // - PrepareSnapshot (owner's thread): checks `index` and builds the snapshot;
+  // - WritePreparedSnapshot (any thread): writes it durably to a temporary file of
+  //   its own (no other call touches that file, and it reads only immutable members);
+  // - InstallPreparedSnapshot (owner's thread): renames it into place, compacts the
+  //   log and records the meta, or drops it with OutOfRange if a newer snapshot
+  //   arrived meanwhile (ApplySnapshot).
+  Result<std::shared_ptr<consensus::Snapshot>> PrepareSnapshot(uint64_t index,
+                                                               const consensus::ConfState& cs,
+                                                               std::string data) const;
+  Status WritePreparedSnapshot(const consensus::Snapshot& snap) const;
+  Status InstallPreparedSnapshot(std::shared_ptr<consensus::Snapshot> snap);
+
   // Installs a snapshot received from the leader: writes its file durably, drops the
   // whole log (the snapshot replaces it; the leader sends what follows) and records its
   // meta and membership. OutOfRange ("snapshot out of date") if not newer than ours.

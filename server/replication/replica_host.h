@@ -129,7 +129,12 @@ struct ReplicaHostStats {
   uint64_t reads_failed = 0;
   uint64_t read_batches = 0;      // ReadIndex requests sent (one per group per iteration)
   uint64_t leader_changes = 0;    // a group's known leader changed (elections, transfers)
+  uint64_t ticks_late = 0;        // ticks that came 5 tick_ms or more after the previous one
+  uint64_t tick_gap_max_ms = 0;   // the longest time between two ticks
+  uint64_t slowest_callback_us = 0;       // the longest replication-loop callback
+  const char* slowest_callback = "none";  // which one (a string literal)
   uint64_t snapshots_taken = 0;
+  uint64_t snapshot_write_errors = 0;  // snapshot files that could not be written
   uint64_t snapshots_installed = 0;
   uint64_t bad_frames = 0;
 };
