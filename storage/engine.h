@@ -116,11 +116,6 @@ class Engine {
   // Applies all operations of the batch atomically, in order.
   virtual Status Write(const WriteBatch& batch) = 0;
 
-  // Ordered range read: appends up to `limit` pairs with key >= start, in
-  // ascending key order, to *out. Hash engines may implement this by a full pass.
-  virtual Status Scan(std::string_view start, size_t limit,
-                      std::vector<std::pair<std::string, std::string>>* out) = 0;
-
   // Cursor scan for Redis SCAN. Start with cursor 0; returns the next cursor,
   // 0 when the scan is complete. Visits roughly `count` keys per call (may be
   // more or fewer). Guarantee: every key present for the whole scan is visited
@@ -129,17 +124,18 @@ class Engine {
   using ScanVisitor = std::function<void(std::string_view key, std::string_view value)>;
   virtual Result<uint64_t> ScanCursor(uint64_t cursor, size_t count, const ScanVisitor& visit) = 0;
 
-  // Ordered range read without copies: calls visit for up to `limit` pairs
-  // with key >= start, in ascending key order. The views are valid only during
-  // the call, and visit must not call into the engine. An engine may read its
-  // pages or tables in place for the length of the call (no snapshot). The
-  // default walks a snapshot iterator; engines override it when they have a
-  // cheaper path (btree).
-  virtual Status VisitRange(std::string_view start, size_t limit, const ScanVisitor& visit) {
-    std::unique_ptr<Iterator> it = NewSnapshotIterator();
-    size_t n = 0;
-    for (it->Seek(start); n < limit && it->Valid(); it->Next(), n++) visit(it->key(), it->value());
-    return it->status();
+  // Ordered range read: calls visit for up to `limit` pairs with key >= start,
+  // in ascending key order. The views are valid only during the call, and visit
+  // must not call into the engine. An engine may read its pages or tables in
+  // place for the length of the call (no snapshot). Hash engines may implement
+  // this by a full pass.
+  virtual Status VisitRange(std::string_view start, size_t limit, const ScanVisitor& visit) = 0;
+
+  // VisitRange into owned copies: appends the pairs to *out.
+  Status Scan(std::string_view start, size_t limit,
+              std::vector<std::pair<std::string, std::string>>* out) {
+    return VisitRange(start, limit,
+                      [out](std::string_view k, std::string_view v) { out->emplace_back(k, v); });
   }
 
   // A consistent point-in-time view, e.g. for a Raft snapshot. Caller owns it.

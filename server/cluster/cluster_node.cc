@@ -649,13 +649,13 @@ std::vector<std::pair<std::string, std::string>> ClusterNode::MetaInfo() const {
   std::vector<std::pair<std::string, std::string>> out = {
       {"meta_leader", std::to_string(host_ ? host_->LeaderOf(kMetaGroup) : 0)},
       {"meta_epoch", std::to_string(m.epoch())},
-      {"raft_slowest_callback", host_ ? host_->stats().slowest_callback : "none"},
       {"meta_nodes", std::to_string(m.nodes().size())},
       {"meta_role", voter ? "voter" : "learner"},
       {"meta_voters", ids(meta_voters_)},
       {"meta_learners", ids(meta_learners_)},
       {"meta_shards", std::to_string(m.shard_count())},
-      {"meta_replicas", std::to_string(m.replicas())}};
+      {"meta_replicas", std::to_string(m.replicas())},
+      {"raft_slowest_callback", host_ ? host_->stats().slowest_callback : "none"}};
   for (const MetaNode& n : m.nodes()) {
     out.emplace_back("meta_node_" + std::to_string(n.id),
                      "addr=" + n.host + ":" + std::to_string(n.port) +
@@ -708,6 +708,7 @@ std::vector<std::pair<std::string, uint64_t>> ClusterNode::Stats() const {
           {"raft_tick_gap_max_ms", st.tick_gap_max_ms},
           {"cluster_balance_transfers", balance_transfers_.load(std::memory_order_relaxed)},
           {"raft_snapshots_taken", st.snapshots_taken},
+          {"raft_snapshot_write_errors", st.snapshot_write_errors},
           {"raft_snapshots_installed", st.snapshots_installed},
           {"raft_bad_frames", st.bad_frames}};
 }

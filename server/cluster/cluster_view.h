@@ -40,8 +40,9 @@ class ClusterView {
   virtual uint64_t epoch() const = 0;
   // Replication figures for INFO cluster, as (name, value) pairs.
   virtual std::vector<std::pair<std::string, uint64_t>> Stats() const = 0;
-  // The meta group's figures for INFO cluster (meta_leader, meta_epoch,
-  // meta_nodes, meta_role, ...), as (name, value) pairs.
+  // Text figures for INFO cluster, as (name, value) pairs: the meta group's
+  // (meta_leader, meta_epoch, meta_nodes, meta_role, ...) and the replication
+  // thread's slowest callback (raft_slowest_callback).
   virtual std::vector<std::pair<std::string, std::string>> MetaInfo() const = 0;
   // Proposes a meta-group command (meta_state.h Encode*Command). `done` runs
   // once, on the replication thread, with the applied reply text ("ok

@@ -230,27 +230,23 @@ Status RaftLogStorage::SetConfState(const ConfState& cs) {
 }
 
 Status RaftLogStorage::WriteSnapshotFile(const Snapshot& snap) {
-  const std::string path = SnapshotPath();
-  const std::string tmp = path + ".tmp";
+  const std::string tmp = SnapshotPath() + ".tmp";
   RINGKV_RETURN_IF_ERROR(storage::WriteStringToFile(env_, EncodeSnapshotFile(snap), tmp, true));
-  RINGKV_RETURN_IF_ERROR(env_->RenameFile(tmp, path));
+  return PublishSnapshotFile(tmp);
+}
+
+Status RaftLogStorage::PublishSnapshotFile(const std::string& written) {
+  RINGKV_RETURN_IF_ERROR(env_->RenameFile(written, SnapshotPath()));
   return env_->SyncDir(snap_dir_);
 }
 
+std::string RaftLogStorage::PreparedSnapshotPath() const { return SnapshotPath() + ".bg"; }
+
 Status RaftLogStorage::CreateSnapshot(uint64_t index, const ConfState& cs, std::string data) {
-  if (index <= snap_meta_.index) return Status::OutOfRange("snapshot out of date");
-  auto term = Term(index);
-  if (!term.ok()) return term.status();
-  auto snap = std::make_shared<Snapshot>();
-  snap->meta.index = index;
-  snap->meta.term = *term;
-  snap->meta.conf_state = cs;
-  snap->data = std::move(data);
-  RINGKV_RETURN_IF_ERROR(WriteSnapshotFile(*snap));
-  RINGKV_RETURN_IF_ERROR(log_->Compact(group_, index + 1));
-  snap_meta_ = snap->meta;
-  snapshot_cache_ = std::move(snap);
-  return PersistMeta();
+  auto snap = PrepareSnapshot(index, cs, std::move(data));
+  if (!snap.ok()) return snap.status();
+  RINGKV_RETURN_IF_ERROR(WritePreparedSnapshot(**snap));
+  return InstallPreparedSnapshot(std::move(snap.value()));
 }
 
 Result<std::shared_ptr<Snapshot>> RaftLogStorage::PrepareSnapshot(uint64_t index,
@@ -268,18 +264,15 @@ Result<std::shared_ptr<Snapshot>> RaftLogStorage::PrepareSnapshot(uint64_t index
 }
 
 Status RaftLogStorage::WritePreparedSnapshot(const Snapshot& snap) const {
-  return storage::WriteStringToFile(env_, EncodeSnapshotFile(snap), SnapshotPath() + ".bg",
-                                    true);
+  return storage::WriteStringToFile(env_, EncodeSnapshotFile(snap), PreparedSnapshotPath(), true);
 }
 
 Status RaftLogStorage::InstallPreparedSnapshot(std::shared_ptr<Snapshot> snap) {
-  const std::string written = SnapshotPath() + ".bg";
   if (snap->meta.index <= snap_meta_.index) {
-    env_->RemoveFile(written).IgnoreError();
+    env_->RemoveFile(PreparedSnapshotPath()).IgnoreError();
     return Status::OutOfRange("snapshot out of date");
   }
-  RINGKV_RETURN_IF_ERROR(env_->RenameFile(written, SnapshotPath()));
-  RINGKV_RETURN_IF_ERROR(env_->SyncDir(snap_dir_));
+  RINGKV_RETURN_IF_ERROR(PublishSnapshotFile(PreparedSnapshotPath()));
   RINGKV_RETURN_IF_ERROR(log_->Compact(group_, snap->meta.index + 1));
   snap_meta_ = snap->meta;
   snapshot_cache_ = std::move(snap);

@@ -63,10 +63,10 @@ class RaftLogStorage : public consensus::LogStorage {
   // Records a snapshot of the state machine at applied index `index` (which must be
   // in the log, or the current snapshot index) with membership `cs`, writes its file
   // durably, then compacts the log up to and including `index`. OutOfRange if `index`
-  // is not newer than the current snapshot.
+  // is not newer than the current snapshot. The three steps below in one call.
   Status CreateSnapshot(uint64_t index, const consensus::ConfState& cs, std::string data);
 
-  // The same in three steps, so the file write (the slow part: megabytes and an
+  // CreateSnapshot in three steps, so the file write (the slow part: megabytes and an
   // fsync) can run on another thread while this group keeps replicating:
   // - PrepareSnapshot (owner's thread): checks `index` and builds the snapshot;
   // - WritePreparedSnapshot (any thread): writes it durably to a temporary file of
@@ -99,6 +99,10 @@ class RaftLogStorage : public consensus::LogStorage {
                  uint64_t group);
   Status PersistMeta();
   Status WriteSnapshotFile(const consensus::Snapshot& snap);
+  // Renames a durably written snapshot file into place and syncs the directory.
+  Status PublishSnapshotFile(const std::string& written);
+  // Where WritePreparedSnapshot writes (no other call touches this file).
+  std::string PreparedSnapshotPath() const;
 
   storage::Env* const env_;
   storage::raftlog::RaftLog* const log_;  // not owned

@@ -118,26 +118,20 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
   uv_async_t* async() { return &async_; }
 
   // Shutdown already completed any round in flight (SyncLog); this only joins.
+  void StopSyncThread() { StopWorker(&sync_thread_, &sync_mu_, &sync_cv_, &sync_quit_); }
   // A snapshot still being written is dropped: the log it would have compacted
   // is intact, and the next run takes the snapshot again.
-  void StopSnapshotThread() {
-    if (!snap_thread_.joinable()) return;
-    {
-      std::lock_guard<std::mutex> l(snap_mu_);
-      snap_quit_ = true;
-    }
-    snap_cv_.notify_all();
-    snap_thread_.join();
-  }
+  void StopSnapshotThread() { StopWorker(&snap_thread_, &snap_mu_, &snap_cv_, &snap_quit_); }
 
-  void StopSyncThread() {
-    if (!sync_thread_.joinable()) return;
+  // Sets the worker's quit flag (guarded by mu), wakes it and joins it.
+  static void StopWorker(std::thread* t, std::mutex* mu, std::condition_variable* cv, bool* quit) {
+    if (!t->joinable()) return;
     {
-      std::lock_guard<std::mutex> l(sync_mu_);
-      sync_quit_ = true;
+      std::lock_guard<std::mutex> l(*mu);
+      *quit = true;
     }
-    sync_cv_.notify_all();
-    sync_thread_.join();
+    cv->notify_all();
+    t->join();
   }
 
   // After uv_run returns: drop the link (it may own handles on this loop), close ours
@@ -238,8 +232,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
       return;
     }
     Group& g = it->second;
-    const bool leader = g.role == Role::kLeader;
-    if (!leader && (!allow_follower || g.leader == consensus::kNoNode)) {
+    if (!CanAskReadIndex(g, allow_follower)) {
       st_.reads_failed++;
       done(NotLeaderError("read"), g.leader);
       return;
@@ -690,11 +683,11 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
       Group& g = it->second;
       std::vector<QueuedRead> queued = std::move(g.queued_reads);
       g.queued_reads.clear();
-      const bool leader = g.role == Role::kLeader;
-      ReadBatch batch{ticks_ + 2 * static_cast<uint64_t>(opt_.election_ticks), leader, {}};
+      ReadBatch batch{ticks_ + 2 * static_cast<uint64_t>(opt_.election_ticks),
+                      g.role == Role::kLeader, {}};
       batch.dones.reserve(queued.size());
       for (QueuedRead& q : queued) {
-        if (leader || (q.allow_follower && g.leader != consensus::kNoNode)) {
+        if (CanAskReadIndex(g, q.allow_follower)) {
           batch.dones.push_back(std::move(q.done));
         } else {
           st_.reads_failed++;
@@ -710,6 +703,12 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
       g.reads.emplace(std::move(ctx), std::move(batch));
     }
     read_queue_.clear();
+  }
+
+  // A leader answers a ReadIndex itself; a follower may ask when the read
+  // allows it and it knows a leader to ask.
+  static bool CanAskReadIndex(const Group& g, bool allow_follower) {
+    return g.role == Role::kLeader || (allow_follower && g.leader != consensus::kNoNode);
   }
 
   // Confirmed reads whose index is applied now.

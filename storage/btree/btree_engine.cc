@@ -329,14 +329,6 @@ Status BtreeEngine::ReadPageAt(uint64_t snapshot_epoch, uint64_t page_id, std::s
   return Status::OK();
 }
 
-Status BtreeEngine::Scan(std::string_view start, size_t limit,
-                         std::vector<std::pair<std::string, std::string>>* out) {
-  bool at_end = false;
-  return tree_->Scan(
-      start, false, limit, [&](std::string_view k, std::string_view v) { out->emplace_back(k, v); },
-      nullptr, &at_end);
-}
-
 Status BtreeEngine::VisitRange(std::string_view start, size_t limit, const ScanVisitor& visit) {
   bool at_end = false;
   return tree_->Scan(start, false, limit, visit, nullptr, &at_end);

@@ -106,8 +106,6 @@ class BtreeEngine final : public Engine {
   Status Put(std::string_view key, std::string_view value) override;
   Status Delete(std::string_view key) override;
   Status Write(const WriteBatch& batch) override;
-  Status Scan(std::string_view start, size_t limit,
-              std::vector<std::pair<std::string, std::string>>* out) override;
   Result<uint64_t> ScanCursor(uint64_t cursor, size_t count, const ScanVisitor& visit) override;
   // Straight from pool frames and the mapping within the call (Btree::Scan): no
   // snapshot, no page or pair copies.

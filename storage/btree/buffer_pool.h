@@ -72,12 +72,7 @@ class BufferPool {
   // Counts a hit; a nullptr result is not a miss (the caller reads the page
   // through the mapping without inserting it).
   const char* Peek(uint64_t page_id) {
-    // Most read-path pages are not cached; the bitmap (one bit per page, a
-    // few KiB) answers that without touching the larger page table.
-    if (page_id >= cached_bits_.size() * 64 || !(cached_bits_[page_id >> 6] >> (page_id & 63) & 1)) {
-      return nullptr;
-    }
-    Frame* f = Lookup(page_id);
+    Frame* f = FindCached(page_id);
     if (f == nullptr) return nullptr;
     hits_++;
     f->referenced = true;
@@ -86,10 +81,7 @@ class BufferPool {
   // The cached frame's bytes or nullptr, like Peek but with no side effect
   // (no hit counted, no reference bit): for prefetch hints only.
   const char* Address(uint64_t page_id) const {
-    if (page_id >= cached_bits_.size() * 64 || !(cached_bits_[page_id >> 6] >> (page_id & 63) & 1)) {
-      return nullptr;
-    }
-    Frame* f = Lookup(page_id);
+    const Frame* f = FindCached(page_id);
     return f != nullptr ? f->data.get() : nullptr;
   }
   // Returns a zeroed, dirty, pinned frame for a newly allocated page.
@@ -126,6 +118,14 @@ class BufferPool {
   // by page id: one load per lookup instead of hashing.
   Frame* Lookup(uint64_t page_id) const {
     return page_id < table_.size() ? table_[page_id] : nullptr;
+  }
+  // Lookup for the read path, where most pages are not cached: the bitmap (one
+  // bit per page, a few KiB) answers that without touching the page table.
+  Frame* FindCached(uint64_t page_id) const {
+    if (page_id >= cached_bits_.size() * 64 || !(cached_bits_[page_id >> 6] >> (page_id & 63) & 1)) {
+      return nullptr;
+    }
+    return Lookup(page_id);
   }
   void Map(uint64_t page_id, Frame* f) {
     if (page_id >= table_.size()) {

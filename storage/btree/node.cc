@@ -4,6 +4,7 @@
 
 #include "storage/base/check.h"
 #include "storage/base/coding.h"
+#include "storage/base/key_order.h"
 
 namespace ringkv::storage::btree {
 namespace {
@@ -160,36 +161,12 @@ void Node::SetChild(int i, uint64_t id) {
   EncodeFixed64(const_cast<char*>(c.data()) + c.size() - 8, id);
 }
 
-namespace {
-
-// The first 8 bytes of k as a big-endian number, so integer
-// order equals byte order on that prefix.
-inline uint64_t Prefix8(std::string_view k) {
-  if (k.size() < 8) return 0;  // not used for keys this short
-  uint64_t v;
-  std::memcpy(&v, k.data(), 8);
-  return __builtin_bswap64(v);
-}
-
-// Three-way byte-order comparison of a node key with the probe whose prefix
-// is `probe_prefix`. Most probes differ in the first 8 bytes, which one
-// integer compare settles without a memcmp call.
-inline int CompareToProbe(std::string_view node_key, std::string_view probe, uint64_t probe_prefix) {
-  if (node_key.size() >= 8 && probe.size() >= 8) {
-    uint64_t a = Prefix8(node_key);
-    if (a != probe_prefix) return a < probe_prefix ? -1 : 1;
-  }
-  return node_key.compare(probe);
-}
-
-}  // namespace
-
 int Node::LowerBound(std::string_view key) const {
-  const uint64_t probe = Prefix8(key);
+  const uint64_t probe = ProbePrefix(key);
   int lo = 0, hi = count();
   while (lo < hi) {
     int mid = (lo + hi) / 2;
-    if (CompareToProbe(Key(mid), key, probe) < 0) {
+    if (CompareKeyToProbe(Key(mid), key, probe) < 0) {
       lo = mid + 1;
     } else {
       hi = mid;
@@ -199,11 +176,11 @@ int Node::LowerBound(std::string_view key) const {
 }
 
 int Node::UpperBound(std::string_view key) const {
-  const uint64_t probe = Prefix8(key);
+  const uint64_t probe = ProbePrefix(key);
   int lo = 0, hi = count();
   while (lo < hi) {
     int mid = (lo + hi) / 2;
-    if (CompareToProbe(Key(mid), key, probe) <= 0) {
+    if (CompareKeyToProbe(Key(mid), key, probe) <= 0) {
       lo = mid + 1;
     } else {
       hi = mid;

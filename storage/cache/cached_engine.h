@@ -40,10 +40,6 @@ class CachedEngine final : public Engine {
   Status Put(std::string_view key, std::string_view value) override;
   Status Delete(std::string_view key) override;
   Status Write(const WriteBatch& batch) override;
-  Status Scan(std::string_view start, size_t limit,
-              std::vector<std::pair<std::string, std::string>>* out) override {
-    return inner_->Scan(start, limit, out);
-  }
   Result<uint64_t> ScanCursor(uint64_t cursor, size_t count, const ScanVisitor& visit) override {
     return inner_->ScanCursor(cursor, count, visit);
   }

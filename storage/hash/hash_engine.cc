@@ -64,8 +64,7 @@ Status HashEngine::Write(const WriteBatch& batch) {
   return Status::OK();
 }
 
-Status HashEngine::Scan(std::string_view start, size_t limit,
-                        std::vector<std::pair<std::string, std::string>>* out) {
+Status HashEngine::VisitRange(std::string_view start, size_t limit, const ScanVisitor& visit) {
   if (limit == 0) return Status::OK();
   // Max-heap of the `limit` smallest keys >= start seen so far.
   auto key_less = [](const Entry* a, const Entry* b) { return EntryKey(a) < EntryKey(b); };
@@ -88,7 +87,7 @@ Status HashEngine::Scan(std::string_view start, size_t limit,
   }
   for (auto it = picked.rbegin(); it != picked.rend(); ++it) {
     EntryView v = DecodeEntry(*it);
-    out->emplace_back(std::string(v.key), std::string(v.value));
+    visit(v.key, v.value);
   }
   return Status::OK();
 }

@@ -8,8 +8,8 @@
 // Ownership and threads: owned by one loop thread; every method is called from
 // it. Starts no threads. Snapshot iterators must be destroyed before the engine.
 //
-// Latency: no call walks the whole table except Scan (ordered, a full pass),
-// Clear, Restore and the destructor. Growth and shrinkage are incremental: each
+// Latency: no call walks the whole table except VisitRange and Scan (ordered:
+// a full pass), Clear, Restore and the destructor. Growth and shrinkage are incremental: each
 // Get/Put/Delete moves a few buckets, and the server should also call
 // RehashForMicros() from a timer (as Redis's serverCron does) so an idle table
 // finishes a resize and, after a shrink, gives back the unused bucket pages.
@@ -54,8 +54,7 @@ class HashEngine final : public Engine {
   Status Write(const WriteBatch& batch) override;
   // A full pass that keeps the `limit` smallest keys >= start in a heap:
   // O(keys * log(limit)) time, O(limit) extra memory.
-  Status Scan(std::string_view start, size_t limit,
-              std::vector<std::pair<std::string, std::string>>* out) override;
+  Status VisitRange(std::string_view start, size_t limit, const ScanVisitor& visit) override;
   // Redis SCAN semantics (see HashTable::ScanStep). Visits whole buckets until at
   // least `count` keys or 10*count buckets have been seen. Returns InvalidArgument
   // for a cursor above 48 bits. REQUIRES: visit does not call into the engine.

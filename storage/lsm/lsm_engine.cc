@@ -285,13 +285,10 @@ std::unique_ptr<Iterator> LsmEngine::NewSnapshotIterator() {
   return NewDbIterator(Pins(), table_cache_.get(), versions_->last_sequence());
 }
 
-Status LsmEngine::Scan(std::string_view start, size_t limit,
-                       std::vector<std::pair<std::string, std::string>>* out) {
+Status LsmEngine::VisitRange(std::string_view start, size_t limit, const ScanVisitor& visit) {
   auto it = NewSnapshotIterator();
   it->Seek(start);
-  for (size_t n = 0; n < limit && it->Valid(); n++, it->Next()) {
-    out->emplace_back(std::string(it->key()), std::string(it->value()));
-  }
+  for (size_t n = 0; n < limit && it->Valid(); n++, it->Next()) visit(it->key(), it->value());
   return it->status();
 }
 

@@ -48,8 +48,8 @@ class LsmEngine final : public Engine {
   Status Put(std::string_view key, std::string_view value) override;
   Status Delete(std::string_view key) override;
   Status Write(const WriteBatch& batch) override;
-  Status Scan(std::string_view start, size_t limit,
-              std::vector<std::pair<std::string, std::string>>* out) override;
+  // Through a snapshot iterator (memtables and levels merged).
+  Status VisitRange(std::string_view start, size_t limit, const ScanVisitor& visit) override;
   Result<uint64_t> ScanCursor(uint64_t cursor, size_t count, const ScanVisitor& visit) override;
   std::unique_ptr<Iterator> NewSnapshotIterator() override;
   Status Restore(Iterator* source, uint64_t applied_index) override;

@@ -690,6 +690,15 @@ TEST_CASE("replica host: membership change adds a node that catches up by snapsh
   std::set<std::string> acked;
   CHECK(PipelinedWrites(&c, leader, 1, 0, 200, &acked) == 200);
   CHECK(c.sm(4)->Applied(1) == 0);
+  // Snapshot files are written on the snapshot thread and the log is compacted
+  // when one is installed: wait for that on every member, so node 4 cannot
+  // find the early entries still in the leader's log.
+  REQUIRE(WaitFor([&] {
+    for (NodeId id : {1, 2, 3}) {
+      if (c.host(id)->stats().snapshots_taken == 0) return false;
+    }
+    return true;
+  }));
   auto change = [&](consensus::ConfChangeType type) {
     auto p = std::make_shared<std::promise<Status>>();
     auto f = p->get_future();
