@@ -28,7 +28,15 @@ uint64_t RoundUpToPage(uint64_t bytes) {
   return (bytes + page - 1) / page * page;
 }
 
-char* Base(Entry** data) { return reinterpret_cast<char*>(data); }
+char* Base(Bucket* data) { return reinterpret_cast<char*>(data); }
+
+// A zeroed, cache-line-aligned block of `bytes` (a multiple of 64).
+Bucket* NewSmall(uint64_t bytes) {
+  void* p = std::aligned_alloc(alignof(Bucket), bytes);
+  RINGKV_CHECK_MSG(p != nullptr, "out of memory allocating a bucket array");
+  std::memset(p, 0, bytes);
+  return static_cast<Bucket*>(p);
+}
 
 }  // namespace
 
@@ -43,11 +51,9 @@ void BucketArray::Reset(uint64_t buckets) {
 
 void BucketArray::Init(uint64_t buckets) {
   RINGKV_CHECK(buckets > 0 && (buckets & (buckets - 1)) == 0);
-  uint64_t bytes = buckets * sizeof(Entry*);
+  uint64_t bytes = buckets * sizeof(Bucket);
   if (bytes <= kSmallArrayBytes) {
-    void* p = std::calloc(buckets, sizeof(Entry*));
-    RINGKV_CHECK_MSG(p != nullptr, "out of memory allocating a bucket array");
-    data_ = static_cast<Entry**>(p);
+    data_ = NewSmall(bytes);
     accessible_bytes_ = resident_bytes_ = bytes;
     return;
   }
@@ -78,9 +84,9 @@ void BucketArray::MoveToReservation(uint64_t accessible) {
     p = mmap(nullptr, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   }
   RINGKV_CHECK_MSG(p != MAP_FAILED, "out of address space reserving a bucket array");
-  Entry** old = data_;
+  Bucket* old = data_;
   uint64_t old_bytes = accessible_bytes_;
-  data_ = static_cast<Entry**>(p);
+  data_ = static_cast<Bucket*>(p);
   reserved_bytes_ = reserve;
   accessible_bytes_ = 0;
   resident_bytes_ = 0;
@@ -105,17 +111,18 @@ void BucketArray::Protect(uint64_t new_accessible) {
 }
 
 void BucketArray::Grow(uint64_t buckets) {
-  uint64_t bytes = buckets * sizeof(Entry*);
+  uint64_t bytes = buckets * sizeof(Bucket);
   if (bytes <= accessible_bytes_) return;
   if (!large()) {
     if (bytes > kSmallArrayBytes) {
       MoveToReservation(bytes);
       return;
     }
-    void* p = std::realloc(data_, bytes);
-    RINGKV_CHECK_MSG(p != nullptr, "out of memory growing a bucket array");
-    data_ = static_cast<Entry**>(p);
-    std::memset(Base(data_) + accessible_bytes_, 0, bytes - accessible_bytes_);
+    // realloc would not keep the cache-line alignment.
+    Bucket* p = NewSmall(bytes);
+    std::memcpy(p, data_, accessible_bytes_);
+    std::free(data_);
+    data_ = p;
     accessible_bytes_ = resident_bytes_ = bytes;
     return;
   }
@@ -126,7 +133,7 @@ void BucketArray::Grow(uint64_t buckets) {
     while (reserve < RoundUpToPage(bytes)) reserve <<= 1;
     void* p = mremap(data_, reserved_bytes_, reserve, MREMAP_MAYMOVE);
     RINGKV_CHECK_MSG(p != MAP_FAILED, "out of address space growing a bucket array");
-    data_ = static_cast<Entry**>(p);
+    data_ = static_cast<Bucket*>(p);
     reserved_bytes_ = reserve;
   }
   Protect(bytes);
@@ -155,19 +162,20 @@ uint64_t BucketArray::Populate() {
 
 uint64_t BucketArray::Trim(uint64_t keep_buckets) {
   if (!large()) {
-    // A small array shrinks by realloc once at least half of it is unused (at
-    // most kSmallArrayBytes / 2 copied).
-    uint64_t keep = keep_buckets * sizeof(Entry*);
-    if (keep < sizeof(Entry*)) keep = sizeof(Entry*);
+    // A small array shrinks by a new allocation and a copy once at least half
+    // of it is unused (at most kSmallArrayBytes / 2 copied).
+    uint64_t keep = keep_buckets * sizeof(Bucket);
+    if (keep < sizeof(Bucket)) keep = sizeof(Bucket);
     if (keep * 2 > accessible_bytes_) return 0;
-    void* p = std::realloc(data_, keep);
-    RINGKV_CHECK_MSG(p != nullptr, "out of memory shrinking a bucket array");
-    data_ = static_cast<Entry**>(p);
+    Bucket* p = NewSmall(keep);
+    std::memcpy(p, data_, keep);
+    std::free(data_);
+    data_ = p;
     uint64_t freed = accessible_bytes_ - keep;
     accessible_bytes_ = resident_bytes_ = keep;
     return freed;
   }
-  uint64_t keep = RoundUpToPage(keep_buckets * sizeof(Entry*));
+  uint64_t keep = RoundUpToPage(keep_buckets * sizeof(Bucket));
   if (resident_bytes_ <= keep) return 0;
   uint64_t from =
       resident_bytes_ > keep + kPopulateChunkBytes ? resident_bytes_ - kPopulateChunkBytes : keep;

@@ -1,4 +1,4 @@
-// BucketArray: the one growable array of Entry* chain heads behind a HashTable,
+// BucketArray: the one growable array of Buckets (bucket.h) behind a HashTable,
 // built so that growing and shrinking it never stalls the owning thread.
 //
 // Why one array that grows in place: the table doubles by linear-hashing splits
@@ -9,8 +9,9 @@
 // for up to 10 ms at 2^23 keys and 14-31 ms at the end of each rehash.
 //
 // Storage:
-//   - Small (capacity <= kSmallArrayBytes): calloc, and realloc to grow. Copying
-//     at most 64 KiB is cheap and keeps tiny engines (one per shard) at a few
+//   - Small (capacity <= kSmallArrayBytes): aligned_alloc (buckets are cache
+//     lines), and a new allocation plus copy to grow or shrink. Copying at most
+//     64 KiB is cheap and keeps tiny engines (one per shard) at a few hundred
 //     bytes of overhead.
 //   - Large: one anonymous mapping reserved up front (kReserveBytes of address
 //     space, PROT_NONE, MAP_NORESERVE: no memory, no commit charge), of which a
@@ -27,43 +28,43 @@
 // Invariants: resident_bytes() <= accessible_bytes(); the owner reads buckets
 // only below accessible_bytes() and writes them only below resident_bytes()
 // (it calls Populate first), so resident_bytes() is what the array costs;
-// buckets never written read as nullptr (fresh anonymous memory, calloc, the
-// zeroed tail of a realloc, and pages given back by Trim).
+// buckets never written read as empty, all zero (fresh anonymous memory, the
+// zeroed small allocations, and pages given back by Trim).
 //
 // Ownership: owned by one HashTable; single-threaded. Not copyable.
 #pragma once
 
 #include <cstdint>
 
-namespace ringkv::storage::hash {
+#include "storage/hash/bucket.h"
 
-struct Entry;
+namespace ringkv::storage::hash {
 
 class BucketArray {
  public:
-  // Arrays up to this size live in malloc'd memory (grown by realloc).
+  // Arrays up to this size live in aligned_alloc memory (reallocated to grow).
   static constexpr uint64_t kSmallArrayBytes = 64 << 10;
-  // Address space reserved for a large array: 2^31 buckets. A table that
-  // outgrows it is moved to a bigger reservation by mremap (one long pause at
-  // two billion keys in one engine, which no machine here holds).
+  // Address space reserved for a large array: 2^28 buckets (over a billion
+  // keys). A table that outgrows it is moved to a bigger reservation by mremap
+  // (one long pause at a billion keys in one engine, which no machine here holds).
   static constexpr uint64_t kReserveBytes = uint64_t{1} << 34;
   // The most a single Populate() or Trim() call faults in or gives back.
   static constexpr uint64_t kPopulateChunkBytes = 64 << 10;
 
-  // A zeroed array of `buckets` entries (a power of two, >= 1).
+  // A zeroed array of `buckets` buckets (a power of two, >= 1).
   explicit BucketArray(uint64_t buckets);
   ~BucketArray();
   BucketArray(const BucketArray&) = delete;
   BucketArray& operator=(const BucketArray&) = delete;
 
-  // Frees the array and starts over with a zeroed one of `buckets` entries.
+  // Frees the array and starts over with a zeroed one of `buckets` buckets.
   void Reset(uint64_t buckets);
 
-  Entry** data() const { return data_; }
-  Entry*& operator[](uint64_t i) const { return data_[i]; }
+  Bucket* data() const { return data_; }
+  Bucket& operator[](uint64_t i) const { return data_[i]; }
 
-  // Makes the array at least `buckets` long; the new buckets read as nullptr.
-  // Does not fault pages in (see Populate). Small arrays are realloc'd (at most
+  // Makes the array at least `buckets` long; the new buckets read as empty.
+  // Does not fault pages in (see Populate). Small arrays are reallocated (at most
   // kSmallArrayBytes copied); a small array that outgrows kSmallArrayBytes moves
   // once into a reservation. Large arrays only change page protection.
   void Grow(uint64_t buckets);
@@ -74,9 +75,9 @@ class BucketArray {
   uint64_t Populate();
 
   // Gives back up to kPopulateChunkBytes of resident pages at or above
-  // `keep_buckets`, from the top down (a small array is realloc'd down to
+  // `keep_buckets`, from the top down (a small array is reallocated down to
   // keep_buckets once that frees at least half of it). REQUIRES: every bucket
-  // at or above keep_buckets is nullptr and is not read again before Grow.
+  // at or above keep_buckets is empty and is not read again before Grow.
   // Returns the bytes given back.
   uint64_t Trim(uint64_t keep_buckets);
 
@@ -97,7 +98,7 @@ class BucketArray {
   void MoveToReservation(uint64_t accessible);
   void Protect(uint64_t new_accessible);
 
-  Entry** data_ = nullptr;
+  Bucket* data_ = nullptr;
   uint64_t accessible_bytes_ = 0;
   uint64_t resident_bytes_ = 0;
   uint64_t reserved_bytes_ = 0;  // 0 for a small (malloc'd) array

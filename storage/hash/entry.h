@@ -3,7 +3,9 @@
 // Layout of an entry (one malloc, exactly sized; no version field because an
 // entry never leaves the process; snapshots are serialized by the caller):
 //
-//   offset 0            Entry* next        8 bytes, the bucket chain link
+//   offset 0            Entry* next        8 bytes, the overflow chain link
+//                                          (nullptr while the entry is in a
+//                                          bucket slot, see bucket.h)
 //   offset 8            varint64 key_len   1..10 bytes (LevelDB varint)
 //   then                varint64 value_len 1..10 bytes
 //   then                key bytes          key_len bytes
@@ -113,6 +115,8 @@ class EntryAllocator {
     size_t bytes = EntryBytes(key.size(), value.size());
     auto* e = static_cast<Entry*>(std::malloc(bytes));
     RINGKV_CHECK_MSG(e != nullptr, "out of memory allocating a hash entry");
+    // Bucket slots keep a tag in the top 16 bits of an entry's address (bucket.h).
+    RINGKV_CHECK_MSG((reinterpret_cast<uintptr_t>(e) >> 48) == 0, "entry address above 2^48");
     e->next = nullptr;
     EncodeEntry(e, key, value);
     bytes_ += malloc_usable_size(e);

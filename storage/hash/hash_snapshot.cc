@@ -67,9 +67,7 @@ class SnapshotIterator : public Iterator {
           chain_ = it->second;
           continue;
         }
-        for (const Entry* e = table->bucket(pos); e != nullptr; e = e->next) {
-          chain_.push_back(e);
-        }
+        table->bucket(pos).ForEach([this](const Entry* e) { chain_.push_back(e); });
       }
     }
     valid_ = !chain_.empty();
@@ -103,9 +101,9 @@ std::unique_ptr<Iterator> SnapshotRegistry::NewIterator() {
   return std::make_unique<SnapshotIterator>(this, raw);
 }
 
-void SnapshotRegistry::SaveChain(SnapshotState* s, uint64_t pos, const Entry* head) {
+void SnapshotRegistry::SaveChain(SnapshotState* s, uint64_t pos, const Bucket& bucket) {
   std::vector<const Entry*> chain;
-  for (const Entry* e = head; e != nullptr; e = e->next) chain.push_back(e);
+  bucket.ForEach([&chain](const Entry* e) { chain.push_back(e); });
   uint64_t bytes = kSavedNodeBytes + chain.size() * sizeof(Entry*);
   s->saved.emplace_hint(s->saved.end(), pos, std::move(chain));
   s->saved_bytes += bytes;
@@ -131,9 +129,9 @@ void SnapshotRegistry::Retire(Entry* e) {
 void SnapshotRegistry::Detach(SnapshotState* s) {
   if (s->detached) return;
   for (uint64_t pos = 0; pos < s->positions; pos++) {
-    const Entry* head = table_->bucket(pos);
-    if (head == nullptr || s->saved.count(pos) != 0) continue;
-    SaveChain(s, pos, head);
+    const Bucket& bucket = table_->bucket(pos);
+    if (bucket.empty() || s->saved.count(pos) != 0) continue;
+    SaveChain(s, pos, bucket);
   }
   s->detached = true;
   table_->UnpinLayout();

@@ -1,11 +1,13 @@
 // Point-in-time snapshots of a HashTable that stay consistent while writes go on.
 //
-// Mechanism: copy-on-write of bucket chains, by pointer.
+// Mechanism: copy-on-write of buckets (their slots and overflow chain, called
+// the bucket's "chain" below), by pointer.
 //   - Opening a snapshot records the table's layout (the number of buckets in
 //     use) and pins it: while any snapshot is attached, no rehash step runs and no resize
 //     starts, so a bucket position means the same chain for the whole snapshot.
-//     Inserts still go on (chains just grow longer than load 1 until the last
-//     snapshot closes, when the postponed resize starts).
+//     Inserts still go on (buckets fill past the growth load, onto their
+//     overflow chains, until the last snapshot closes, when the postponed
+//     resize starts).
 //   - Before the table modifies a chain, every attached snapshot that has not yet
 //     saved that bucket copies the chain's entry pointers (its state as of the
 //     snapshot) into its own `saved` map.
@@ -80,7 +82,8 @@ class SnapshotRegistry : public BucketObserver {
 
   void Close(SnapshotState* s);
   void Detach(SnapshotState* s);
-  void SaveChain(SnapshotState* s, uint64_t pos, const Entry* head);
+  // Saves the entries of `bucket` (position pos) as s's view of it.
+  void SaveChain(SnapshotState* s, uint64_t pos, const Bucket& bucket);
 
   HashTable* table_;
   std::vector<std::unique_ptr<SnapshotState>> open_;

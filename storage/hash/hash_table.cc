@@ -2,6 +2,7 @@
 #include "storage/hash/hash_table.h"
 
 #include <chrono>
+#include <cstring>
 
 #include "storage/hash/hash_function.h"
 
@@ -35,26 +36,58 @@ uint64_t ReverseIncrement(uint64_t v, uint64_t mask) {
 
 HashTable::HashTable(uint64_t seed) : seed_(seed), buckets_(kMinBuckets) {}
 
+namespace {
+
+// Calls fn(Entry*) for every entry of b; fn may free the entry.
+template <typename Fn>
+void DrainBucket(Bucket* b, Fn&& fn) {
+  for (int s = 0; s < Bucket::kSlots; s++) {
+    if (b->slot[s] != 0) fn(Bucket::SlotEntry(b->slot[s]));
+  }
+  Entry* e = b->overflow;
+  while (e != nullptr) {
+    Entry* next = e->next;
+    fn(e);
+    e = next;
+  }
+}
+
+// Key equality; keys of 8..16 bytes (the common Redis key) compare as two
+// possibly overlapping 8-byte words instead of a memcmp call.
+inline bool KeyEquals(std::string_view a, std::string_view b) {
+  size_t n = a.size();
+  if (n != b.size()) return false;
+  if (n >= 8 && n <= 16) {
+    return hash_internal::Load64(a.data()) == hash_internal::Load64(b.data()) &&
+           hash_internal::Load64(a.data() + n - 8) == hash_internal::Load64(b.data() + n - 8);
+  }
+  return n == 0 || std::memcmp(a.data(), b.data(), n) == 0;
+}
+
+}  // namespace
+
 HashTable::~HashTable() {
   uint64_t n = bucket_count();
-  for (uint64_t i = 0; i < n; i++) {
-    Entry* e = buckets_[i];
-    while (e != nullptr) {
-      Entry* next = e->next;
-      alloc_.Free(e);
-      e = next;
-    }
-  }
+  for (uint64_t i = 0; i < n; i++) DrainBucket(&buckets_[i], [this](Entry* e) { alloc_.Free(e); });
 }
 
 uint64_t HashTable::Hash(std::string_view key) const { return HashBytes(key, seed_); }
 
-Entry* HashTable::Lookup(std::string_view key, uint64_t hash, uint64_t* index, Entry*** link) {
+Entry* HashTable::Lookup(std::string_view key, uint64_t hash, Position* pos) {
   uint64_t i = IndexOf(hash);
-  for (Entry** l = &buckets_[i]; *l != nullptr; l = &(*l)->next) {
-    if (EntryKey(*l) == key) {
-      *index = i;
-      *link = l;
+  Bucket& b = buckets_[i];
+  // Only entries whose tag matches are loaded (one dependent cache miss each).
+  for (uint32_t m = b.Match(hash); m != 0; m &= m - 1) {
+    int s = __builtin_ctz(m);
+    Entry* e = Bucket::SlotEntry(b.slot[s]);
+    if (KeyEquals(EntryKey(e), key)) {
+      *pos = Position{i, &b.slot[s], nullptr};
+      return e;
+    }
+  }
+  for (Entry** l = &b.overflow; *l != nullptr; l = &(*l)->next) {
+    if (KeyEquals(EntryKey(*l), key)) {
+      *pos = Position{i, nullptr, l};
       return *l;
     }
   }
@@ -63,9 +96,28 @@ Entry* HashTable::Lookup(std::string_view key, uint64_t hash, uint64_t* index, E
 
 Entry* HashTable::Find(std::string_view key) {
   StepForOp();
-  uint64_t index;
-  Entry** link;
-  return Lookup(key, Hash(key), &index, &link);
+  Position pos;
+  return Lookup(key, Hash(key), &pos);
+}
+
+void HashTable::Place(Bucket* b, Entry* e, uint64_t hash) {
+  int s = b->FreeSlot();
+  if (s >= 0) {
+    e->next = nullptr;
+    b->slot[s] = Bucket::MakeSlot(e, hash);
+  } else {
+    e->next = b->overflow;
+    b->overflow = e;
+  }
+}
+
+void HashTable::EmptySlot(Bucket* b, int s) {
+  b->slot[s] = 0;
+  Entry* e = b->overflow;
+  if (e == nullptr) return;
+  b->overflow = e->next;
+  e->next = nullptr;
+  b->slot[s] = Bucket::MakeSlot(e, Hash(EntryKey(e)));
 }
 
 namespace {
@@ -96,9 +148,8 @@ bool PointsInto(const Entry* e, std::string_view value) {
 bool HashTable::Put(std::string_view key, std::string_view value) {
   StepForOp();
   uint64_t hash = Hash(key);
-  uint64_t index;
-  Entry** link;
-  Entry* old = Lookup(key, hash, &index, &link);
+  Position pos;
+  Entry* old = Lookup(key, hash, &pos);
   if (old != nullptr) {
     bool keep_old = observer_ != nullptr && observer_->KeepRemoved();
     if (!keep_old && EntryAllocator::Fits(old, key.size(), value.size()) &&
@@ -108,18 +159,20 @@ bool HashTable::Put(std::string_view key, std::string_view value) {
       OverwriteInPlace(old, value);
       return false;
     }
-    BeforeMutate(index);
+    BeforeMutate(pos.index);
     Entry* e = alloc_.New(key, value);
-    e->next = old->next;
-    *link = e;
+    if (pos.slot != nullptr) {
+      *pos.slot = Bucket::MakeSlot(e, hash);
+    } else {
+      e->next = old->next;
+      *pos.link = e;
+    }
     Dispose(old);
     return false;
   }
-  index = IndexOf(hash);
+  uint64_t index = IndexOf(hash);
   BeforeMutate(index);
-  Entry* e = alloc_.New(key, value);
-  e->next = buckets_[index];
-  buckets_[index] = e;
+  Place(&buckets_[index], alloc_.New(key, value), hash);
   count_++;
   MaybeStartResize();
   return true;
@@ -128,12 +181,16 @@ bool HashTable::Put(std::string_view key, std::string_view value) {
 bool HashTable::Erase(std::string_view key) {
   StepForOp();
   uint64_t hash = Hash(key);
-  uint64_t index;
-  Entry** link;
-  Entry* e = Lookup(key, hash, &index, &link);
+  Position pos;
+  Entry* e = Lookup(key, hash, &pos);
   if (e == nullptr) return false;
-  BeforeMutate(index);
-  *link = e->next;
+  BeforeMutate(pos.index);
+  if (pos.slot != nullptr) {
+    EmptySlot(&buckets_[pos.index], static_cast<int>(pos.slot - buckets_[pos.index].slot));
+  } else {
+    *pos.link = e->next;
+  }
+  e->next = nullptr;
   count_--;
   Dispose(e);
   MaybeStartResize();
@@ -151,14 +208,7 @@ void HashTable::Dispose(Entry* e) {
 void HashTable::Clear() {
   RINGKV_CHECK(layout_pins_ == 0);
   uint64_t n = bucket_count();
-  for (uint64_t i = 0; i < n; i++) {
-    Entry* e = buckets_[i];
-    while (e != nullptr) {
-      Entry* next = e->next;
-      Dispose(e);
-      e = next;
-    }
-  }
+  for (uint64_t i = 0; i < n; i++) DrainBucket(&buckets_[i], [this](Entry* e) { Dispose(e); });
   buckets_.Reset(kMinBuckets);
   base_ = kMinBuckets;
   split_ = 0;
@@ -170,10 +220,10 @@ void HashTable::Clear() {
 
 void HashTable::MaybeStartResize() {
   if (rehashing() || layout_pins_ > 0) return;
-  if (count_ >= base_) {
+  if (count_ >= kMaxLoad * base_) {
     StartGrow();
-  } else if (base_ > kMinBuckets && count_ < base_ / 8) {
-    shrink_target_ = NextPowerOfTwo(count_);
+  } else if (base_ > kMinBuckets && count_ < kMaxLoad * base_ / 8) {
+    shrink_target_ = NextPowerOfTwo((count_ + kMaxLoad - 1) / kMaxLoad);
     StartHalving();
   }
 }
@@ -202,21 +252,30 @@ void HashTable::SplitOne() {
   uint64_t to = split_ + base_;
   // The bucket written must be resident (invariant 4); the lookahead in
   // AdjustResident normally has it already.
-  while ((to + 1) * sizeof(Entry*) > buckets_.resident_bytes()) {
+  while ((to + 1) * sizeof(Bucket) > buckets_.resident_bytes()) {
     RINGKV_CHECK(buckets_.Populate() > 0);
   }
   uint64_t high_mask = 2 * base_ - 1;
-  Entry** keep = &buckets_[from];
-  Entry* e = buckets_[from];
+  Bucket* src = &buckets_[from];
+  Bucket* dst = &buckets_[to];
+  RINGKV_DCHECK(dst->empty());
+  // Slots whose key now belongs to `to` move there; then the whole chain is
+  // placed again, filling the slots freed in src first (invariant 2).
+  for (int s = 0; s < Bucket::kSlots; s++) {
+    if (src->slot[s] == 0) continue;
+    Entry* e = Bucket::SlotEntry(src->slot[s]);
+    uint64_t hash = Hash(EntryKey(e));
+    if ((hash & high_mask) == to) {
+      Place(dst, e, hash);
+      src->slot[s] = 0;
+    }
+  }
+  Entry* e = src->overflow;
+  src->overflow = nullptr;
   while (e != nullptr) {
     Entry* next = e->next;
-    if ((Hash(EntryKey(e)) & high_mask) == to) {
-      *keep = next;
-      e->next = buckets_[to];
-      buckets_[to] = e;
-    } else {
-      keep = &e->next;
-    }
+    uint64_t hash = Hash(EntryKey(e));
+    Place((hash & high_mask) == to ? dst : src, e, hash);
     e = next;
   }
   split_++;
@@ -230,26 +289,42 @@ void HashTable::SplitOne() {
 void HashTable::MergeOne() {
   uint64_t to = split_ - 1;
   uint64_t from = to + base_;
-  Entry* e = buckets_[from];
-  buckets_[from] = nullptr;
+  Bucket* src = &buckets_[from];
+  Bucket* dst = &buckets_[to];
+  // Slot values keep their tags; chain entries need their hash for a slot.
+  for (int s = 0; s < Bucket::kSlots; s++) {
+    uint64_t v = src->slot[s];
+    if (v == 0) continue;
+    int free_slot = dst->FreeSlot();
+    if (free_slot >= 0) {
+      dst->slot[free_slot] = v;
+    } else {
+      Entry* moved = Bucket::SlotEntry(v);
+      moved->next = dst->overflow;
+      dst->overflow = moved;
+    }
+  }
+  Entry* e = src->overflow;
   while (e != nullptr) {
     Entry* next = e->next;
-    e->next = buckets_[to];
-    buckets_[to] = e;
+    Place(dst, e, Hash(EntryKey(e)));
     e = next;
   }
+  *src = Bucket{};
   split_--;
   if (split_ == 0) {
     resize_ = Resize::kNone;
     // Keep halving toward the target set when the shrink began, unless the
     // table has filled up again meanwhile.
-    if (base_ > shrink_target_ && base_ > kMinBuckets && count_ < base_ / 2) StartHalving();
+    if (base_ > shrink_target_ && base_ > kMinBuckets && count_ < kMaxLoad * base_ / 2) {
+      StartHalving();
+    }
   }
 }
 
 bool HashTable::AdjustResident() {
   if (growing()) {
-    uint64_t want = (base_ + split_) * sizeof(Entry*) + kPopulateAheadBytes;
+    uint64_t want = (base_ + split_) * sizeof(Bucket) + kPopulateAheadBytes;
     if (buckets_.resident_bytes() < want) buckets_.Populate();
     return false;
   }
@@ -272,7 +347,7 @@ bool HashTable::RehashStep(uint64_t max_buckets) {
   while (rehashing() && moved < max_buckets) {
     // The bucket this step would empty into another: split_ (grow) or split_ - 1
     // + base_ (shrink). Empty ones only move the boundary.
-    bool empty = growing() ? buckets_[split_] == nullptr : buckets_[split_ - 1 + base_] == nullptr;
+    bool empty = growing() ? buckets_[split_].empty() : buckets_[split_ - 1 + base_].empty();
     if (empty) {
       if (empty_visits == 0) break;
       empty_visits--;
@@ -300,10 +375,45 @@ uint64_t HashTable::RehashForMicros(uint64_t micros) {
   return steps * 100;
 }
 
-uint64_t HashTable::ScanStep(uint64_t v, const EntryVisitor& visit) const {
-  auto emit = [&](uint64_t index) {
-    for (const Entry* e = buckets_[index]; e != nullptr; e = e->next) visit(e);
+std::string HashTable::CheckLayout() const {
+  uint64_t n = bucket_count();
+  uint64_t seen = 0;
+  auto where = [](uint64_t i, const char* what) {
+    return "bucket " + std::to_string(i) + ": " + what;
   };
+  for (uint64_t i = 0; i < n; i++) {
+    const Bucket& b = buckets_[i];
+    bool free_slot = false;
+    for (int s = 0; s < Bucket::kSlots; s++) {
+      if (b.slot[s] == 0) {
+        free_slot = true;
+        continue;
+      }
+      const Entry* e = Bucket::SlotEntry(b.slot[s]);
+      uint64_t hash = Hash(EntryKey(e));
+      if ((hash & Bucket::kTagMask) != (b.slot[s] & Bucket::kTagMask)) {
+        return where(i, "slot tag is not the key's");
+      }
+      if (IndexOf(hash) != i) return where(i, "slot entry belongs to another bucket");
+      if (e->next != nullptr) return where(i, "slot entry has a chain link");
+      seen++;
+    }
+    if (free_slot && b.overflow != nullptr) return where(i, "overflow chain beside a free slot");
+    uint64_t chain = 0;
+    for (const Entry* e = b.overflow; e != nullptr; e = e->next) {
+      if (IndexOf(Hash(EntryKey(e))) != i) return where(i, "chain entry belongs to another bucket");
+      if (++chain > count_) return where(i, "chain longer than the table (a cycle?)");
+      seen++;
+    }
+  }
+  if (seen != count_) {
+    return "found " + std::to_string(seen) + " entries, count() is " + std::to_string(count_);
+  }
+  return "";
+}
+
+uint64_t HashTable::ScanStep(uint64_t v, const EntryVisitor& visit) const {
+  auto emit = [&](uint64_t index) { buckets_[index].ForEach(visit); };
   // Visit the bucket of the base_-sized table that v selects and, when it is
   // split, its other half: together they hold every key whose low bits are
   // v's, as Redis's small-table bucket plus its expansions in the large one do.
@@ -320,23 +430,23 @@ const Entry* HashTable::RandomEntry(uint64_t (*next_random)(void*), void* rng) c
   // Random probes find a non-empty bucket quickly at the loads the resize policy
   // keeps; a pinned layout can leave a sparse table, so the probes are bounded
   // and a linear walk from a random start finishes the job.
-  const Entry* head = nullptr;
+  const Bucket* b = nullptr;
   uint64_t i = 0;
-  for (int tries = 0; tries < 1000 && head == nullptr; tries++) {
+  for (int tries = 0; tries < 1000 && b == nullptr; tries++) {
     i = next_random(rng) % span;
-    head = buckets_[i];
+    if (!buckets_[i].empty()) b = &buckets_[i];
   }
-  for (uint64_t walked = 0; head == nullptr && walked < span; walked++) {
+  for (uint64_t walked = 0; b == nullptr && walked < span; walked++) {
     i = (i + 1) % span;
-    head = buckets_[i];
+    if (!buckets_[i].empty()) b = &buckets_[i];
   }
-  RINGKV_CHECK(head != nullptr);
-  uint64_t len = 0;
-  for (const Entry* e = head; e != nullptr; e = e->next) len++;
-  uint64_t pick = next_random(rng) % len;
-  const Entry* e = head;
-  while (pick-- > 0) e = e->next;
-  return e;
+  RINGKV_CHECK(b != nullptr);
+  uint64_t pick = next_random(rng) % b->size();
+  const Entry* chosen = nullptr;
+  b->ForEach([&](const Entry* e) {
+    if (pick-- == 0) chosen = e;
+  });
+  return chosen;
 }
 
 }  // namespace ringkv::storage::hash

@@ -1,24 +1,27 @@
-// HashTable: a chained hash table of byte keys that grows and shrinks by
-// linear-hashing splits in one array, a bucket or a few per operation.
+// HashTable: a hash table of byte keys in an array of cache-line buckets
+// (bucket.h: seven tagged slots and an overflow chain each) that grows and
+// shrinks by linear-hashing splits in one array, a bucket or a few per operation.
 //
 // Structure: one bucket array (bucket_array.h) read through two numbers, base_
 // (a power of two) and split_ (0 <= split_ <= base_). Bucket b < base_ is
 // "split" when b < split_: its keys then sit in b or b + base_ according to
 // one more bit of the hash; otherwise they all sit in b. So a key's bucket is
 //     i = hash & (base_ - 1);  if (i < split_) i = hash & (2 * base_ - 1);
-// and the table has base_ + split_ buckets in use.
-//   - Grow (double): when count() reaches base_ (load 1), split_ walks from 0 up
-//     to base_, each step splitting bucket split_ into itself and split_ +
-//     base_. At the end base_ doubles and split_ returns to 0. The doubled
-//     table's first half is the old table in place: no second array, no copy,
-//     no old array to free, so neither the start nor the end of a grow has a
-//     pause (the old two-table design stalled 10-31 ms there at 2^23 keys).
-//   - Shrink (halve): when count() < base_ / 8, base_ halves and split_ starts
-//     at the new base_ (every bucket counted as split, which is the old table),
-//     then walks down to 0, each step merging bucket split_ - 1 + base_ into
-//     split_ - 1. Halvings repeat until base_ is the smallest power of two >=
-//     the count seen when the shrink started. Pages above the buckets in use
-//     are given back a slice per step (BucketArray::Trim).
+// and the table has base_ + split_ buckets in use. Within its bucket a key sits
+// in a slot tagged with its hash's top 16 bits, or on the overflow chain.
+//   - Grow (double): when count() reaches kMaxLoad * base_ (5 keys per bucket
+//     on average, 7 slots), split_ walks from 0 up to base_, each step splitting
+//     bucket split_ into itself and split_ + base_. At the end base_ doubles and
+//     split_ returns to 0. The doubled table's first half is the old table in
+//     place: no second array, no copy, no old array to free, so neither the
+//     start nor the end of a grow has a pause (the old two-table design stalled
+//     10-31 ms there at 2^23 keys).
+//   - Shrink (halve): when count() < kMaxLoad * base_ / 8, base_ halves and
+//     split_ starts at the new base_ (every bucket counted as split, which is
+//     the old table), then walks down to 0, each step merging bucket split_ - 1
+//     + base_ into split_ - 1. Halvings repeat until base_ is the smallest
+//     power of two >= count / kMaxLoad seen when the shrink started. Pages above
+//     the buckets in use are given back a slice per step (BucketArray::Trim).
 // Every Find/Put/Erase moves up to kRehashBucketsPerOp non-empty buckets
 // (skipping up to kEmptyVisitsPerBucket empty ones per bucket allowed), and the
 // owner may call RehashStep()/RehashForMicros() from a timer. While a grow
@@ -29,16 +32,19 @@
 // Invariants:
 //   1. base_ >= kMinBuckets and is a power of two; 0 <= split_ <= base_;
 //      resize_ == kNone implies split_ == 0.
-//   2. Every key is in the chain of its bucket by the formula above; buckets at
-//      or above base_ + split_ are empty. count() is the number of entries.
-//   3. Resize policy: a grow starts when count() >= base_ and resize_ == kNone;
-//      a shrink when count() < base_ / 8 (and base_ > kMinBuckets). Neither
-//      starts, and no step runs, while the layout is pinned.
+//   2. Every key is in its bucket by the formula above, in a slot tagged with
+//      its hash's top 16 bits or on the bucket's overflow chain, and the chain
+//      is empty while any slot is (bucket.h); buckets at or above base_ +
+//      split_ are empty. count() is the number of entries.
+//   3. Resize policy: a grow starts when count() >= kMaxLoad * base_ and
+//      resize_ == kNone; a shrink when count() < kMaxLoad * base_ / 8 (and
+//      base_ > kMinBuckets). Neither starts, and no step runs, while the layout
+//      is pinned.
 //   4. Every bucket written lies below the array's resident_bytes(), which is
 //      what bucket_bytes() reports.
 //
 // Snapshots (hash_snapshot.h) hook in through a BucketObserver: the table tells
-// it before any chain is modified, lets it keep removed entries alive, and does
+// it before any bucket is modified, lets it keep removed entries alive, and does
 // not change its layout (no rehash step, no resize) while PinLayout() is held.
 //
 // Thread safety: none; owned by one loop thread like the engine.
@@ -46,6 +52,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <string_view>
 
 #include "storage/hash/bucket_array.h"
@@ -53,11 +60,11 @@
 
 namespace ringkv::storage::hash {
 
-// Receives notice of chain mutations (used by snapshots for copy-on-write).
+// Receives notice of bucket mutations (used by snapshots for copy-on-write).
 class BucketObserver {
  public:
   virtual ~BucketObserver() = default;
-  // Called before the chain of bucket `index` is modified.
+  // Called before bucket `index` (its slots or its chain) is modified.
   virtual void BeforeMutate(uint64_t index) = 0;
   // True when removed or overwritten entries must stay readable (a snapshot may
   // still return them); the table then hands them to Retire instead of freeing.
@@ -69,7 +76,11 @@ class BucketObserver {
 class HashTable {
  public:
   static constexpr uint64_t kMinBuckets = 4;
-  static constexpr int kRehashBucketsPerOp = 4;
+  // Average keys per bucket at which a grow starts (a bucket has 7 slots; at 5,
+  // about 3% of keys land on an overflow chain, and buckets cost 64 / 2.5..5 =
+  // 12.8..25.6 bytes per key).
+  static constexpr uint64_t kMaxLoad = 5;
+  static constexpr int kRehashBucketsPerOp = 2;
   // Empty buckets a rehash step may skip per bucket it is allowed to move.
   static constexpr int kEmptyVisitsPerBucket = 10;
   // How far ahead of the highest bucket written a grow keeps the array resident.
@@ -119,15 +130,17 @@ class HashTable {
   template <typename Fn>
   void ForEach(Fn&& fn) const {
     uint64_t n = bucket_count();
-    for (uint64_t i = 0; i < n; i++) {
-      for (const Entry* e = buckets_[i]; e != nullptr; e = e->next) fn(e);
-    }
+    for (uint64_t i = 0; i < n; i++) buckets_[i].ForEach(fn);
   }
 
   // A random entry, or nullptr when empty. Picks a random non-empty bucket then a
-  // random entry of its chain (Redis's dictGetRandomKey): fair when chains are
-  // short, which the load-1 growth policy keeps them.
+  // random entry of it (Redis's dictGetRandomKey): fair to within the spread of
+  // bucket sizes, which the growth policy keeps between about 0 and 7.
   const Entry* RandomEntry(uint64_t (*next_random)(void*), void* rng) const;
+
+  // Checks invariant 2 and count() over the whole table (O(keys); for tests).
+  // Returns "" when they hold, else a description of the first violation.
+  std::string CheckLayout() const;
 
   // Snapshot support (see the header comment).
   void set_observer(BucketObserver* observer) { observer_ = observer; }
@@ -140,7 +153,7 @@ class HashTable {
   uint64_t size() const { return growing() ? 2 * base_ : base_; }
   uint64_t base_buckets() const { return base_; }
   uint64_t split_buckets() const { return split_; }
-  const Entry* bucket(uint64_t index) const { return buckets_[index]; }
+  const Bucket& bucket(uint64_t index) const { return buckets_[index]; }
   EntryAllocator* allocator() { return &alloc_; }
   const BucketArray& array() const { return buckets_; }
 
@@ -153,14 +166,26 @@ class HashTable {
  private:
   enum class Resize { kNone, kGrow, kShrink };
 
+  // Where Lookup found a key: bucket `index`, and either its slot (`slot`) or
+  // the chain link that points at it (`link`); the other is nullptr.
+  struct Position {
+    uint64_t index;
+    uint64_t* slot;
+    Entry** link;
+  };
+
   uint64_t Hash(std::string_view key) const;
   uint64_t IndexOf(uint64_t hash) const {
     uint64_t i = hash & (base_ - 1);
     if (i < split_) i = hash & (2 * base_ - 1);
     return i;
   }
-  // Finds key; sets *index and *link to its bucket and the link that points at it.
-  Entry* Lookup(std::string_view key, uint64_t hash, uint64_t* index, Entry*** link);
+  // Finds key; sets *pos to where it is.
+  Entry* Lookup(std::string_view key, uint64_t hash, Position* pos);
+  // Puts e (whose key hashes to `hash`) in a free slot of b, else on b's chain.
+  static void Place(Bucket* b, Entry* e, uint64_t hash);
+  // Empties slot s of b and refills it from b's overflow chain (invariant 2).
+  void EmptySlot(Bucket* b, int s);
   void MaybeStartResize();
   void StartGrow();
   void StartHalving();

@@ -32,6 +32,9 @@ std::string RandomValue(std::mt19937_64& rng) {
 
 void CheckAll(HashEngine& e, const std::map<std::string, std::string>& model) {
   REQUIRE(e.ApproximateCount() == model.size());
+  // Every entry in its bucket, in a slot with its tag or on a chain only when
+  // the slots are full.
+  REQUIRE(e.table().CheckLayout() == "");
   // A full cursor scan must return each key exactly once on a table that does
   // not change during the scan, with the model's value.
   std::set<std::string> seen;

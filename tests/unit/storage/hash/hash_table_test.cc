@@ -16,7 +16,8 @@ namespace {
 
 std::string Key(const char* prefix, uint64_t i) { return prefix + std::to_string(i); }
 
-TEST_CASE("table grows at load 1 and rehashes incrementally", "[storage][hash]") {
+TEST_CASE("table grows at kMaxLoad keys per bucket and rehashes incrementally",
+          "[storage][hash]") {
   HashTable t(7);
   CHECK(t.size() == HashTable::kMinBuckets);
   uint64_t max_size_seen = 0;
@@ -24,16 +25,62 @@ TEST_CASE("table grows at load 1 and rehashes incrementally", "[storage][hash]")
   for (uint64_t i = 0; i < 100000; i++) {
     REQUIRE(t.Put(Key("k", i), "v"));
     saw_rehash |= t.rehashing();
-    // Load stays <= 1 against the size being grown to.
-    REQUIRE(t.count() <= t.size());
+    // Load stays <= kMaxLoad against the size being grown to.
+    REQUIRE(t.count() <= HashTable::kMaxLoad * t.size());
     REQUIRE(t.bucket_count() == t.base_buckets() + t.split_buckets());
     max_size_seen = std::max(max_size_seen, t.size());
   }
   CHECK(saw_rehash);
-  CHECK(max_size_seen == 131072);
+  CHECK(max_size_seen == 32768);  // 5 * 16384 <= 100000 < 5 * 32768
   CHECK(t.count() == 100000);
   for (uint64_t i = 0; i < 100000; i += 7) REQUIRE(t.Find(Key("k", i)) != nullptr);
   CHECK(t.Find("nope") == nullptr);
+}
+
+TEST_CASE("entries sit in tagged slots, on a chain only when the slots are full",
+          "[storage][hash]") {
+  HashTable t(5);
+  uint64_t n = 0;
+  for (; n < 20000; n++) {
+    REQUIRE(t.Put(Key("k", n), "v"));
+    if (n % 997 == 0) REQUIRE(t.CheckLayout() == "");  // also part way through splits
+  }
+  REQUIRE(t.CheckLayout() == "");
+  // A pinned layout lets buckets fill past their 7 slots onto overflow chains.
+  t.PinLayout();
+  for (; n < 60000; n++) REQUIRE(t.Put(Key("k", n), "v"));
+  REQUIRE(t.CheckLayout() == "");
+  uint64_t chained = 0;
+  for (uint64_t i = 0; i < t.bucket_count(); i++) chained += t.bucket(i).overflow != nullptr;
+  CHECK(chained > t.bucket_count() / 2);
+  // Overwrites of slot and chain entries, then erasing every other key, which
+  // refills freed slots from the chains.
+  for (uint64_t i = 0; i < n; i += 3) REQUIRE(!t.Put(Key("k", i), std::string(200, 'w')));
+  for (uint64_t i = 0; i < n; i += 2) REQUIRE(t.Erase(Key("k", i)));
+  REQUIRE(t.CheckLayout() == "");
+  for (uint64_t i = 1; i < n; i += 2) {
+    Entry* e = t.Find(Key("k", i));
+    REQUIRE(e != nullptr);
+    REQUIRE(DecodeEntry(e).value == (i % 3 == 0 ? std::string(200, 'w') : "v"));
+  }
+  t.UnpinLayout();
+  uint64_t steps = 0;
+  while (t.RehashStep(7)) {
+    if (++steps % 101 == 0) REQUIRE(t.CheckLayout() == "");
+    REQUIRE(steps < 1000000);
+  }
+  REQUIRE(t.CheckLayout() == "");
+  // Shrink: check part way through merges too.
+  for (uint64_t i = 1; i < n - 20; i += 2) {
+    REQUIRE(t.Erase(Key("k", i)));
+    if (i % 1999 == 0) REQUIRE(t.CheckLayout() == "");
+  }
+  while (t.RehashStep(1000)) {
+  }
+  CHECK(t.count() == 10);
+  CHECK(t.size() <= 16);
+  REQUIRE(t.CheckLayout() == "");
+  for (uint64_t i = n - 19; i < n; i += 2) REQUIRE(t.Find(Key("k", i)) != nullptr);
 }
 
 TEST_CASE("a rehash step moves a bounded number of buckets", "[storage][hash]") {
@@ -82,14 +129,14 @@ TEST_CASE("every operation moves at most kRehashBucketsPerOp non-empty buckets",
   CHECK(t.base_buckets() == 131072);
 }
 
-TEST_CASE("table shrinks below load 1/8", "[storage][hash]") {
+TEST_CASE("table shrinks below load kMaxLoad/8", "[storage][hash]") {
   HashTable t(11);
   for (uint64_t i = 0; i < 50000; i++) REQUIRE(t.Put(Key("k", i), "v"));
   while (t.RehashStep(1000)) {
   }
   uint64_t big = t.size();
-  CHECK(big == 65536);
-  CHECK(t.bucket_bytes() >= 65536 * sizeof(Entry*));
+  CHECK(big == 16384);  // 5 * 8192 <= 50000 < 5 * 16384
+  CHECK(t.bucket_bytes() >= 16384 * sizeof(Bucket));
   for (uint64_t i = 0; i < 49990; i++) REQUIRE(t.Erase(Key("k", i)));
   while (t.RehashStep(1000)) {
   }
@@ -170,7 +217,7 @@ TEST_CASE("SCAN sees every key present for the whole scan across grows and shrin
 
 TEST_CASE("SCAN during a long rehash with the rehash driven between calls",
           "[storage][hash][scan]") {
-  for (uint64_t min_size : {uint64_t{8192}, uint64_t{262144}}) {
+  for (uint64_t min_size : {uint64_t{1024}, uint64_t{65536}}) {
     HashEngine engine(EngineOptions{}, 99);
     uint64_t i = 0;
     // Stop right after a grow starts, so the scan begins with no bucket split and
@@ -189,14 +236,14 @@ TEST_CASE("a grow doubles the array in place and keeps it resident ahead of the 
           "[storage][hash]") {
   HashTable t(21);
   uint64_t i = 0;
-  while (!(t.rehashing() && t.base_buckets() == 262144)) REQUIRE(t.Put(Key("k", i++), "v"));
+  while (!(t.rehashing() && t.base_buckets() == 65536)) REQUIRE(t.Put(Key("k", i++), "v"));
   const BucketArray& a = t.array();
   REQUIRE(a.large());
-  Entry* const* data = a.data();
+  const Bucket* data = a.data();
   // The doubled table's first half is the old array: same address, and only a
   // slice of the new half is resident when the grow starts.
-  CHECK(a.accessible_bytes() == 524288 * sizeof(Entry*));
-  CHECK(a.resident_bytes() <= 262144 * sizeof(Entry*) + 2 * BucketArray::kPopulateChunkBytes);
+  CHECK(a.accessible_bytes() == 131072 * sizeof(Bucket));
+  CHECK(a.resident_bytes() <= 65536 * sizeof(Bucket) + 2 * BucketArray::kPopulateChunkBytes);
   uint64_t steps = 0;
   while (t.rehashing()) {
     uint64_t before = a.resident_bytes();
@@ -204,12 +251,12 @@ TEST_CASE("a grow doubles the array in place and keeps it resident ahead of the 
     // Bounded page work per step, and the resident prefix stays ahead of every
     // bucket in use (invariant 4), by the lookahead unless the array ends.
     REQUIRE(a.resident_bytes() - before <= BucketArray::kPopulateChunkBytes);
-    REQUIRE(a.resident_bytes() >= t.bucket_count() * sizeof(Entry*));
+    REQUIRE(a.resident_bytes() >= t.bucket_count() * sizeof(Bucket));
     REQUIRE(++steps < 1000000);
   }
   CHECK(a.data() == data);
-  CHECK(t.base_buckets() == 524288);
-  CHECK(t.bucket_bytes() == 524288 * sizeof(Entry*));
+  CHECK(t.base_buckets() == 131072);
+  CHECK(t.bucket_bytes() == 131072 * sizeof(Bucket));
   CHECK(t.memory_bytes() == t.entry_bytes() + t.bucket_bytes());
   CHECK(a.populate_fallbacks() == 0);
   for (uint64_t j = 0; j < i; j++) REQUIRE(t.Find(Key("k", j)) != nullptr);
@@ -221,23 +268,25 @@ TEST_CASE("a shrink merges in place and gives pages back a slice per step", "[st
   for (uint64_t i = 0; i < n; i++) REQUIRE(t.Put(Key("k", i), "v"));
   while (t.RehashStep(1000)) {
   }
-  REQUIRE(t.base_buckets() == 524288);
+  REQUIRE(t.base_buckets() == 65536);  // 5 * 32768 <= 300000 < 5 * 65536
   const BucketArray& a = t.array();
-  Entry* const* data = a.data();
-  // Delete all but 1000: the shrink starts below load 1/8 and halves down.
+  const Bucket* data = a.data();
+  // Delete all but 1000: each shrink starts below 5/8 keys per bucket and
+  // halves down to the smallest power of two >= count / 5 at its start, so the
+  // last one ends at 1024 buckets (1000 keys is not below 5/8 * 1024).
   for (uint64_t i = 1000; i < n; i++) REQUIRE(t.Erase(Key("k", i)));
   uint64_t steps = 0;
   while (true) {
     uint64_t before = a.resident_bytes();
     bool more = t.RehashStep(HashTable::kRehashBucketsPerOp);
     REQUIRE(before - a.resident_bytes() <= BucketArray::kPopulateChunkBytes);
-    REQUIRE(a.resident_bytes() >= t.bucket_count() * sizeof(Entry*));
+    REQUIRE(a.resident_bytes() >= t.bucket_count() * sizeof(Bucket));
     REQUIRE(++steps < 1000000);
     if (!more) break;
   }
   CHECK(a.data() == data);  // merged in place, never copied
   CHECK(t.size() == 1024);
-  CHECK(t.bucket_bytes() == 1024 * sizeof(Entry*));
+  CHECK(t.bucket_bytes() == 1024 * sizeof(Bucket));
   for (uint64_t i = 0; i < 1000; i++) REQUIRE(t.Find(Key("k", i)) != nullptr);
   CHECK(t.Find(Key("k", 1000)) == nullptr);
   // Grow again over the same reservation: contents intact.
@@ -253,21 +302,23 @@ TEST_CASE("BucketArray: small arrays realloc, large ones populate and trim in sl
           "[storage][hash]") {
   BucketArray a(4);
   CHECK(!a.large());
-  a[3] = reinterpret_cast<Entry*>(uintptr_t{8});
-  a.Grow(8192);  // 64 KiB: still small
+  CHECK(reinterpret_cast<uintptr_t>(a.data()) % 64 == 0);
+  a[3].slot[6] = 8;
+  a.Grow(1024);  // 64 KiB: still small
   CHECK(!a.large());
-  CHECK(a[3] == reinterpret_cast<Entry*>(uintptr_t{8}));
-  for (uint64_t i = 4; i < 8192; i++) REQUIRE(a[i] == nullptr);
-  a.Grow(16384);  // moves into a reservation, copying the contents
+  CHECK(reinterpret_cast<uintptr_t>(a.data()) % 64 == 0);
+  CHECK(a[3].slot[6] == 8);
+  for (uint64_t i = 4; i < 1024; i++) REQUIRE(a[i].empty());
+  a.Grow(2048);  // moves into a reservation, copying the contents
   REQUIRE(a.large());
-  CHECK(a[3] == reinterpret_cast<Entry*>(uintptr_t{8}));
-  CHECK(a.resident_bytes() >= 8192 * sizeof(Entry*));
-  CHECK(a.accessible_bytes() == 16384 * sizeof(Entry*));
+  CHECK(a[3].slot[6] == 8);
+  CHECK(a.resident_bytes() >= 1024 * sizeof(Bucket));
+  CHECK(a.accessible_bytes() == 2048 * sizeof(Bucket));
   uint64_t calls = 0;
-  while (a.Populate() > 0) REQUIRE(++calls <= 16384 * sizeof(Entry*) / 4096);
-  CHECK(a.resident_bytes() == 16384 * sizeof(Entry*));
-  for (uint64_t i = 4; i < 16384; i++) REQUIRE(a[i] == nullptr);
-  a[3] = nullptr;
+  while (a.Populate() > 0) REQUIRE(++calls <= 2048 * sizeof(Bucket) / 4096);
+  CHECK(a.resident_bytes() == 2048 * sizeof(Bucket));
+  for (uint64_t i = 4; i < 2048; i++) REQUIRE(a[i].empty());
+  a[3].slot[6] = 0;
   uint64_t given = 0;
   for (int k = 0; k < 1000; k++) {
     uint64_t n = a.Trim(100);
@@ -275,11 +326,11 @@ TEST_CASE("BucketArray: small arrays realloc, large ones populate and trim in sl
     if (n == 0) break;
     given += n;
   }
-  CHECK(a.resident_bytes() == 4096);
-  CHECK(given == 16384 * sizeof(Entry*) - 4096);
+  CHECK(a.resident_bytes() == 8192);  // 100 buckets, rounded up to pages
+  CHECK(given == 2048 * sizeof(Bucket) - 8192);
   a.Reset(4);
   CHECK(!a.large());
-  CHECK(a.resident_bytes() == 4 * sizeof(Entry*));
+  CHECK(a.resident_bytes() == 4 * sizeof(Bucket));
 }
 
 }  // namespace
