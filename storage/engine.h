@@ -54,7 +54,7 @@ struct EngineOptions {
   bool sync_wal = false;
   // Memory budget hints.
   size_t write_buffer_bytes = 8 << 20;   // lsm memtable size before a flush
-  size_t block_cache_bytes = 64 << 20;   // lsm block cache / btree buffer pool
+  size_t block_cache_bytes = 256 << 20;  // lsm block cache / btree buffer pool
   size_t page_bytes = 4096;              // btree page size
   // Hot-key cache (storage.cache-mb): when > 0 and kind is lsm or btree, OpenEngine
   // wraps the engine in a CachedEngine (storage/cache) holding at most this many

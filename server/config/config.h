@@ -30,7 +30,7 @@ struct StorageConfig {
   bool use_wal = true;
   bool sync_wal = false;
   int64_t write_buffer_size = 4ll << 20;  // per shard
-  int64_t block_cache_size = 64ll << 20;  // total, split evenly over the shards
+  int64_t block_cache_size = 256ll << 20;  // total, split evenly over the shards
   int64_t cache_mb = 0;                   // hot-key cache in front of lsm/btree, total
   int64_t background_threads = 2;         // flush / compaction workers
 };
