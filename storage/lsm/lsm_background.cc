@@ -117,18 +117,35 @@ Status LsmEngine::FlushImmutable(std::unique_lock<std::mutex>* lock) {
   return Status::OK();
 }
 
+// Outputs are installed in pieces: whenever the merge passes the end of an
+// input file of level + 1 and the current output is large enough, that output
+// (and every earlier one) goes into the version in one edit that also drops
+// the level + 1 inputs wholly merged so far, and those files are deleted at
+// once. So the disk holds at most the unmerged inputs, the level `c->level`
+// inputs and about one output file extra, instead of every input plus every
+// output until the end (twice the data of a large L0 -> L1 compaction).
+//
+// Why a partial version is correct: the outputs hold exactly the newest
+// version of every key of the inputs up to the cut, so level + 1 stays
+// non-overlapping (the remaining level + 1 inputs all start after the file the
+// merge just finished, and the outputs end before that file's end), and the
+// level `c->level` inputs, still above, hold the same or newer versions of
+// those keys. A crash between pieces leaves that consistent version in the
+// MANIFEST; the compaction is simply picked again.
 Status LsmEngine::RunCompaction(Compaction* c, std::unique_lock<std::mutex>* lock) {
   const int out_level = c->level + 1;
-  VersionEdit edit;
-  for (int which = 0; which < 2; which++) {
-    for (const auto& f : c->inputs[which]) edit.deleted_files.emplace_back(c->level + which, f->number);
-  }
   if (c->IsTrivialMove()) {
+    VersionEdit edit;
+    edit.deleted_files.emplace_back(c->level, c->inputs[0][0]->number);
     edit.new_files.emplace_back(out_level, *c->inputs[0][0]);
     RINGKV_RETURN_IF_ERROR(versions_->LogAndApply(&edit, lock));
     trivial_moves_.fetch_add(1, std::memory_order_relaxed);
     return Status::OK();
   }
+  const uint64_t target = versions_->limits().target_file_bytes;
+  const std::vector<FileRef>& lower = c->inputs[1];
+  size_t merged = 0;   // lower[0, merged) end before the key being merged
+  size_t removed = 0;  // lower[0, removed) are already out of the version
 
   lock->unlock();
   std::vector<std::unique_ptr<InternalIterator>> children;
@@ -143,7 +160,7 @@ Status LsmEngine::RunCompaction(Compaction* c, std::unique_lock<std::mutex>* loc
       children.push_back(table.value()->NewIterator(/*fill_cache=*/false));
     }
   }
-  std::vector<FileMeta> outputs;
+  std::vector<FileMeta> outputs;  // not yet installed; the last may be open
   std::unique_ptr<WritableFile> file;
   std::unique_ptr<TableBuilder> builder;
   auto finish_output = [&]() -> Status {
@@ -154,6 +171,26 @@ Status LsmEngine::RunCompaction(Compaction* c, std::unique_lock<std::mutex>* loc
     disk_bytes_written_.fetch_add(builder->FileSize(), std::memory_order_relaxed);
     builder.reset();
     file.reset();
+    return st;
+  };
+  // Installs the finished outputs and drops lower[removed, merged).
+  // REQUIRES: no open output; mu_ not held.
+  auto install_piece = [&]() -> Status {
+    Status st = env_->SyncDir(dir_);  // output entries durable before the MANIFEST names them
+    if (!st.ok()) return st;
+    VersionEdit edit;
+    for (size_t i = removed; i < merged; i++) edit.deleted_files.emplace_back(out_level, lower[i]->number);
+    for (const auto& f : outputs) edit.new_files.emplace_back(out_level, f);
+    lock->lock();
+    st = versions_->LogAndApply(&edit, lock);
+    if (st.ok()) {
+      removed = merged;
+      for (const auto& f : outputs) pending_outputs_.erase(f.number);
+      outputs.clear();
+      partial_installs_.fetch_add(1, std::memory_order_relaxed);
+      DeleteObsoleteFiles(lock);
+    }
+    lock->unlock();
     return st;
   };
 
@@ -178,6 +215,16 @@ Status LsmEngine::RunCompaction(Compaction* c, std::unique_lock<std::mutex>* loc
     if (has_last && k.user_key == last_user_key) continue;  // older version: shadowed
     last_user_key.assign(k.user_key);
     has_last = true;
+    bool passed_file = false;
+    while (merged < lower.size() && ExtractUserKey(lower[merged]->largest) < k.user_key) {
+      merged++;
+      passed_file = true;
+    }
+    if (passed_file && builder != nullptr && builder->FileSize() >= target / 2) {
+      s = finish_output();
+      if (s.ok()) s = install_piece();
+      if (!s.ok()) break;
+    }
     if (k.type == ValueType::kDeletion && c->IsBaseLevelForKey(k.user_key)) continue;
     if (builder == nullptr) {
       uint64_t number = versions_->NewFileNumber();
@@ -196,7 +243,10 @@ Status LsmEngine::RunCompaction(Compaction* c, std::unique_lock<std::mutex>* loc
     out.largest.assign(input->key());
     out.num_entries++;
     if (k.type == ValueType::kDeletion) out.num_deletions++;
-    if (builder->FileSize() >= versions_->limits().target_file_bytes) s = finish_output();
+    // Past the target size an output waits for the next level + 1 file end
+    // (where a piece can be installed), up to twice the target.
+    const uint64_t size = builder->FileSize();
+    if (size >= 2 * target || (size >= target && merged == lower.size())) s = finish_output();
   }
   if (s.ok()) s = input->status();
   if (builder != nullptr) {
@@ -206,6 +256,9 @@ Status LsmEngine::RunCompaction(Compaction* c, std::unique_lock<std::mutex>* loc
   if (s.ok() && !outputs.empty()) s = env_->SyncDir(dir_);
   lock->lock();
   if (s.ok()) {
+    VersionEdit edit;
+    for (const auto& f : c->inputs[0]) edit.deleted_files.emplace_back(c->level, f->number);
+    for (size_t i = removed; i < lower.size(); i++) edit.deleted_files.emplace_back(out_level, lower[i]->number);
     for (auto& f : outputs) edit.new_files.emplace_back(out_level, std::move(f));
     s = versions_->LogAndApply(&edit, lock);
   }

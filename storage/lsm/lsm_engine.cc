@@ -27,10 +27,20 @@ constexpr size_t kWalGrowBytes = 256 << 10;
 
 VersionSet::Limits LimitsFor(const EngineOptions& o) {
   VersionSet::Limits limits;
-  // Level 1 holds at least a few flushes' worth, so an L0->L1 compaction
-  // does not rewrite all of L1 for every handful of memtables.
-  limits.base_level_bytes = std::max<uint64_t>(10ull << 20, 4 * o.write_buffer_bytes);
-  limits.target_file_bytes = 2ull << 20;
+  // Tables of about a quarter memtable, 2 MiB at most (64 KiB at least, so
+  // small test configurations still get several files and levels).
+  limits.target_file_bytes = std::clamp<uint64_t>(o.write_buffer_bytes / 4, 64 << 10, 2 << 20);
+  // Level 1 holds two flushes' worth: each L0 -> L1 compaction takes one
+  // level-0 file (see below) and rewrites the level-1 files it overlaps,
+  // usually all of them, so a larger level 1 costs rewrite work per flush and
+  // a smaller one pushes data deeper sooner.
+  limits.base_level_bytes = std::max<uint64_t>(2 * o.write_buffer_bytes, 4 * limits.target_file_bytes);
+  // Compact from two level-0 files on, one file at a time: the space the
+  // compaction holds twice (the part of its L0 input already copied into
+  // level 1) is then at most one flush, where taking every L0 file made it
+  // up to kL0StopWrites flushes (about half the data right after a fast fill).
+  limits.l0_compaction_trigger = 2;
+  limits.l0_compaction_input_bytes = o.write_buffer_bytes;
   return limits;
 }
 
@@ -494,6 +504,7 @@ EngineStats LsmEngine::Stats() const {
   st.disk_bytes_written = disk_bytes_written_.load();
   st.extra.emplace_back("lsm_files_per_level", levels);
   st.extra.emplace_back("lsm_trivial_moves", std::to_string(trivial_moves_.load()));
+  st.extra.emplace_back("lsm_compaction_pieces", std::to_string(partial_installs_.load()));
   st.extra.emplace_back("lsm_write_stalls", std::to_string(stalls_.load()));
   st.extra.emplace_back("lsm_last_sequence", std::to_string(versions_->last_sequence()));
   return st;

@@ -130,6 +130,7 @@ class LsmEngine final : public Engine {
   std::atomic<uint64_t> flushes_{0};
   std::atomic<uint64_t> compactions_{0};
   std::atomic<uint64_t> trivial_moves_{0};
+  std::atomic<uint64_t> partial_installs_{0};  // compaction pieces installed before the end
   std::atomic<uint64_t> stalls_{0};
   std::atomic<uint64_t> user_bytes_written_{0};
   std::atomic<uint64_t> disk_bytes_written_{0};

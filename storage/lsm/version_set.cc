@@ -148,7 +148,7 @@ std::vector<FileRef> Version::Overlapping(int level, std::string_view smallest,
 
 bool Compaction::IsBaseLevelForKey(std::string_view user_key) {
   for (int lvl = level + 2; lvl < kNumLevels; lvl++) {
-    const auto& files = version->files[lvl];
+    const auto& files = deeper[lvl];
     // Keys arrive in ascending order, so each level's pointer only moves forward.
     while (level_ptrs_[lvl] < files.size()) {
       const FileMeta& f = *files[level_ptrs_[lvl]];
@@ -341,12 +341,19 @@ std::unique_ptr<Compaction> VersionSet::PickCompaction() {
   if (best_score_ < 1.0 || best_level_ < 0) return nullptr;
   auto c = std::make_unique<Compaction>();
   c->level = best_level_;
-  c->version = current_;
   const Version& v = *current_;
+  for (int lvl = c->level + 2; lvl < kNumLevels; lvl++) c->deeper[lvl] = v.files[lvl];
   if (c->level == 0) {
-    // Every L0 file: they may overlap each other, so taking all keeps the rule
-    // that newer versions of a key never sit below older ones.
-    c->inputs[0] = v.files[0];
+    // The oldest files (the tail: level 0 is newest first). Moving older files
+    // below newer ones keeps the rule that a newer version of a key never sits
+    // below an older one; the newer files stay in level 0, read first.
+    uint64_t bytes = 0;
+    const uint64_t cap = limits_.l0_compaction_input_bytes;
+    for (auto it = v.files[0].rbegin(); it != v.files[0].rend(); ++it) {
+      if (!c->inputs[0].empty() && cap != 0 && bytes + (*it)->file_size > cap) break;
+      bytes += (*it)->file_size;
+      c->inputs[0].push_back(*it);
+    }
   } else {
     const auto& fs = v.files[c->level];
     const std::string& ptr = compact_pointer_[c->level];

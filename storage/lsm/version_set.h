@@ -60,11 +60,17 @@ struct Version {
                                    std::string_view largest) const;
 };
 
-// A chosen compaction: inputs[0] from `level`, inputs[1] from level + 1.
+// A chosen compaction: inputs[0] from `level`, inputs[1] from level + 1
+// (sorted by key). It pins no Version: a pinned version would keep every input
+// file on disk until the compaction object died, and the engine deletes
+// consumed inputs while the compaction still runs (lsm_background.cc).
 struct Compaction {
   int level = 0;
   std::vector<FileRef> inputs[2];
-  std::shared_ptr<const Version> version;  // the version the inputs came from
+  // Files of the levels below level + 1 when the compaction was picked; only
+  // IsBaseLevelForKey reads them. Stable while the compaction runs: only one
+  // compaction runs at a time, and flushes only add level-0 files.
+  std::vector<FileRef> deeper[kNumLevels];
   // True when the single input can move to level + 1 without rewriting.
   bool IsTrivialMove() const { return level > 0 && inputs[0].size() == 1 && inputs[1].empty(); }
   // True if no level deeper than level + 1 may hold data for user_key, so a
@@ -79,6 +85,11 @@ class VersionSet {
  public:
   struct Limits {
     uint64_t l0_compaction_trigger = 4;
+    // An L0 -> L1 compaction takes the oldest level-0 files whose total size
+    // stays within this (at least one file). Until it ends, the L0 part of its
+    // output exists twice on disk (the L0 files cannot be dropped piecewise), so
+    // this bounds that extra space; 0 = every L0 file.
+    uint64_t l0_compaction_input_bytes = 0;
     uint64_t base_level_bytes = 10ull << 20;  // level 1 target; x10 per level
     uint64_t target_file_bytes = 2ull << 20;
   };
