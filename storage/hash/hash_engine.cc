@@ -20,7 +20,7 @@ constexpr uint64_t kMaxCursor = (uint64_t{1} << 48) - 1;
 }  // namespace
 
 HashEngine::HashEngine(const EngineOptions& /*options*/, uint64_t hash_seed)
-    : table_(std::make_unique<HashTable>(hash_seed)),
+    : table_(std::make_unique<HashTable>(hash_seed, &alloc_)),
       snapshots_(table_.get()),
       rng_state_(hash_seed ^ 0x9e3779b97f4a7c15ull) {}
 
@@ -114,7 +114,7 @@ Result<uint64_t> HashEngine::ScanCursor(uint64_t cursor, size_t count, const Sca
 std::unique_ptr<Iterator> HashEngine::NewSnapshotIterator() { return snapshots_.NewIterator(); }
 
 Status HashEngine::Restore(Iterator* source, uint64_t applied_index) {
-  auto fresh = std::make_unique<HashTable>(table_->seed());
+  auto fresh = std::make_unique<HashTable>(table_->seed(), &alloc_);
   for (source->SeekToFirst(); source->Valid(); source->Next()) {
     fresh->Put(source->key(), source->value());
   }
@@ -140,11 +140,12 @@ Status HashEngine::Clear() {
 EngineStats HashEngine::Stats() const {
   EngineStats s;
   s.keys = table_->count();
-  s.memory_bytes = table_->memory_bytes() + snapshots_.memory_bytes();
+  s.memory_bytes = table_->memory_bytes() + snapshots_.memory_bytes() + alloc_.overhead_bytes();
   s.user_bytes_written = user_bytes_written_;
   s.extra.emplace_back("hash_buckets", std::to_string(table_->bucket_count()));
   s.extra.emplace_back("hash_entry_bytes", std::to_string(table_->entry_bytes()));
   s.extra.emplace_back("hash_bucket_bytes", std::to_string(table_->bucket_bytes()));
+  s.extra.emplace_back("hash_arena_resident_bytes", std::to_string(alloc_.arena().resident_bytes()));
   s.extra.emplace_back("hash_rehashing", table_->rehashing() ? "1" : "0");
   s.extra.emplace_back("hash_open_snapshots", std::to_string(snapshots_.open_count()));
   s.extra.emplace_back("hash_retired_entries", std::to_string(snapshots_.retired_entries()));

@@ -16,9 +16,11 @@
 // No operation frees or copies a large bucket array: the table doubles and
 // halves in place (hash_table.h), touching at most a 64 KiB slice of pages.
 //
-// Memory: per key one malloc of 8 + varint lengths + key + value bytes (see
-// entry.h) plus 8 bytes per bucket (1..2 buckets per key at load 1/2..1). While
-// a snapshot iterator is open, see hash_snapshot.h for the extra cost.
+// Memory: per key one arena slot of 9 + varint lengths + key + value bytes
+// rounded up to 16 (entry.h, entry_arena.h), plus a 64-byte bucket per 2.5..5
+// keys (bucket.h), plus the arena's free slots and one spare 64 KiB chunk per
+// engine. While a snapshot iterator is open, see hash_snapshot.h for the extra
+// cost.
 //
 // Limits: keys and values up to what malloc gives (lengths are varint64; the
 // 512 MiB Redis limit is enforced by the server).
@@ -91,10 +93,13 @@ class HashEngine final : public Engine {
   Result<std::string> RandomKey();
 
   const HashTable& table() const { return *table_; }
+  const EntryAllocator& allocator() const { return alloc_; }
 
  private:
   static uint64_t NextRandom(void* state);
 
+  // Declared first: outlives the tables and the snapshots' retired entries.
+  EntryAllocator alloc_;
   std::unique_ptr<HashTable> table_;
   SnapshotRegistry snapshots_;
   uint64_t applied_index_ = 0;

@@ -88,7 +88,7 @@ SnapshotRegistry::SnapshotRegistry(HashTable* table) : table_(table) { table_->s
 
 SnapshotRegistry::~SnapshotRegistry() {
   RINGKV_CHECK_MSG(open_.empty(), "hash engine destroyed with a snapshot iterator still open");
-  for (Entry* e : retired_) std::free(e);
+  for (Entry* e : retired_) table_->allocator()->FreeDisowned(e);
   if (table_ != nullptr) table_->set_observer(nullptr);
 }
 
@@ -122,7 +122,7 @@ void SnapshotRegistry::BeforeMutate(uint64_t index) {
 
 void SnapshotRegistry::Retire(Entry* e) {
   table_->allocator()->Disown(e);
-  retired_bytes_ += malloc_usable_size(e);
+  retired_bytes_ += EntryAllocator::SlotBytes(e);
   retired_.push_back(e);
 }
 
@@ -157,7 +157,7 @@ void SnapshotRegistry::Close(SnapshotState* s) {
   open_.erase(it);
   if (open_.empty()) {
     // No snapshot can return a retired entry any more.
-    for (Entry* e : retired_) std::free(e);
+    for (Entry* e : retired_) table_->allocator()->FreeDisowned(e);
     retired_.clear();
     retired_bytes_ = 0;
   }

@@ -34,7 +34,11 @@ uint64_t ReverseIncrement(uint64_t v, uint64_t mask) {
 
 }  // namespace
 
-HashTable::HashTable(uint64_t seed) : seed_(seed), buckets_(kMinBuckets) {}
+HashTable::HashTable(uint64_t seed, EntryAllocator* alloc)
+    : seed_(seed),
+      buckets_(kMinBuckets),
+      owned_alloc_(alloc == nullptr ? std::make_unique<EntryAllocator>() : nullptr),
+      alloc_(alloc == nullptr ? owned_alloc_.get() : alloc) {}
 
 namespace {
 
@@ -68,7 +72,7 @@ inline bool KeyEquals(std::string_view a, std::string_view b) {
 
 HashTable::~HashTable() {
   uint64_t n = bucket_count();
-  for (uint64_t i = 0; i < n; i++) DrainBucket(&buckets_[i], [this](Entry* e) { alloc_.Free(e); });
+  for (uint64_t i = 0; i < n; i++) DrainBucket(&buckets_[i], [this](Entry* e) { alloc_->Free(e); });
 }
 
 uint64_t HashTable::Hash(std::string_view key) const { return HashBytes(key, seed_); }
@@ -139,7 +143,7 @@ void OverwriteInPlace(Entry* e, std::string_view value) {
 
 bool PointsInto(const Entry* e, std::string_view value) {
   const char* begin = reinterpret_cast<const char*>(e);
-  const char* end = begin + malloc_usable_size(const_cast<Entry*>(e));
+  const char* end = begin + EntryAllocator::SlotBytes(e);
   return value.data() < end && value.data() + value.size() > begin;
 }
 
@@ -160,7 +164,7 @@ bool HashTable::Put(std::string_view key, std::string_view value) {
       return false;
     }
     BeforeMutate(pos.index);
-    Entry* e = alloc_.New(key, value);
+    Entry* e = alloc_->New(key, value);
     if (pos.slot != nullptr) {
       *pos.slot = Bucket::MakeSlot(e, hash);
     } else {
@@ -172,7 +176,7 @@ bool HashTable::Put(std::string_view key, std::string_view value) {
   }
   uint64_t index = IndexOf(hash);
   BeforeMutate(index);
-  Place(&buckets_[index], alloc_.New(key, value), hash);
+  Place(&buckets_[index], alloc_->New(key, value), hash);
   count_++;
   MaybeStartResize();
   return true;
@@ -201,7 +205,7 @@ void HashTable::Dispose(Entry* e) {
   if (observer_ != nullptr && observer_->KeepRemoved()) {
     observer_->Retire(e);
   } else {
-    alloc_.Free(e);
+    alloc_->Free(e);
   }
 }
 

@@ -52,6 +52,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -86,7 +87,9 @@ class HashTable {
   // How far ahead of the highest bucket written a grow keeps the array resident.
   static constexpr uint64_t kPopulateAheadBytes = BucketArray::kPopulateChunkBytes;
 
-  explicit HashTable(uint64_t seed);
+  // Entries come from `alloc`, which must outlive the table; without one the
+  // table owns an allocator of its own.
+  explicit HashTable(uint64_t seed, EntryAllocator* alloc = nullptr);
   ~HashTable();
   HashTable(const HashTable&) = delete;
   HashTable& operator=(const HashTable&) = delete;
@@ -154,12 +157,13 @@ class HashTable {
   uint64_t base_buckets() const { return base_; }
   uint64_t split_buckets() const { return split_; }
   const Bucket& bucket(uint64_t index) const { return buckets_[index]; }
-  EntryAllocator* allocator() { return &alloc_; }
+  EntryAllocator* allocator() { return alloc_; }
   const BucketArray& array() const { return buckets_; }
 
-  // Bytes of entries (malloc_usable_size) plus the bucket array's resident bytes.
-  uint64_t memory_bytes() const { return alloc_.bytes() + bucket_bytes(); }
-  uint64_t entry_bytes() const { return alloc_.bytes(); }
+  // Slot bytes of the entries (EntryAllocator::bytes) plus the bucket array's
+  // resident bytes. The allocator's own overhead is reported by its owner.
+  uint64_t memory_bytes() const { return alloc_->bytes() + bucket_bytes(); }
+  uint64_t entry_bytes() const { return alloc_->bytes(); }
   uint64_t bucket_bytes() const { return buckets_.resident_bytes(); }
   uint64_t seed() const { return seed_; }
 
@@ -216,7 +220,8 @@ class HashTable {
   bool trim_pending_ = false;
   int layout_pins_ = 0;
   BucketObserver* observer_ = nullptr;
-  EntryAllocator alloc_;
+  std::unique_ptr<EntryAllocator> owned_alloc_;
+  EntryAllocator* alloc_;
 };
 
 }  // namespace ringkv::storage::hash

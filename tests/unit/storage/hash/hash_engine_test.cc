@@ -183,10 +183,13 @@ TEST_CASE("Clear frees everything and keeps the applied index", "[storage][hash]
   CHECK(e->applied_index() == 77);
   std::string v;
   CHECK(e->Get(Key(5), &v).IsNotFound());
-  // Only the initial buckets remain.
+  // Only the initial buckets remain, and of the entry arena the current chunk
+  // of the one size class used and one populated spare chunk.
   while (e->RehashStep(100)) {
   }
-  CHECK(e->Stats().memory_bytes == empty_bytes);
+  CHECK(e->table().entry_bytes() == 0);
+  CHECK(e->allocator().arena().live_bytes() == 0);
+  CHECK(e->Stats().memory_bytes <= empty_bytes + 2 * EntryArena::kChunkBytes);
   REQUIRE(e->Put("again", "1").ok());
   CHECK(e->ApproximateCount() == 1);
 }
@@ -203,9 +206,14 @@ TEST_CASE("memory_bytes tracks usable sizes and returns to baseline", "[storage]
   // Shrinks back down to the minimum table once the deletes finish rehashing; a
   // table that once outgrew 64 KiB of buckets keeps its reservation, of which
   // only the first page stays resident.
+  // The arena gave back every chunk but the current one of each size class
+  // used (the keys' lengths put the entries in two classes) and one spare.
   CHECK(e->table().size() == HashTable::kMinBuckets);
-  CHECK(e->Stats().memory_bytes <= base + 4096);
-  CHECK(e->Stats().memory_bytes == e->table().entry_bytes() + e->table().bucket_bytes());
+  CHECK(e->table().entry_bytes() == 0);
+  CHECK(e->allocator().arena().chunks_released() > 0);
+  CHECK(e->Stats().memory_bytes <= base + 4096 + 3 * EntryArena::kChunkBytes);
+  CHECK(e->Stats().memory_bytes == e->table().entry_bytes() + e->table().bucket_bytes() +
+                                       e->allocator().overhead_bytes());
 }
 
 TEST_CASE("RandomKey samples existing keys and reaches all of them", "[storage][hash]") {

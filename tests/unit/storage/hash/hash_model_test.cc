@@ -56,9 +56,11 @@ void CheckAll(HashEngine& e, const std::map<std::string, std::string>& model) {
   // (no snapshot is open here, so nothing is retired).
   uint64_t entry_bytes = 0;
   e.table().ForEach([&](const Entry* entry) {
-    entry_bytes += malloc_usable_size(const_cast<Entry*>(entry));
+    entry_bytes += EntryAllocator::SlotBytes(entry);
   });
   REQUIRE(entry_bytes == e.table().entry_bytes());
+  REQUIRE(e.allocator().arena().live_bytes() <= entry_bytes);
+  REQUIRE(e.allocator().arena().resident_bytes() >= e.allocator().arena().live_bytes());
   REQUIRE(e.Stats().memory_bytes >= entry_bytes + e.table().bucket_bytes());
 }
 
