@@ -50,7 +50,10 @@ class EntryArena {
   static constexpr size_t kMaxSlotBytes = 1024;
   static constexpr int kClasses = static_cast<int>(kMaxSlotBytes / kGranule);
   static constexpr uint64_t kChunkBytes = 64 << 10;
-  static constexpr uint64_t kHeaderBytes = 64;
+  // Slots start 128 bytes into a chunk, so a 128-byte slot (a 16-byte key with
+  // a 100-byte value) is one 128-byte-aligned pair of cache lines, the unit the
+  // hardware's adjacent-line prefetcher fetches together.
+  static constexpr uint64_t kHeaderBytes = 128;
   static constexpr uint64_t kRegionBytes = uint64_t{1} << 30;
 
   EntryArena() = default;
