@@ -62,9 +62,16 @@ class PairIterator final : public storage::Iterator {
 
 // Group 0 (kMetaGroup) goes to the ClusterNode's MetaState; its snapshot is
 // MetaState::Encode (format in meta_state.cc).
-// Shard snapshot format, version 1: fixed8 version, then (lenprefixed key,
-// lenprefixed stored value) pairs to the end. Values are the engine's stored
-// bytes (value_codec.h), so TTLs travel with them.
+// Shard snapshot format, version 2: fixed8 version, lenprefixed dedup window
+// (DedupWindow::EncodeTo), then (lenprefixed key, lenprefixed stored value)
+// pairs to the end. Version 1 (still read) has no window. Values are the
+// engine's stored bytes (value_codec.h), so TTLs travel with them.
+//
+// The image is read out on the replica host's snapshot thread (BeginSnapshot):
+// a point-in-time engine iterator opened here, read kSnapshotChunk pairs per
+// hold of the shard lock, so applies and client reads of the shard wait at
+// most one chunk. Engines keep an open iterator's view through writes, Clear
+// and Restore (engine conformance tests).
 class ClusterNode::Machine final : public replication::StateMachine {
  public:
   explicit Machine(ClusterNode* node) : node_(node) {}
@@ -100,24 +107,36 @@ class ClusterNode::Machine final : public replication::StateMachine {
       std::lock_guard<std::mutex> lock(node_->meta_mu_);
       return node_->meta_.Encode();
     }
-    const uint32_t shard = static_cast<uint32_t>(group - 1);
-    auto locked = node_->server_->shards->LockShard(shard);
-    std::unique_ptr<storage::Iterator> it = locked.Shard(shard).engine()->NewSnapshotIterator();
-    std::string out;
-    out.push_back(1);
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      PutLengthPrefixed(&out, it->key());
-      PutLengthPrefixed(&out, it->value());
+    auto image = BeginSnapshot(group);
+    if (!image.ok()) return image.status();
+    return (*image)();
+  }
+
+  Result<SnapshotImage> BeginSnapshot(uint64_t group) override {
+    if (group == kMetaGroup) return StateMachine::BeginSnapshot(group);
+    auto image = std::make_shared<ShardImage>(node_->server_->shards, static_cast<uint32_t>(group - 1));
+    node_->router_->EncodeDedup(image->shard, &image->dedup);
+    {
+      auto locked = image->shards->LockShard(image->shard);
+      image->it = locked.Shard(image->shard).engine()->NewSnapshotIterator();
     }
-    if (!it->status().ok()) return it->status();
-    return out;
+    return SnapshotImage([image]() { return image->Read(); });
   }
 
   Status Restore(uint64_t group, uint64_t index, std::string_view snapshot) override {
     if (group == kMetaGroup) return node_->RestoreMeta(index, snapshot);
     const uint32_t shard = static_cast<uint32_t>(group - 1);
-    if (snapshot.empty() || snapshot[0] != 1) return Status::Corruption("bad shard snapshot");
+    if (snapshot.empty() || (snapshot[0] != 1 && snapshot[0] != 2)) {
+      return Status::Corruption("bad shard snapshot");
+    }
+    const bool has_window = snapshot[0] == 2;
     snapshot.remove_prefix(1);
+    std::string_view window;
+    if (has_window && !GetLengthPrefixed(&snapshot, &window)) {
+      return Status::Corruption("truncated shard snapshot");
+    }
+    DedupWindow check;  // a bad window fails the restore before the engine changes
+    RINGKV_RETURN_IF_ERROR(check.DecodeFrom(window));
     std::vector<std::pair<std::string_view, std::string_view>> pairs;
     while (!snapshot.empty()) {
       std::string_view k, v;
@@ -127,11 +146,52 @@ class ClusterNode::Machine final : public replication::StateMachine {
       pairs.emplace_back(k, v);
     }
     PairIterator it(std::move(pairs));
-    auto locked = node_->server_->shards->LockShard(shard);
-    return locked.Shard(shard).engine()->Restore(&it, index);
+    {
+      auto locked = node_->server_->shards->LockShard(shard);
+      RINGKV_RETURN_IF_ERROR(locked.Shard(shard).engine()->Restore(&it, index));
+    }
+    return node_->router_->RestoreDedup(shard, window);  // empty: a version-1 image
   }
 
  private:
+  // Pairs read per hold of the shard lock while an image is read out.
+  static constexpr int kSnapshotChunk = 256;
+
+  // One shard image being read out; the iterator is used and destroyed only
+  // under the shard lock (engines are not thread-safe by themselves).
+  struct ShardImage {
+    ShardImage(ShardSet* s, uint32_t sh) : shards(s), shard(sh) {}
+    ~ShardImage() {
+      if (it == nullptr) return;
+      auto locked = shards->LockShard(shard);
+      it.reset();
+    }
+    Result<std::string> Read() {
+      std::string out;
+      out.push_back(2);
+      PutLengthPrefixed(&out, dedup);
+      bool first = true;
+      for (bool more = true; more;) {
+        auto locked = shards->LockShard(shard);
+        if (first) it->SeekToFirst();
+        first = false;
+        for (int n = 0; n < kSnapshotChunk && it->Valid(); n++, it->Next()) {
+          PutLengthPrefixed(&out, it->key());
+          PutLengthPrefixed(&out, it->value());
+        }
+        more = it->Valid();
+        if (!more && !it->status().ok()) return it->status();
+      }
+      auto locked = shards->LockShard(shard);
+      it.reset();
+      return out;
+    }
+    ShardSet* const shards;
+    const uint32_t shard;
+    std::string dedup;
+    std::unique_ptr<storage::Iterator> it;
+  };
+
   ClusterNode* node_;
 };
 

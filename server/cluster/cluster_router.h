@@ -71,6 +71,10 @@ class ClusterRouter {
   // applied again: the first reply is returned (DedupWindow). Replication
   // thread only.
   std::string Apply(std::string_view entry, uint32_t shard = UINT32_MAX);
+  // The shard's dedup window, for its snapshot image / from a restored one.
+  // Replication thread only.
+  void EncodeDedup(uint32_t shard, std::string* out) const { dedup_.at(shard).EncodeTo(out); }
+  Status RestoreDedup(uint32_t shard, std::string_view in) { return dedup_.at(shard).DecodeFrom(in); }
 
  private:
   struct Request;

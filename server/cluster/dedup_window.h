@@ -5,11 +5,14 @@
 //
 // Every replica of the shard applies the same entries in the same order and
 // forgets by the entries' own clocks and counts, so every replica holds the
-// same window and a new leader dedups like the old one. What it does not
-// cover: the window lives in memory, so after a restart (or a snapshot
-// install) a retry of a write applied before it is applied again; and a retry
-// that comes after the window forgot its write (kMaxAgeMs of entry clock,
-// kMaxEntries or kMaxBytes) is applied again too.
+// same window and a new leader dedups like the old one. The window travels in
+// the shard's snapshots (EncodeTo / DecodeFrom), and replaying the log after
+// a snapshot rebuilds the rest, so a restart or a snapshot install keeps it.
+// What it does not cover: a persistent engine (lsm, btree) restarts from its
+// own files, past the snapshot, and the writes between the snapshot and the
+// engine's applied index are not in the window; and a retry that comes after
+// the window forgot its write (kMaxAgeMs of entry clock, kMaxEntries or
+// kMaxBytes) is applied again.
 //
 // Owned by the cluster router; used on the replication thread only.
 #pragma once
@@ -22,6 +25,7 @@
 #include <unordered_map>
 
 #include "server/cluster/command_codec.h"
+#include "storage/base/status.h"
 
 namespace ringkv::server::cluster {
 
@@ -38,6 +42,12 @@ class DedupWindow {
   void Remember(WriteId id, int64_t now_ms, std::string reply);
 
   size_t size() const { return replies_.size(); }
+
+  // Appends the window to *out, oldest first (format in dedup_window.cc).
+  void EncodeTo(std::string* out) const;
+  // Replaces the window with one EncodeTo wrote (empty input: an empty
+  // window); Corruption on bad bytes (the window is left empty then).
+  Status DecodeFrom(std::string_view in);
 
  private:
   struct Hash {

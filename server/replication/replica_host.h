@@ -77,6 +77,20 @@ class StateMachine {
   virtual uint64_t AppliedIndex(GroupId group) = 0;
   // The state at AppliedIndex(group).
   virtual Result<std::string> TakeSnapshot(GroupId group) = 0;
+  // Produces a snapshot image. Built by BeginSnapshot on the replication thread
+  // and run later on the snapshot thread, while the group goes on applying.
+  using SnapshotImage = std::function<Result<std::string>()>;
+  // The state at AppliedIndex(group), as an image produced later. The image
+  // must be the state as of this call, whatever is applied meanwhile (a
+  // point-in-time engine iterator). By default the state is taken now.
+  virtual Result<SnapshotImage> BeginSnapshot(GroupId group) {
+    auto data = TakeSnapshot(group);
+    if (!data.ok()) return data.status();
+    return SnapshotImage(
+        [d = std::make_shared<std::string>(std::move(*data))]() -> Result<std::string> {
+          return std::move(*d);
+        });
+  }
   // Replaces the group's state with a snapshot taken at `index`.
   virtual Status Restore(GroupId group, uint64_t index, std::string_view snapshot) = 0;
 };

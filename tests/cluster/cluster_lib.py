@@ -164,6 +164,21 @@ class Cluster:
 FAILURES = []
 
 
+def wait_for(what, fn, timeout=30):
+    """Polls fn() (returning a truthy value or None) until truthy; bounded."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            last = fn()
+            if last:
+                return last
+        except redis.exceptions.RedisError as e:
+            last = e
+        time.sleep(0.1)
+    raise RuntimeError("timed out (%d s) waiting for %s; last: %r" % (timeout, what, last))
+
+
 def check(cond, what):
     if not cond:
         FAILURES.append(what)

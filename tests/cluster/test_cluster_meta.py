@@ -10,7 +10,7 @@ import time
 
 import redis
 
-from cluster_lib import Cluster, check, finish
+from cluster_lib import Cluster, check, finish, wait_for
 
 
 def table(m):
@@ -18,21 +18,6 @@ def table(m):
     return {k: v for k, v in m.items()
             if k == "meta_epoch" or k in ("meta_shards", "meta_replicas", "meta_nodes")
             or k.startswith("meta_node_")}
-
-
-def wait_for(what, fn, timeout=30):
-    """Polls fn() (returning a truthy value or None) until truthy; bounded."""
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        try:
-            last = fn()
-            if last:
-                return last
-        except redis.exceptions.RedisError as e:
-            last = e
-        time.sleep(0.1)
-    raise RuntimeError("timed out (%d s) waiting for %s; last: %r" % (timeout, what, last))
 
 
 def agreed(c, nodes, min_epoch=1):

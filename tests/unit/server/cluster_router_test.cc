@@ -332,6 +332,43 @@ TEST_CASE("dedup window: first reply stands, forgets by count and entry clock", 
   REQUIRE(w.Find(cluster::WriteId{3, cluster::DedupWindow::kMaxEntries + 9}) != nullptr);
 }
 
+TEST_CASE("dedup window: survives its snapshot encoding; bad bytes are refused", "[cluster]") {
+  cluster::DedupWindow w;
+  for (uint64_t i = 0; i < 300; ++i) {
+    w.Remember(cluster::WriteId{7, i}, -5 + static_cast<int64_t>(i), ":" + std::to_string(i) + "\r\n");
+  }
+  std::string enc;
+  w.EncodeTo(&enc);
+  cluster::DedupWindow back;
+  REQUIRE(back.DecodeFrom(enc).ok());
+  REQUIRE(back.size() == 300);
+  for (uint64_t i = 0; i < 300; ++i) {
+    const std::string* r = back.Find(cluster::WriteId{7, i});
+    REQUIRE(r != nullptr);
+    CHECK(*r == ":" + std::to_string(i) + "\r\n");
+  }
+  // The decoded window forgets like the original: same order and clocks.
+  // Clock 100 + max age forgets the writes with clocks below 100: ids 0..104.
+  back.Remember(cluster::WriteId{8, 1}, 100 + cluster::DedupWindow::kMaxAgeMs, "+OK\r\n");
+  w.Remember(cluster::WriteId{8, 1}, 100 + cluster::DedupWindow::kMaxAgeMs, "+OK\r\n");
+  CHECK(w.size() == 300 - 105 + 1);
+  CHECK(back.size() == w.size());
+  CHECK(back.Find(cluster::WriteId{7, 104}) == nullptr);
+  CHECK(back.Find(cluster::WriteId{7, 105}) != nullptr);
+  // Empty input is an empty window (a version-1 snapshot has none).
+  REQUIRE(back.DecodeFrom("").ok());
+  CHECK(back.size() == 0);
+  // Every truncation and a trailing byte are Corruption, and leave it empty.
+  for (size_t cut : {size_t{1}, size_t{10}, enc.size() / 2, enc.size() - 1}) {
+    cluster::DedupWindow bad;
+    CHECK(bad.DecodeFrom(std::string_view(enc).substr(0, cut)).IsCorruption());
+    CHECK(bad.size() == 0);
+  }
+  cluster::DedupWindow bad;
+  CHECK(bad.DecodeFrom(enc + "x").IsCorruption());
+  CHECK(bad.size() == 0);
+}
+
 TEST_CASE("router: a retried write whose first attempt committed is applied once", "[cluster]") {
   Fixture f;
   REQUIRE(f.Run({"set", "n", "10"}) == "+OK\r\n");
