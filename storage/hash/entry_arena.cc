@@ -49,27 +49,33 @@ char* EntryArena::CarveChunk() {
   return c;
 }
 
-void EntryArena::Populate(char* chunk) {
-  if (madvise(chunk, kChunkBytes, MADV_POPULATE_WRITE) != 0) {
+void EntryArena::PopulateStep() {
+  if (filling_ == nullptr) {
+    filling_ = CarveChunk();
+    filled_ = 0;
+  }
+  char* start = filling_ + filled_;
+  if (madvise(start, kPopulateStepBytes, MADV_POPULATE_WRITE) != 0) {
     RINGKV_CHECK_MSG(errno == EINVAL, "MADV_POPULATE_WRITE failed (out of memory?)");
     // Kernel without MADV_POPULATE_WRITE: a write per page faults it in.
     long page = sysconf(_SC_PAGESIZE);
-    for (uint64_t off = 0; off < kChunkBytes; off += static_cast<uint64_t>(page)) {
-      *reinterpret_cast<volatile char*>(chunk + off) = 0;
+    for (uint64_t off = 0; off < kPopulateStepBytes; off += static_cast<uint64_t>(page)) {
+      *reinterpret_cast<volatile char*>(start + off) = 0;
     }
   }
-  resident_bytes_ += kChunkBytes;
-  chunks_populated_++;
-}
-
-void EntryArena::PrepareSpare() {
-  char* c = CarveChunk();
-  Populate(c);
-  ready_.push_back(c);
+  filled_ += kPopulateStepBytes;
+  resident_bytes_ += kPopulateStepBytes;
+  if (filled_ == kChunkBytes) {
+    ready_.push_back(filling_);
+    filling_ = nullptr;
+    chunks_populated_++;
+  }
 }
 
 char* EntryArena::TakeChunk() {
-  if (ready_.empty()) PrepareSpare();
+  // Allocations outran the pre-faulting (or this is the first chunk): finish
+  // a spare now.
+  while (ready_.empty()) PopulateStep();
   char* c = ready_.back();
   ready_.pop_back();
   return c;
@@ -117,9 +123,9 @@ void* EntryArena::Allocate(int cls) {
   void* p = reinterpret_cast<char*>(c) + c->bump;
   c->bump += static_cast<uint32_t>(slot);
   c->live++;
-  // Half way through the current chunk, make sure the next one is populated,
-  // so the switch to it costs no fault: one bounded madvise in this call.
-  if (ready_.empty() && c->bump > kChunkBytes / 2) PrepareSpare();
+  // Past a quarter of the current chunk, populate the next one a step per
+  // call, so the switch to it costs no fault.
+  if (ready_.empty() && c->bump > kChunkBytes / 4) PopulateStep();
   return p;
 }
 
@@ -131,7 +137,13 @@ void EntryArena::Free(void* p, int cls) {
   c->live--;
   if (c->live == 0 && c != s->current) {
     if (c->on_partial) Unlink(s, c);
-    Release(c);
+    if (ready_.empty()) {
+      // Still resident: keep it as the spare instead of giving it back and
+      // populating another one later.
+      ready_.push_back(reinterpret_cast<char*>(c));
+    } else {
+      Release(c);
+    }
     return;
   }
   *static_cast<void**>(p) = c->free;

@@ -18,7 +18,7 @@
 //
 // Memory: per key one arena slot of 9 + varint lengths + key + value bytes
 // rounded up to 16 (entry.h, entry_arena.h), plus a 64-byte bucket per 2.5..5
-// keys (bucket.h), plus the arena's free slots and one spare 64 KiB chunk per
+// keys (bucket.h), plus the arena's free slots and one spare 256 KiB chunk per
 // engine. While a snapshot iterator is open, see hash_snapshot.h for the extra
 // cost.
 //

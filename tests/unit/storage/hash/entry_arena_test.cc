@@ -70,19 +70,40 @@ TEST_CASE("arena: an emptied chunk is given back and its range reused",
   CHECK(a.resident_bytes() <= 2 * EntryArena::kChunkBytes);
 }
 
-TEST_CASE("arena: the next chunk is populated half way through the current one",
+TEST_CASE("arena: an emptied chunk becomes the spare when there is none",
+          "[storage][hash][arena]") {
+  EntryArena a;
+  std::vector<void*> first;
+  for (uint64_t i = 0; i < kPerChunk; i++) first.push_back(a.Allocate(kCls));
+  CHECK(a.chunks_populated() == 2);  // the full first chunk and the spare
+  a.Allocate(kCls);                   // switches to the spare: none left
+  for (void* p : first) a.Free(p, kCls);
+  // Kept resident as the new spare instead of given back.
+  CHECK(a.chunks_released() == 0);
+  CHECK(a.resident_bytes() == 2 * EntryArena::kChunkBytes);
+  // Filling the current chunk switches to it without populating anything.
+  for (uint64_t i = 1; i < kPerChunk + 1; i++) a.Allocate(kCls);
+  CHECK(a.chunks_populated() == 2);
+  CHECK(a.live_bytes() == (kPerChunk + 1) * 128);
+}
+
+TEST_CASE("arena: the next chunk is populated a step per call past a quarter of the current one",
           "[storage][hash][arena]") {
   EntryArena a;
   a.Allocate(kCls);
   CHECK(a.chunks_populated() == 1);
   uint64_t n = 1;
   while (a.chunks_populated() == 1) {
+    uint64_t before = a.resident_bytes();
     a.Allocate(kCls);
+    // At most one bounded populate step per call.
+    REQUIRE(a.resident_bytes() - before <= EntryArena::kPopulateStepBytes);
     REQUIRE(++n <= kPerChunk);
   }
-  // The spare was prepared once the bump passed half the chunk...
-  CHECK(n * 128 + EntryArena::kHeaderBytes > EntryArena::kChunkBytes / 2);
-  CHECK(n < kPerChunk);
+  // The spare was prepared a step per call once the bump passed a quarter of
+  // the chunk...
+  CHECK(n * 128 + EntryArena::kHeaderBytes > EntryArena::kChunkBytes / 4);
+  CHECK(n < kPerChunk / 2);
   // ...so switching to it populates nothing.
   while (n < kPerChunk + 1) {
     a.Allocate(kCls);
