@@ -29,9 +29,9 @@ VersionSet::Limits LimitsFor(const EngineOptions& o) {
   // small test configurations still get several files and levels).
   limits.target_file_bytes = std::clamp<uint64_t>(o.write_buffer_bytes / 4, 64 << 10, 2 << 20);
   // Level 1 holds two flushes' worth: each L0 -> L1 compaction takes one
-  // level-0 table (see below) and rewrites the level-1 files its key range
-  // overlaps, so every flush rewrites about all of level 1 once: a larger
-  // level 1 costs rewrite work per flush, a smaller one pushes data deeper sooner.
+  // level-0 file (see below) and rewrites the level-1 files it overlaps,
+  // usually all of them, so a larger level 1 costs rewrite work per flush and
+  // a smaller one pushes data deeper sooner.
   limits.base_level_bytes = std::max<uint64_t>(2 * o.write_buffer_bytes, 4 * limits.target_file_bytes);
   // A flush writes about this many level-0 tables (each of a key range).
   const uint64_t pieces = std::max<uint64_t>(1, o.write_buffer_bytes / limits.target_file_bytes);
