@@ -56,72 +56,58 @@ void LsmEngine::BackgroundWork(std::unique_lock<std::mutex>* lock) {
   bg_cv_.notify_all();
 }
 
-Status LsmEngine::WriteLevel0Table(MemTable* mem, std::vector<FileMeta>* metas) {
-  const uint64_t target = versions_->limits().target_file_bytes;
+Status LsmEngine::WriteLevel0Table(MemTable* mem, uint64_t number, FileMeta* meta) {
+  meta->number = number;
+  meta->file_size = 0;
   auto it = mem->NewIterator();
   it->SeekToFirst();
+  if (!it->Valid()) return Status::OK();
   std::unique_ptr<WritableFile> file;
-  std::unique_ptr<TableBuilder> builder;
-  auto finish = [&]() -> Status {
-    Status st = builder->Finish();
-    if (st.ok()) st = file->Sync();
-    if (st.ok()) st = file->Close();
-    metas->back().file_size = builder->FileSize();
-    disk_bytes_written_.fetch_add(builder->FileSize(), std::memory_order_relaxed);
-    builder.reset();
-    file.reset();
-    return st;
-  };
+  RINGKV_RETURN_IF_ERROR(env_->NewWritableFile(TableFileName(dir_, number), &file));
+  TableBuilder builder(table_options_, file.get());
   std::string last_user_key;
   bool first = true;
   for (; it->Valid(); it->Next()) {
     std::string_view ikey = it->key();
     std::string_view ukey = ExtractUserKey(ikey);
     // Only the newest version of a key is kept: iterators that could see an
-    // older one hold this memtable itself, not the table. So the pieces have
-    // disjoint user-key ranges.
+    // older one hold this memtable itself, not the table.
     if (!first && ukey == last_user_key) continue;
     last_user_key.assign(ukey);
+    if (first) meta->smallest.assign(ikey);
+    meta->largest.assign(ikey);
     first = false;
-    if (builder == nullptr) {
-      const uint64_t number = versions_->NewFileNumber();
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        pending_outputs_.insert(number);
-      }
-      metas->emplace_back();
-      metas->back().number = number;
-      RINGKV_RETURN_IF_ERROR(env_->NewWritableFile(TableFileName(dir_, number), &file));
-      builder = std::make_unique<TableBuilder>(table_options_, file.get());
-      metas->back().smallest.assign(ikey);
-    }
-    FileMeta& meta = metas->back();
-    meta.largest.assign(ikey);
-    builder->Add(ikey, it->value());
-    meta.num_entries++;
-    if (static_cast<ValueType>(ExtractTag(ikey) & 0xff) == ValueType::kDeletion) meta.num_deletions++;
-    if (builder->FileSize() >= target) RINGKV_RETURN_IF_ERROR(finish());
+    builder.Add(ikey, it->value());
+    meta->num_entries++;
+    if (static_cast<ValueType>(ExtractTag(ikey) & 0xff) == ValueType::kDeletion) meta->num_deletions++;
   }
-  if (builder != nullptr) RINGKV_RETURN_IF_ERROR(finish());
-  // The directory entries must be durable before a MANIFEST edit names the files.
-  if (!metas->empty()) RINGKV_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  Status s = builder.Finish();
+  if (s.ok()) s = file->Sync();
+  if (s.ok()) s = file->Close();
+  // The directory entry must be durable before a MANIFEST edit names the file.
+  if (s.ok()) s = env_->SyncDir(dir_);
+  if (!s.ok()) return s;
+  meta->file_size = builder.FileSize();
+  disk_bytes_written_.fetch_add(meta->file_size, std::memory_order_relaxed);
   return Status::OK();
 }
 
 Status LsmEngine::FlushImmutable(std::unique_lock<std::mutex>* lock) {
   std::shared_ptr<MemTable> imm = imm_;
+  uint64_t number = versions_->NewFileNumber();
+  pending_outputs_.insert(number);
   VersionEdit edit;
   edit.applied_index = imm_applied_index_;
   edit.log_number = imm_next_log_;
   lock->unlock();
-  std::vector<FileMeta> metas;
-  Status s = WriteLevel0Table(imm.get(), &metas);
+  FileMeta meta;
+  Status s = WriteLevel0Table(imm.get(), number, &meta);
   lock->lock();
   if (s.ok()) {
-    for (const auto& meta : metas) edit.new_files.emplace_back(0, meta);
+    if (meta.file_size > 0) edit.new_files.emplace_back(0, std::move(meta));
     s = versions_->LogAndApply(&edit, lock);
   }
-  for (const auto& meta : metas) pending_outputs_.erase(meta.number);
+  pending_outputs_.erase(number);
   if (!s.ok()) return s;
   imm_.reset();
   has_imm_.store(false, std::memory_order_release);
@@ -234,7 +220,7 @@ Status LsmEngine::RunCompaction(Compaction* c, std::unique_lock<std::mutex>* loc
       merged++;
       passed_file = true;
     }
-    if (passed_file && builder != nullptr && builder->FileSize() >= target / 4) {
+    if (passed_file && builder != nullptr && builder->FileSize() >= target / 2) {
       s = finish_output();
       if (s.ok()) s = install_piece();
       if (!s.ok()) break;
@@ -258,9 +244,9 @@ Status LsmEngine::RunCompaction(Compaction* c, std::unique_lock<std::mutex>* loc
     out.num_entries++;
     if (k.type == ValueType::kDeletion) out.num_deletions++;
     // Past the target size an output waits for the next level + 1 file end
-    // (where a piece can be installed), up to 1.5 times the target.
+    // (where a piece can be installed), up to twice the target.
     const uint64_t size = builder->FileSize();
-    if (2 * size >= 3 * target || (size >= target && merged == lower.size())) s = finish_output();
+    if (size >= 2 * target || (size >= target && merged == lower.size())) s = finish_output();
   }
   if (s.ok()) s = input->status();
   if (builder != nullptr) {

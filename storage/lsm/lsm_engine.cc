@@ -19,6 +19,8 @@ Result<std::unique_ptr<Engine>> OpenLsmEngine(const EngineOptions& options) {
 namespace lsm {
 namespace {
 
+// Level-0 file count at which writes wait for compaction (bounded stall).
+constexpr size_t kL0StopWrites = 12;
 // A mapped WAL grows in steps of this many zero bytes (at most this much
 // unused space on disk while a WAL is open).
 constexpr size_t kWalGrowBytes = 256 << 10;
@@ -33,19 +35,12 @@ VersionSet::Limits LimitsFor(const EngineOptions& o) {
   // usually all of them, so a larger level 1 costs rewrite work per flush and
   // a smaller one pushes data deeper sooner.
   limits.base_level_bytes = std::max<uint64_t>(2 * o.write_buffer_bytes, 4 * limits.target_file_bytes);
-  // A flush writes about this many level-0 tables (each of a key range).
-  const uint64_t pieces = std::max<uint64_t>(1, o.write_buffer_bytes / limits.target_file_bytes);
-  // Compact from two flushes' worth of level-0 files on, one table at a time:
-  // the space such a compaction holds twice (the part of its L0 input already
-  // copied into level 1) is then one table, where taking every L0 file made
-  // it up to 12 flushes (about half the data right after a fast fill). A
-  // table covers a key range, so it merges with about 1/pieces of level 1.
-  limits.l0_compaction_trigger = 2 * pieces;
-  limits.l0_compaction_input_bytes = limits.target_file_bytes;
-  // Writes wait for compaction (a bounded stall: until one compaction or
-  // flush ends) at 6 flushes' worth. Level 0 then never piles up: every
-  // level-0 table of a key costs a probe on reads and a merge input on scans.
-  limits.l0_stop_writes = 6 * pieces;
+  // Compact from two level-0 files on, one file at a time: the space the
+  // compaction holds twice (the part of its L0 input already copied into
+  // level 1) is then at most one flush, where taking every L0 file made it
+  // up to kL0StopWrites flushes (about half the data right after a fast fill).
+  limits.l0_compaction_trigger = 2;
+  limits.l0_compaction_input_bytes = o.write_buffer_bytes;
   return limits;
 }
 
@@ -100,9 +95,9 @@ Status LsmEngine::Open() {
 
   VersionEdit edit;
   if (recovered->num_entries() > 0) {
-    std::vector<FileMeta> metas;
-    RINGKV_RETURN_IF_ERROR(WriteLevel0Table(recovered.get(), &metas));
-    for (const auto& meta : metas) edit.new_files.emplace_back(0, meta);
+    FileMeta meta;
+    RINGKV_RETURN_IF_ERROR(WriteLevel0Table(recovered.get(), versions_->NewFileNumber(), &meta));
+    if (meta.file_size > 0) edit.new_files.emplace_back(0, meta);
   }
   std::unique_ptr<LogWriter> wal;
   uint64_t wal_number = 0;
@@ -115,7 +110,6 @@ Status LsmEngine::Open() {
   }
   std::unique_lock<std::mutex> l(mu_);
   RINGKV_RETURN_IF_ERROR(versions_->LogAndApply(&edit, &l));
-  pending_outputs_.clear();
   wal_ = std::move(wal);
   wal_number_ = wal_number;
   DeleteObsoleteFiles(&l);
@@ -239,7 +233,7 @@ Status LsmEngine::MakeRoomForWrite() {
       bg_cv_.wait(l);
       continue;
     }
-    if (scheduler_ != nullptr && versions_->current()->files[0].size() >= versions_->limits().l0_stop_writes) {
+    if (scheduler_ != nullptr && versions_->current()->files[0].size() >= kL0StopWrites) {
       stalls_.fetch_add(1, std::memory_order_relaxed);
       bg_cv_.wait(l);
       continue;
@@ -399,9 +393,14 @@ Status LsmEngine::Restore(Iterator* source, uint64_t applied_index) {
   uint64_t seq = versions_->last_sequence();
   auto mem = std::make_shared<MemTable>();
   auto flush = [&]() -> Status {
-    // pending_outputs_ keeps the tables until InstallReplacement (or the
-    // failure path below) clears it.
-    RINGKV_RETURN_IF_ERROR(WriteLevel0Table(mem.get(), &files));
+    uint64_t number = versions_->NewFileNumber();
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      pending_outputs_.insert(number);
+    }
+    FileMeta meta;
+    RINGKV_RETURN_IF_ERROR(WriteLevel0Table(mem.get(), number, &meta));
+    if (meta.file_size > 0) files.push_back(meta);
     mem = std::make_shared<MemTable>();
     return Status::OK();
   };

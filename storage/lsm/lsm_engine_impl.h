@@ -87,12 +87,9 @@ class LsmEngine final : public Engine {
   bool HasBackgroundWork() const;
   Status FlushImmutable(std::unique_lock<std::mutex>* lock);
   Status RunCompaction(Compaction* c, std::unique_lock<std::mutex>* lock);
-  // Writes the memtable's newest version of each key to new level-0 tables of
-  // about the target file size, with disjoint key ranges (none when the
-  // memtable is empty), so an L0 -> L1 compaction can take one key range of a
-  // flush. Appends every file it starts to *metas and to pending_outputs_ (the
-  // caller removes them from pending_outputs_, also on failure). Called without mu_.
-  Status WriteLevel0Table(MemTable* mem, std::vector<FileMeta>* metas);
+  // Writes the memtable's newest version of each key to a new table; meta->file_size
+  // is 0 when the memtable was empty (no file written). Called without mu_.
+  Status WriteLevel0Table(MemTable* mem, uint64_t number, FileMeta* meta);
   // Removes WALs, tables and MANIFESTs that nothing references. REQUIRES: mu_ held.
   void DeleteObsoleteFiles(std::unique_lock<std::mutex>* lock);
 

@@ -121,12 +121,8 @@ void Version::AddIterators(const std::shared_ptr<const Version>& self, TableCach
                            bool fill_cache,
                            std::vector<std::unique_ptr<InternalIterator>>* out) const {
   RINGKV_CHECK(self.get() == this);
-  for (const auto& chain : level0_chains) {
-    if (chain.size() > 1) {
-      out->push_back(std::make_unique<LevelIterator>(tables, self, &chain, fill_cache));
-      continue;
-    }
-    auto table = tables->Get(*chain[0]);
+  for (const auto& f : files[0]) {
+    auto table = tables->Get(*f);
     if (!table.ok()) {
       out->push_back(std::make_unique<ErrorIterator>(table.status()));
     } else {
@@ -195,23 +191,6 @@ std::shared_ptr<const Version> VersionSet::Apply(const Version& base,
   }
   std::sort(v->files[0].begin(), v->files[0].end(),
             [](const FileRef& a, const FileRef& b) { return a->number > b->number; });
-  // First fit in key order uses the fewest chains (as many as the most files
-  // any one key falls into).
-  std::vector<FileRef> by_key = v->files[0];
-  std::sort(by_key.begin(), by_key.end(), [](const FileRef& a, const FileRef& b) {
-    return CompareInternalKey(a->smallest, b->smallest) < 0;
-  });
-  for (const auto& f : by_key) {
-    bool placed = false;
-    for (auto& chain : v->level0_chains) {
-      if (UserKeyOf(chain.back()->largest) < UserKeyOf(f->smallest)) {
-        chain.push_back(f);
-        placed = true;
-        break;
-      }
-    }
-    if (!placed) v->level0_chains.push_back({f});
-  }
   for (int level = 1; level < kNumLevels; level++) {
     auto& fs = v->files[level];
     std::sort(fs.begin(), fs.end(), [](const FileRef& a, const FileRef& b) {

@@ -45,18 +45,13 @@ using FileRef = std::shared_ptr<const FileMeta>;
 
 struct Version {
   std::vector<FileRef> files[kNumLevels];
-  // The level-0 files split into as few chains as possible of files with
-  // disjoint user-key ranges, each chain in key order (flushes write several
-  // such files), so an iterator reads a chain like a sorted level: one seek
-  // per chain, not per file.
-  std::vector<std::vector<FileRef>> level0_chains;
 
   uint64_t LevelBytes(int level) const;
   // Looks the key up level by level (newest data first).
   // *found = false when no table has a version of the key.
   Status Get(TableCache* tables, const LookupKey& key, bool* found, ValueType* type,
              std::string* value) const;
-  // Appends one iterator per level-0 chain and one per non-empty deeper level.
+  // Appends one iterator per L0 file and one per non-empty deeper level.
   // REQUIRES: self owns this version (the iterators keep it alive).
   void AddIterators(const std::shared_ptr<const Version>& self, TableCache* tables, bool fill_cache,
                     std::vector<std::unique_ptr<InternalIterator>>* out) const;
@@ -95,7 +90,6 @@ class VersionSet {
     // output exists twice on disk (the L0 files cannot be dropped piecewise), so
     // this bounds that extra space; 0 = every L0 file.
     uint64_t l0_compaction_input_bytes = 0;
-    uint64_t l0_stop_writes = 12;  // level-0 file count at which writes wait
     uint64_t base_level_bytes = 10ull << 20;  // level 1 target; x10 per level
     uint64_t target_file_bytes = 2ull << 20;
   };

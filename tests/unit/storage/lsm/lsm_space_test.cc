@@ -84,9 +84,7 @@ TEST_CASE("lsm directory holds only live files after every write", "[lsm][space]
   o.dir = "/db";
   o.env = &env;
   o.use_wal = true;
-  // Tables of 64 KiB, level 1 of 256 KiB; 64 KiB memtables flush to one
-  // table each, 256 KiB ones to about four tables of disjoint key ranges.
-  o.write_buffer_bytes = GENERATE(size_t{64} << 10, size_t{256} << 10);
+  o.write_buffer_bytes = 64 << 10;  // tables of 64 KiB, level 1 of 256 KiB
   o.block_cache_bytes = 256 << 10;
   std::map<std::string, std::string> model;
   const uint64_t kKeys = 30000;  // ~3.5 MB: levels 0 to 2, every kind of compaction
@@ -106,14 +104,13 @@ TEST_CASE("lsm directory holds only live files after every write", "[lsm][space]
       // the flushed memtable's WAL is gone, and every table on disk is in
       // the current version, so the directory holds exactly what Stats counts.
       DirState d = ListDir(&env, "/db");
-      INFO("write buffer " << o.write_buffer_bytes << ", after key " << i << ", levels "
-                           << StatOf(st, "lsm_files_per_level"));
+      INFO("after key " << i << ", levels " << StatOf(st, "lsm_files_per_level"));
       REQUIRE(d.logs == 1);
       REQUIRE(d.tables == SumLevels(StatOf(st, "lsm_files_per_level")));
       REQUIRE(d.data_bytes == st.disk_bytes);
     }
     EngineStats st = e->Stats();
-    REQUIRE(st.flushes > 10);
+    REQUIRE(st.flushes > 20);
     REQUIRE(st.compactions > 5);
     // Pieces were installed before their compaction's end.
     REQUIRE(std::stoull(StatOf(st, "lsm_compaction_pieces")) > 0);
