@@ -182,9 +182,7 @@ class ClusterNode::Machine final : public replication::StateMachine {
         more = it->Valid();
         if (!more && !it->status().ok()) return it->status();
       }
-      auto locked = shards->LockShard(shard);
-      it.reset();
-      return out;
+      return out;  // the iterator goes, under the lock, with the image (~ShardImage)
     }
     ShardSet* const shards;
     const uint32_t shard;
