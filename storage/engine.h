@@ -157,6 +157,12 @@ class Engine {
   // Makes every write so far durable (flush memtable / dirty pages / WAL).
   virtual Status Sync() = 0;
 
+  // Waits until the background work the engine has queued (flushes and
+  // compactions) is done; returns the engine's background error, if any.
+  // Engines without background work return at once. For benchmarks and tests
+  // that measure an engine at rest.
+  virtual Status WaitForBackgroundWork() { return Status::OK(); }
+
   // Live key count (exact for hash and btree, an estimate for lsm).
   virtual uint64_t ApproximateCount() const = 0;
 

@@ -182,7 +182,15 @@ Status Btree::Scan(std::string_view start, bool skip_equal, size_t limit, const 
       continue;
     }
     if (emitted >= limit) return Status::OK();
-    std::string_view key = n.Key(i);
+    std::string_view key, short_value;
+    if (n.ShortEntry(i, &key, &short_value)) {
+      fn(key, short_value);
+      if (last_key != nullptr) last_key->assign(key.data(), key.size());
+      emitted++;
+      i++;
+      continue;
+    }
+    key = n.Key(i);
     LeafValue v = n.Value(i);
     if (v.overflow) {
       RINGKV_RETURN_IF_ERROR(ReadOverflowChain(*file_, v.first_page, v.length, &overflow_value));

@@ -27,12 +27,37 @@ namespace ringkv::storage::btree {
 class BufferPool;
 
 struct Frame {
-  std::unique_ptr<char[]> data;
+  char* data = nullptr;  // page_bytes in a FrameMemory chunk
   uint64_t page_id = 0;
+  uint32_t index = 0;  // position in the pool's frame list and reference bits
   uint32_t pins = 0;
   bool dirty = false;
-  bool referenced = false;
   bool in_use = false;
+};
+
+// FrameMemory: page-sized blocks carved from 2 MiB-aligned chunks advised for
+// transparent huge pages. A pool that holds the whole tree is read at random
+// (one leaf per lookup, a few per scan); with one heap allocation per frame
+// those pages were scattered over 4 KiB mappings and every page visit cost a
+// TLB walk. Freed blocks are reused, never returned: the pool's memory is its
+// high-water mark, which the capacity bounds except while every frame is
+// pinned or dirty.
+class FrameMemory {
+ public:
+  explicit FrameMemory(size_t block_bytes);
+  ~FrameMemory();
+  FrameMemory(const FrameMemory&) = delete;
+  FrameMemory& operator=(const FrameMemory&) = delete;
+
+  char* Allocate();
+  void Release(char* block) { free_.push_back(block); }
+
+ private:
+  const size_t block_bytes_;
+  std::vector<std::pair<char*, size_t>> chunks_;  // mapping start, length
+  char* next_ = nullptr;                          // carve point in the newest chunk
+  char* end_ = nullptr;
+  std::vector<char*> free_;
 };
 
 // A pinned page. Unpins on destruction. Move-only.
@@ -48,7 +73,7 @@ class PageRef {
 
   void Release();
   bool valid() const { return frame_ != nullptr; }
-  char* data() const { return frame_->data.get(); }
+  char* data() const { return frame_->data; }
   uint64_t id() const { return frame_->page_id; }
   bool dirty() const { return frame_->dirty; }
   // Only BufferPool/the engine's write hook calls this (after snapshot preservation).
@@ -72,17 +97,16 @@ class BufferPool {
   // Counts a hit; a nullptr result is not a miss (the caller reads the page
   // through the mapping without inserting it).
   const char* Peek(uint64_t page_id) {
-    Frame* f = FindCached(page_id);
-    if (f == nullptr) return nullptr;
+    if (!Cached(page_id)) return nullptr;
+    const Slot& s = table_[page_id];
     hits_++;
-    f->referenced = true;
-    return f->data.get();
+    referenced_[s.frame] = 1;
+    return s.data;
   }
   // The cached frame's bytes or nullptr, like Peek but with no side effect
   // (no hit counted, no reference bit): for prefetch hints only.
   const char* Address(uint64_t page_id) const {
-    const Frame* f = FindCached(page_id);
-    return f != nullptr ? f->data.get() : nullptr;
+    return Cached(page_id) ? table_[page_id].data : nullptr;
   }
   // Returns a zeroed, dirty, pinned frame for a newly allocated page.
   // REQUIRES: page_id is not cached.
@@ -97,7 +121,7 @@ class BufferPool {
   void ForEachDirty(Fn&& fn) const {
     std::vector<std::pair<uint64_t, char*>> dirty;
     for (const auto& f : frames_) {
-      if (f->in_use && f->dirty) dirty.emplace_back(f->page_id, f->data.get());
+      if (f->in_use && f->dirty) dirty.emplace_back(f->page_id, f->data);
     }
     std::sort(dirty.begin(), dirty.end());
     for (auto& [id, data] : dirty) fn(id, data);
@@ -112,39 +136,46 @@ class BufferPool {
 
  private:
   friend class PageRef;
+  // A page table entry holds the frame's bytes and index, so the read path
+  // (Peek, Address) reaches the page without loading the Frame itself.
+  struct Slot {
+    char* data = nullptr;
+    uint32_t frame = 0;
+  };
+
   Frame* GetFreeFrame();
+  Frame* AddFrame();
   void Unpin(Frame* f) { f->pins--; }
+  // The read path's test, where most pages may not be cached: the bitmap (one
+  // bit per page, a few KiB) answers without touching the page table.
+  bool Cached(uint64_t page_id) const {
+    return page_id < cached_bits_.size() * 64 && (cached_bits_[page_id >> 6] >> (page_id & 63) & 1);
+  }
   // Page ids are dense (0..page count), so the page table is a vector indexed
   // by page id: one load per lookup instead of hashing.
   Frame* Lookup(uint64_t page_id) const {
-    return page_id < table_.size() ? table_[page_id] : nullptr;
-  }
-  // Lookup for the read path, where most pages are not cached: the bitmap (one
-  // bit per page, a few KiB) answers that without touching the page table.
-  Frame* FindCached(uint64_t page_id) const {
-    if (page_id >= cached_bits_.size() * 64 || !(cached_bits_[page_id >> 6] >> (page_id & 63) & 1)) {
-      return nullptr;
-    }
-    return Lookup(page_id);
+    return Cached(page_id) ? frames_[table_[page_id].frame].get() : nullptr;
   }
   void Map(uint64_t page_id, Frame* f) {
     if (page_id >= table_.size()) {
       table_.resize(std::max<size_t>(page_id + 1, table_.size() * 2));
       cached_bits_.resize((table_.size() + 63) / 64, 0);
     }
-    table_[page_id] = f;
+    table_[page_id] = Slot{f->data, f->index};
     cached_bits_[page_id >> 6] |= uint64_t{1} << (page_id & 63);
   }
   void Unmap(uint64_t page_id) {
-    table_[page_id] = nullptr;
+    table_[page_id] = Slot{};
     cached_bits_[page_id >> 6] &= ~(uint64_t{1} << (page_id & 63));
   }
 
   PageFile* file_;
   const size_t capacity_;
+  FrameMemory memory_;
   std::vector<std::unique_ptr<Frame>> frames_;
-  std::vector<Frame*> table_;
-  std::vector<uint64_t> cached_bits_;  // bit i set <=> table_[i] != nullptr
+  std::vector<uint8_t> referenced_;  // CLOCK reference bits, by frame index
+  std::vector<Slot> table_;
+  std::vector<uint64_t> cached_bits_;  // bit i set <=> table_[i] holds a frame
   size_t hand_ = 0;
   size_t dirty_count_ = 0;
   uint64_t hits_ = 0;

@@ -62,6 +62,18 @@ class Node {
     return SlowKey(i);
   }
   LeafValue Value(int i) const;  // REQUIRES: leaf
+  // Key and inline value of leaf cell i in one decode, for scans; false (and
+  // nothing set) when the cell needs Key/Value: long lengths or an overflow
+  // value. REQUIRES: leaf
+  bool ShortEntry(int i, std::string_view* key, std::string_view* value) const {
+    const uint8_t* c = reinterpret_cast<const uint8_t*>(p_ + Slot(i));
+    uint32_t klen = c[0], vlen = c[1];
+    if (klen >= 128 || vlen >= 128 || (c[2] & 1) != 0) return false;
+    const char* k = reinterpret_cast<const char*>(c) + 3;
+    *key = std::string_view(k, klen);
+    *value = std::string_view(k + klen, vlen);
+    return true;
+  }
   // Child i: -1 is the leftmost child, 0..count-1 the cells'. REQUIRES: internal.
   uint64_t Child(int i) const;
   void SetChild(int i, uint64_t id);

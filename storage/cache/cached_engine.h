@@ -54,6 +54,7 @@ class CachedEngine final : public Engine {
   uint64_t applied_index() const override { return inner_->applied_index(); }
   void set_applied_index(uint64_t index) override { inner_->set_applied_index(index); }
   Status Sync() override { return inner_->Sync(); }
+  Status WaitForBackgroundWork() override { return inner_->WaitForBackgroundWork(); }
   uint64_t ApproximateCount() const override { return inner_->ApproximateCount(); }
   EngineStats Stats() const override;
   // The inner name plus "+cache", e.g. "lsm+cache".

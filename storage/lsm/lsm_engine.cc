@@ -375,6 +375,18 @@ Status LsmEngine::Sync() {
   return bg_error_;
 }
 
+Status LsmEngine::WaitForBackgroundWork() {
+  std::unique_lock<std::mutex> l(mu_);
+  MaybeScheduleBackgroundWork(&l);
+  // Paused (a Restore or Clear in progress) or shutting down: nothing will
+  // run until that ends, so waiting would not end either.
+  while (bg_error_.ok() && !shutting_down_ && bg_paused_ == 0 &&
+         (bg_scheduled_ || bg_inline_running_ || HasBackgroundWork())) {
+    bg_cv_.wait(l);
+  }
+  return bg_error_;
+}
+
 Status LsmEngine::Restore(Iterator* source, uint64_t applied_index) {
   {
     std::unique_lock<std::mutex> l(mu_);

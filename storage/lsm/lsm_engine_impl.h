@@ -57,6 +57,7 @@ class LsmEngine final : public Engine {
   uint64_t applied_index() const override { return applied_index_.load(); }
   void set_applied_index(uint64_t index) override { applied_index_.store(index); }
   Status Sync() override;
+  Status WaitForBackgroundWork() override;
   uint64_t ApproximateCount() const override;
   EngineStats Stats() const override;
   std::string_view name() const override { return "lsm"; }
