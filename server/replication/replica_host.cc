@@ -560,8 +560,13 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
       l.lock();
       sync_status_ = s;
       sync_done_ = true;
-      sync_cv_.notify_all();
+      // Wake the replication thread with the lock released: it takes the lock
+      // at once in FinishInFlight and would find it held across the eventfd
+      // write.
+      l.unlock();
+      sync_cv_.notify_all();  // a blocking FinishInFlight
       uv_async_send(&sync_async_);
+      l.lock();
     }
   }
 

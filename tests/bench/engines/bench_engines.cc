@@ -21,9 +21,14 @@
 //   wamp fill, wamp overwr   during fill and overwrite, each followed by an
 //                            untimed flush of what the engine holds only in
 //                            memory and its log (memtable, dirty pages;
-//                            LevelDB through CompactRange past every key);
-//                            a background compaction still running when a
-//                            phase ends is counted in the next one
+//                            LevelDB through CompactRange past every key)
+//                            and a wait for the background compactions the
+//                            phase started (ours: WaitForBackgroundWork;
+//                            RocksDB: its pending/running counters at 0;
+//                            LevelDB: its stats unchanged for 1 s), so every
+//                            engine's disk, reads and scans are measured at
+//                            rest and its compaction writes counted in the
+//                            phase that caused them
 //   wamp to close  bytes written from the start of the fill through closing
 //                the database after the delete phase (the close flushes
 //                memtables and checkpoints dirty pages, so nothing is left

@@ -15,6 +15,7 @@
 namespace ringkv::storage::lsm {
 namespace {
 
+using testing::CheckAgainstModel;
 using testing::KeyOf;
 using testing::ThreadScheduler;
 using testing::ValueOf;
@@ -44,18 +45,6 @@ std::string Get(Engine* e, std::string_view k) {
   if (s.IsNotFound()) return "<none>";
   REQUIRE(s.ok());
   return v;
-}
-
-void CheckAgainstModel(Engine* e, const std::map<std::string, std::string>& model) {
-  auto it = e->NewSnapshotIterator();
-  auto m = model.begin();
-  for (it->SeekToFirst(); it->Valid(); it->Next(), ++m) {
-    REQUIRE(m != model.end());
-    REQUIRE(it->key() == m->first);
-    REQUIRE(it->value() == m->second);
-  }
-  REQUIRE(it->status().ok());
-  REQUIRE(m == model.end());
 }
 
 TEST_CASE("lsm basic put get delete scan and reopen", "[lsm][engine]") {
@@ -251,6 +240,38 @@ TEST_CASE("lsm scans stay ordered and complete while flushes and compactions run
   }
   REQUIRE(e->Stats().flushes > 0);
   INFO("compactions " << compactions_seen);
+}
+
+TEST_CASE("lsm WaitForBackgroundWork returns with the compactions behind the writes done",
+          "[lsm][engine][threaded]") {
+  MemEnv env;
+  ThreadScheduler sched;
+  auto e = MustOpen(SmallOptions(&env, &sched, true));
+  std::map<std::string, std::string> model;
+  std::mt19937 rng(17);
+  for (int i = 0; i < 20000; i++) {
+    std::string k = KeyOf(rng() % 8000), v = ValueOf(i, 0, 100);
+    REQUIRE(e->Put(k, v).ok());
+    model[k] = v;
+  }
+  REQUIRE(e->Sync().ok());
+  REQUIRE(e->WaitForBackgroundWork().ok());
+  EngineStats st = e->Stats();
+  REQUIRE(st.compactions > 0);
+  // At rest: level 0 below its compaction trigger (4 files).
+  std::string levels;
+  for (auto& [name, value] : st.extra) {
+    if (name == "lsm_files_per_level") levels = value;
+  }
+  INFO("levels " << levels);
+  REQUIRE(!levels.empty());
+  REQUIRE(std::stoull(levels.substr(0, levels.find('/'))) < 4);
+  // Nothing is left queued: waiting again changes nothing.
+  REQUIRE(e->WaitForBackgroundWork().ok());
+  EngineStats again = e->Stats();
+  REQUIRE(again.flushes == st.flushes);
+  REQUIRE(again.compactions == st.compactions);
+  CheckAgainstModel(e.get(), model);
 }
 
 TEST_CASE("lsm scan cursor visits every key even with long shared prefixes", "[lsm][engine]") {

@@ -132,15 +132,7 @@ TEST_CASE("lsm directory holds only live files after every write", "[lsm][space]
   auto r = OpenLsmEngine(o);
   REQUIRE(r.ok());
   auto e = std::move(r.value());
-  auto it = e->NewSnapshotIterator();
-  auto m = model.begin();
-  for (it->SeekToFirst(); it->Valid(); it->Next(), ++m) {
-    REQUIRE(m != model.end());
-    REQUIRE(it->key() == m->first);
-    REQUIRE(it->value() == m->second);
-  }
-  REQUIRE(it->status().ok());
-  REQUIRE(m == model.end());
+  testing::CheckAgainstModel(e.get(), model);
 }
 
 FileMeta MetaOf(uint64_t number, std::string_view smallest, std::string_view largest,

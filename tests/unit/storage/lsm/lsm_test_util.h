@@ -1,11 +1,15 @@
-// Helpers shared by the LSM tests: a one-thread BackgroundScheduler and
-// deterministic key/value generators.
+// Helpers shared by the LSM tests: a one-thread BackgroundScheduler,
+// deterministic key/value generators and a whole-contents check against a
+// std::map model.
 #pragma once
+
+#include <catch2/catch.hpp>
 
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <random>
 #include <string>
@@ -67,6 +71,20 @@ inline std::string ValueOf(uint64_t i, uint64_t version, size_t len = 20) {
   std::string v = "v" + std::to_string(i) + "." + std::to_string(version) + ":";
   while (v.size() < len) v.push_back(static_cast<char>('a' + (i + v.size()) % 26));
   return v;
+}
+
+// Every pair of the engine, in order, against the model: same keys, same
+// values, nothing more, and no iterator error.
+inline void CheckAgainstModel(Engine* e, const std::map<std::string, std::string>& model) {
+  auto it = e->NewSnapshotIterator();
+  auto m = model.begin();
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++m) {
+    REQUIRE(m != model.end());
+    REQUIRE(it->key() == m->first);
+    REQUIRE(it->value() == m->second);
+  }
+  REQUIRE(it->status().ok());
+  REQUIRE(m == model.end());
 }
 
 }  // namespace ringkv::storage::lsm::testing
