@@ -543,7 +543,8 @@ void PeerTransport::Flush(Peer* p) {
     return;
   }
   size_t skip = 0;  // whole buffers the kernel took
-  while (written >= w->bufs[skip].len) written -= w->bufs[skip++].len;
+  while (skip < w->bufs.size() && written >= w->bufs[skip].len) written -= w->bufs[skip++].len;
+  RINGKV_CHECK_MSG(skip < w->bufs.size(), "peer write: the kernel took more than was queued");
   w->bufs[skip].base += written;
   w->bufs[skip].len -= written;
   c->writing = true;
