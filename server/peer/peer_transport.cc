@@ -531,8 +531,7 @@ void PeerTransport::Flush(Peer* p) {
   if (n == UV_EAGAIN) n = 0;
   if (n < 0) {
     delete w;
-    last_error_ = std::string("write to peer ") + std::to_string(p->id) + ": " + uv_strerror(n);
-    CloseConn(c, true);
+    WriteFailed(c, n);
     return;
   }
   size_t written = static_cast<size_t>(n);
@@ -555,11 +554,15 @@ void PeerTransport::Flush(Peer* p) {
     delete w;
     c->writing = false;
     c->inflight_bytes = 0;
-    last_error_ = std::string("write to peer ") + std::to_string(p->id) + ": " + uv_strerror(rc);
-    CloseConn(c, true);
+    WriteFailed(c, rc);
     return;
   }
   stats_.frames_sent += frames;
+}
+
+void PeerTransport::WriteFailed(Conn* c, int rc) {
+  last_error_ = std::string("write to peer ") + std::to_string(c->peer) + ": " + uv_strerror(rc);
+  CloseConn(c, true);
 }
 
 void PeerTransport::OnWrite(uv_write_t* req, int status) {
@@ -572,9 +575,7 @@ void PeerTransport::OnWrite(uv_write_t* req, int status) {
   delete w;
   if (c->closing) return;
   if (status < 0) {
-    t->last_error_ = std::string("write to peer ") + std::to_string(c->peer) + ": " +
-                     uv_strerror(status);
-    t->CloseConn(c, true);
+    t->WriteFailed(c, status);
     return;
   }
   Peer* p = t->FindPeer(c->peer);

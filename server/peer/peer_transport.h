@@ -156,6 +156,9 @@ class PeerTransport {
   // Closes `conn` (idempotent). For the current outgoing connection of a peer
   // it also schedules a redial when `reconnect`, and reports the disconnect.
   void CloseConn(Conn* conn, bool reconnect);
+  // A write to conn's peer failed with libuv error rc: records it and closes
+  // the connection to reconnect.
+  void WriteFailed(Conn* conn, int rc);
   void Flush(Peer* peer);
   void FlushAll();
   // Handles received bytes on `conn`; false if the connection was closed.

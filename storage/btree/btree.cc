@@ -182,22 +182,17 @@ Status Btree::Scan(std::string_view start, bool skip_equal, size_t limit, const 
       continue;
     }
     if (emitted >= limit) return Status::OK();
-    std::string_view key, short_value;
-    if (n.ShortEntry(i, &key, &short_value)) {
-      fn(key, short_value);
-      if (last_key != nullptr) last_key->assign(key.data(), key.size());
-      emitted++;
-      i++;
-      continue;
+    std::string_view key, value;
+    if (!n.ShortEntry(i, &key, &value)) {  // long lengths or an overflow value
+      key = n.Key(i);
+      LeafValue v = n.Value(i);
+      value = v.inline_value;
+      if (v.overflow) {
+        RINGKV_RETURN_IF_ERROR(ReadOverflowChain(*file_, v.first_page, v.length, &overflow_value));
+        value = overflow_value;
+      }
     }
-    key = n.Key(i);
-    LeafValue v = n.Value(i);
-    if (v.overflow) {
-      RINGKV_RETURN_IF_ERROR(ReadOverflowChain(*file_, v.first_page, v.length, &overflow_value));
-      fn(key, overflow_value);
-    } else {
-      fn(key, v.inline_value);
-    }
+    fn(key, value);
     if (last_key != nullptr) last_key->assign(key.data(), key.size());
     emitted++;
     i++;

@@ -24,6 +24,22 @@
 namespace ringkv::bench {
 namespace {
 
+enum class Poll { kDone, kBusy, kFailed };
+
+// Calls probe every `period` until it answers kDone (true) or kFailed, or 10
+// minutes pass (false): the wait for a reference engine's background work,
+// which it shows only through properties.
+template <typename Probe>
+bool PollUntilDone(std::chrono::milliseconds period, Probe probe) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    Poll p = probe();
+    if (p != Poll::kBusy) return p == Poll::kDone;
+    std::this_thread::sleep_for(period);
+  }
+  return false;
+}
+
 class RocksBench final : public BenchDb {
  public:
   ~RocksBench() override { delete db_; }
@@ -57,18 +73,15 @@ class RocksBench final : public BenchDb {
   // at rest after its flush.
   bool Flush() override {
     if (!db_->Flush(rocksdb::FlushOptions()).ok()) return false;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
-    while (std::chrono::steady_clock::now() < deadline) {
+    return PollUntilDone(std::chrono::milliseconds(20), [&] {
       uint64_t pending = 0, running = 0, flushes = 0;
       if (!db_->GetIntProperty("rocksdb.compaction-pending", &pending) ||
           !db_->GetIntProperty("rocksdb.num-running-compactions", &running) ||
           !db_->GetIntProperty("rocksdb.num-running-flushes", &flushes)) {
-        return false;
+        return Poll::kFailed;
       }
-      if (pending == 0 && running == 0 && flushes == 0) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
+      return pending == 0 && running == 0 && flushes == 0 ? Poll::kDone : Poll::kBusy;
+    });
   }
   size_t Scan(std::string_view start, size_t n) override {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
@@ -126,18 +139,15 @@ class LevelBench final : public BenchDb {
   bool Flush() override {
     const leveldb::Slice past_all("\xff");
     db_->CompactRange(&past_all, &past_all);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
     std::string last;
     int unchanged = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
+    return PollUntilDone(std::chrono::milliseconds(50), [&] {
       std::string stats;
-      if (!db_->GetProperty("leveldb.stats", &stats)) return false;
+      if (!db_->GetProperty("leveldb.stats", &stats)) return Poll::kFailed;
       unchanged = stats == last ? unchanged + 1 : 0;
-      if (unchanged >= 20) return true;
       last = std::move(stats);
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
+      return unchanged >= 20 ? Poll::kDone : Poll::kBusy;
+    });
   }
   size_t Scan(std::string_view start, size_t n) override {
     std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));

@@ -10,13 +10,16 @@
 
 #include "storage/env/mem_env.h"
 #include "storage/lsm/lsm_engine.h"
+#include "storage/lsm/version_set.h"
 #include "tests/unit/storage/lsm/lsm_test_util.h"
 
 namespace ringkv::storage::lsm {
 namespace {
 
 using testing::CheckAgainstModel;
+using testing::CheckIteratorAgainstModel;
 using testing::KeyOf;
+using testing::StatOf;
 using testing::ThreadScheduler;
 using testing::ValueOf;
 
@@ -184,14 +187,7 @@ TEST_CASE("lsm snapshot iterator is point in time across flushes and compactions
     }
   }
   REQUIRE(e->Sync().ok());
-  auto m = before.begin();
-  for (snap->SeekToFirst(); snap->Valid(); snap->Next(), ++m) {
-    REQUIRE(m != before.end());
-    REQUIRE(snap->key() == m->first);
-    REQUIRE(snap->value() == m->second);
-  }
-  REQUIRE(snap->status().ok());
-  REQUIRE(m == before.end());
+  CheckIteratorAgainstModel(snap.get(), before);
   REQUIRE(Get(e.get(), KeyOf(3)) == "<none>");
   REQUIRE(Get(e.get(), KeyOf(4)) == ValueOf(4, 5, 100));
   EngineStats st = e->Stats();
@@ -258,14 +254,11 @@ TEST_CASE("lsm WaitForBackgroundWork returns with the compactions behind the wri
   REQUIRE(e->WaitForBackgroundWork().ok());
   EngineStats st = e->Stats();
   REQUIRE(st.compactions > 0);
-  // At rest: level 0 below its compaction trigger (4 files).
-  std::string levels;
-  for (auto& [name, value] : st.extra) {
-    if (name == "lsm_files_per_level") levels = value;
-  }
+  // At rest: level 0 below its compaction trigger.
+  const std::string levels = StatOf(st, "lsm_files_per_level");
   INFO("levels " << levels);
   REQUIRE(!levels.empty());
-  REQUIRE(std::stoull(levels.substr(0, levels.find('/'))) < 4);
+  REQUIRE(std::stoull(levels.substr(0, levels.find('/'))) < VersionSet::Limits{}.l0_compaction_trigger);
   // Nothing is left queued: waiting again changes nothing.
   REQUIRE(e->WaitForBackgroundWork().ok());
   EngineStats again = e->Stats();

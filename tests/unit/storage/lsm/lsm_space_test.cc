@@ -20,6 +20,7 @@
 namespace ringkv::storage::lsm {
 namespace {
 
+using testing::StatOf;
 using testing::ValueOf;
 
 // Keys in random order (a bijective mix of i), as the engine benchmark writes
@@ -32,13 +33,6 @@ std::string MixedKey(uint64_t i) {
   char buf[24];
   std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(x));
   return buf;
-}
-
-std::string StatOf(const EngineStats& st, const std::string& name) {
-  for (const auto& [k, v] : st.extra) {
-    if (k == name) return v;
-  }
-  return "";
 }
 
 size_t SumLevels(const std::string& per_level) {

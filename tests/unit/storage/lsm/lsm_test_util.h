@@ -73,10 +73,9 @@ inline std::string ValueOf(uint64_t i, uint64_t version, size_t len = 20) {
   return v;
 }
 
-// Every pair of the engine, in order, against the model: same keys, same
-// values, nothing more, and no iterator error.
-inline void CheckAgainstModel(Engine* e, const std::map<std::string, std::string>& model) {
-  auto it = e->NewSnapshotIterator();
+// Every pair the iterator shows from its first, in order, against the model:
+// same keys, same values, nothing more, and no iterator error.
+inline void CheckIteratorAgainstModel(Iterator* it, const std::map<std::string, std::string>& model) {
   auto m = model.begin();
   for (it->SeekToFirst(); it->Valid(); it->Next(), ++m) {
     REQUIRE(m != model.end());
@@ -85,6 +84,19 @@ inline void CheckAgainstModel(Engine* e, const std::map<std::string, std::string
   }
   REQUIRE(it->status().ok());
   REQUIRE(m == model.end());
+}
+
+// The engine's whole contents, through a new snapshot iterator.
+inline void CheckAgainstModel(Engine* e, const std::map<std::string, std::string>& model) {
+  CheckIteratorAgainstModel(e->NewSnapshotIterator().get(), model);
+}
+
+// The engine-specific figure `name` of st.extra, or "" when absent.
+inline std::string StatOf(const EngineStats& st, const std::string& name) {
+  for (const auto& [k, v] : st.extra) {
+    if (k == name) return v;
+  }
+  return "";
 }
 
 }  // namespace ringkv::storage::lsm::testing
