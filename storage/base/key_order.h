@@ -39,4 +39,12 @@ inline int CompareKeys(std::string_view a, std::string_view b) {
   return CompareKeyToProbe(a, b, ProbePrefix(b));
 }
 
+// Byte equality; keys that differ almost always differ in their first 8 bytes,
+// which one integer compare settles without a memcmp call.
+inline bool KeysEqual(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.size() >= 8 && KeyPrefix64(a) != KeyPrefix64(b)) return false;
+  return a == b;
+}
+
 }  // namespace ringkv

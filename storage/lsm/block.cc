@@ -1,5 +1,8 @@
 #include "storage/lsm/block.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "storage/base/coding.h"
 #include "storage/lsm/internal_key.h"
 
@@ -48,106 +51,117 @@ inline const char* DecodeEntry(const char* p, const char* limit, uint32_t* share
 
 }  // namespace
 
-class Block::Iter final : public InternalIterator {
- public:
-  Iter(const Block* block, std::shared_ptr<const Block> holder)
-      : block_(block), holder_(std::move(holder)),
-        data_(block->data_.data()), restarts_(block->restart_offset_),
-        num_restarts_(block->num_restarts_) {
-    if (num_restarts_ == 0) status_ = Status::Corruption("malformed block (restart array)");
-    current_ = restarts_;
-  }
+void BlockCursor::Reset(const Block& block) {
+  data_ = block.data_.data();
+  restarts_ = block.restart_offset_;
+  num_restarts_ = block.num_restarts_;
+  status_ = num_restarts_ == 0 ? Status::Corruption("malformed block (restart array)") : Status::OK();
+  current_ = restarts_;
+  next_ = restarts_;
+  key_len_ = 0;
+  value_ = {};
+}
 
-  bool Valid() const override { return current_ < restarts_; }
-  Status status() const override { return status_; }
-  std::string_view key() const override { return key_; }
-  std::string_view value() const override { return value_; }
+void BlockCursor::SeekToFirst() {
+  if (!status_.ok()) return;
+  SeekToRestart(0);
+  ParseNext();
+}
 
-  void SeekToFirst() override {
-    if (!status_.ok()) return;
-    SeekToRestart(0);
-    ParseNext();
-  }
-
-  void Next() override { ParseNext(); }
-
-  void Seek(std::string_view target) override {
-    if (!status_.ok()) return;
-    // Binary search for the last restart point whose key < target.
-    uint32_t left = 0, right = num_restarts_ - 1;
-    while (left < right) {
-      uint32_t mid = (left + right + 1) / 2;
-      uint32_t off = RestartPoint(mid);
-      uint32_t shared, non_shared, value_len;
-      const char* p = DecodeEntry(data_ + off, data_ + restarts_, &shared, &non_shared, &value_len);
-      if (p == nullptr || shared != 0 || non_shared < kTagBytes) {
-        Fail();
-        return;
-      }
-      if (CompareInternalKey(std::string_view(p, non_shared), target) < 0) {
-        left = mid;
-      } else {
-        right = mid - 1;
-      }
-    }
-    SeekToRestart(left);
-    // Linear scan: bounded by the entries between two restart points (and the block).
-    while (ParseNext()) {
-      if (CompareInternalKey(key_, target) >= 0) return;
-    }
-  }
-
- private:
-  uint32_t RestartPoint(uint32_t i) const { return DecodeFixed32(data_ + restarts_ + 4 * i); }
-
-  void SeekToRestart(uint32_t i) {
-    key_.clear();
-    next_ = RestartPoint(i);
-    if (next_ > restarts_) {
+void BlockCursor::Seek(std::string_view target) {
+  if (!status_.ok()) return;
+  // Binary search for the last restart point whose key < target.
+  uint32_t left = 0, right = num_restarts_ - 1;
+  while (left < right) {
+    uint32_t mid = (left + right + 1) / 2;
+    uint32_t off = RestartPoint(mid);
+    uint32_t shared, non_shared, value_len;
+    const char* p = DecodeEntry(data_ + off, data_ + restarts_, &shared, &non_shared, &value_len);
+    if (p == nullptr || shared != 0 || non_shared < kTagBytes) {
       Fail();
       return;
     }
-    current_ = restarts_;  // invalid until ParseNext succeeds
+    if (CompareInternalKey(std::string_view(p, non_shared), target) < 0) {
+      left = mid;
+    } else {
+      right = mid - 1;
+    }
   }
+  SeekToRestart(left);
+  // Linear scan: bounded by the entries between two restart points (and the block).
+  while (ParseNext()) {
+    if (CompareInternalKey(key(), target) >= 0) return;
+  }
+}
 
-  void Fail() {
-    status_ = Status::Corruption("malformed block entry");
+bool BlockCursor::PeekNextValue(std::string_view* value) const {
+  if (next_ >= restarts_) return false;
+  uint32_t shared, non_shared, value_len;
+  const char* p = DecodeEntry(data_ + next_, data_ + restarts_, &shared, &non_shared, &value_len);
+  if (p == nullptr) return false;
+  *value = std::string_view(p + non_shared, value_len);
+  return true;
+}
+
+uint32_t BlockCursor::RestartPoint(uint32_t i) const { return DecodeFixed32(data_ + restarts_ + 4 * i); }
+
+void BlockCursor::SeekToRestart(uint32_t i) {
+  key_len_ = 0;
+  next_ = RestartPoint(i);
+  if (next_ > restarts_) {
+    Fail();
+    return;
+  }
+  current_ = restarts_;  // invalid until ParseNext succeeds
+}
+
+void BlockCursor::Fail() {
+  status_ = Status::Corruption("malformed block entry");
+  current_ = restarts_;
+  next_ = restarts_;
+  key_len_ = 0;
+  value_ = {};
+}
+
+bool BlockCursor::ParseNext() {
+  current_ = next_;
+  if (current_ >= restarts_) {
     current_ = restarts_;
-    next_ = restarts_;
-    key_.clear();
-    value_ = {};
+    return false;
   }
-
-  // Decodes the entry at next_; returns false at the end or on error.
-  bool ParseNext() {
-    current_ = next_;
-    if (current_ >= restarts_) {
-      current_ = restarts_;
-      return false;
-    }
-    uint32_t shared, non_shared, value_len;
-    const char* p = DecodeEntry(data_ + current_, data_ + restarts_, &shared, &non_shared, &value_len);
-    if (p == nullptr || shared > key_.size() || shared + non_shared < kTagBytes) {
-      Fail();
-      return false;
-    }
-    key_.resize(shared);
-    key_.append(p, non_shared);
-    value_ = std::string_view(p + non_shared, value_len);
-    next_ = static_cast<uint32_t>((p + non_shared + value_len) - data_);
-    return true;
+  uint32_t shared, non_shared, value_len;
+  const char* p = DecodeEntry(data_ + current_, data_ + restarts_, &shared, &non_shared, &value_len);
+  if (p == nullptr || shared > key_len_ || shared + non_shared < kTagBytes) {
+    Fail();
+    return false;
   }
+  size_t len = static_cast<size_t>(shared) + non_shared;
+  // Grows only; the shared prefix already sits at the front (resize keeps it).
+  if (len > key_.size()) key_.resize(std::max<size_t>(len, 2 * key_.size()));
+  std::memcpy(key_.data() + shared, p, non_shared);
+  key_len_ = len;
+  value_ = std::string_view(p + non_shared, value_len);
+  next_ = static_cast<uint32_t>((p + non_shared + value_len) - data_);
+  return true;
+}
 
-  const Block* block_;
+// Block's InternalIterator: a BlockCursor that also holds the block alive.
+class Block::Iter final : public InternalIterator {
+ public:
+  Iter(const Block* block, std::shared_ptr<const Block> holder)
+      : holder_(std::move(holder)), cursor_(*block) {}
+
+  bool Valid() const override { return cursor_.Valid(); }
+  Status status() const override { return cursor_.status(); }
+  std::string_view key() const override { return cursor_.key(); }
+  std::string_view value() const override { return cursor_.value(); }
+  void SeekToFirst() override { cursor_.SeekToFirst(); }
+  void Next() override { cursor_.Next(); }
+  void Seek(std::string_view target) override { cursor_.Seek(target); }
+
+ private:
   std::shared_ptr<const Block> holder_;
-  const char* data_;
-  uint32_t restarts_;      // offset of the restart array = end of entries
-  uint32_t num_restarts_;
-  uint32_t current_;       // offset of the current entry; == restarts_ when invalid
-  uint32_t next_ = 0;      // offset of the entry after current
-  std::string key_;
-  std::string_view value_;
-  Status status_;
+  BlockCursor cursor_;
 };
 
 Status Block::Find(std::string_view target, std::string* key, bool* found,

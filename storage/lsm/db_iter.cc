@@ -1,5 +1,9 @@
 #include "storage/lsm/db_iter.h"
 
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
 #include "storage/lsm/internal_key.h"
 #include "storage/lsm/merging_iterator.h"
 
@@ -8,8 +12,15 @@ namespace {
 
 class DbIterator final : public Iterator {
  public:
-  DbIterator(IteratorPins pins, std::unique_ptr<InternalIterator> internal, uint64_t sequence)
-      : pins_(std::move(pins)), internal_(std::move(internal)), sequence_(sequence) {}
+  DbIterator(IteratorPins pins, std::unique_ptr<InternalIterator> internal, uint64_t sequence,
+             SeekBudgetSpent on_budget_spent)
+      : pins_(std::move(pins)), internal_(std::move(internal)), sequence_(sequence),
+        on_budget_spent_(std::move(on_budget_spent)) {
+    if (on_budget_spent_ != nullptr && pins_.version != nullptr) {
+      rng_ = 0x9e3779b97f4a7c15ull * (next_seed_.fetch_add(1, std::memory_order_relaxed) + 1);
+      bytes_until_sample_ = static_cast<int64_t>(SamplePeriod());
+    }
+  }
 
   bool Valid() const override { return valid_; }
   Status status() const override {
@@ -29,7 +40,7 @@ class DbIterator final : public Iterator {
     FindNextUserEntry(false);
   }
   void Next() override {
-    skip_.assign(key());
+    SetSkip(key());
     internal_->Next();
     FindNextUserEntry(true);
   }
@@ -46,9 +57,10 @@ class DbIterator final : public Iterator {
         status_ = Status::Corruption("malformed internal key");
         return;
       }
-      if (k.sequence <= sequence_ && !(skipping && k.user_key == skip_)) {
+      if (on_budget_spent_ != nullptr) Sample(k.user_key);
+      if (k.sequence <= sequence_ && !(skipping && KeysEqual(k.user_key, skip()))) {
         if (k.type == ValueType::kDeletion) {
-          skip_.assign(k.user_key);
+          SetSkip(k.user_key);
           skipping = true;
         } else {
           valid_ = true;
@@ -59,10 +71,42 @@ class DbIterator final : public Iterator {
     }
   }
 
+  // skip_ only grows (one copy per entry, no reallocation once warm); skip_len_
+  // is the length of the key in it.
+  std::string_view skip() const { return std::string_view(skip_.data(), skip_len_); }
+  void SetSkip(std::string_view k) {
+    if (k.size() > skip_.size()) skip_.resize(std::max(k.size(), 2 * skip_.size()));
+    if (!k.empty()) std::memcpy(skip_.data(), k.data(), k.size());
+    skip_len_ = k.size();
+  }
+
+  // Mean 1 MiB between read samples, uniform in [0, 2 MiB).
+  uint64_t SamplePeriod() {
+    rng_ ^= rng_ << 13;
+    rng_ ^= rng_ >> 7;
+    rng_ ^= rng_ << 17;
+    return rng_ % (2u << 20);
+  }
+  void Sample(std::string_view user_key) {
+    bytes_until_sample_ -= static_cast<int64_t>(internal_->key().size() + internal_->value().size());
+    // Bounded: each pass adds a period; a long entry may cover several.
+    while (bytes_until_sample_ < 0) {
+      bytes_until_sample_ += static_cast<int64_t>(SamplePeriod());
+      SeekCharge charge = pins_.version->ReadSample(user_key);
+      if (charge.Apply()) on_budget_spent_(charge.level, charge.file->number);
+    }
+  }
+
+  static inline std::atomic<uint64_t> next_seed_{0};
+
   IteratorPins pins_;
   std::unique_ptr<InternalIterator> internal_;
   const uint64_t sequence_;
+  SeekBudgetSpent on_budget_spent_;
+  uint64_t rng_ = 0;
+  int64_t bytes_until_sample_ = 0;
   std::string skip_;
+  size_t skip_len_ = 0;
   bool valid_ = false;
   Status status_;
 };
@@ -70,13 +114,15 @@ class DbIterator final : public Iterator {
 }  // namespace
 
 std::unique_ptr<Iterator> NewDbIterator(IteratorPins pins, TableCache* tables,
-                                        uint64_t snapshot_sequence) {
+                                        uint64_t snapshot_sequence,
+                                        SeekBudgetSpent on_budget_spent) {
   std::vector<std::unique_ptr<InternalIterator>> children;
   if (pins.mem) children.push_back(pins.mem->NewIterator());
   if (pins.imm) children.push_back(pins.imm->NewIterator());
   if (pins.version) pins.version->AddIterators(pins.version, tables, /*fill_cache=*/true, &children);
   auto merged = NewMergingIterator(std::move(children));
-  return std::make_unique<DbIterator>(std::move(pins), std::move(merged), snapshot_sequence);
+  return std::make_unique<DbIterator>(std::move(pins), std::move(merged), snapshot_sequence,
+                                      std::move(on_budget_spent));
 }
 
 }  // namespace ringkv::storage::lsm

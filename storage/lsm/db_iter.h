@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,7 +29,16 @@ struct IteratorPins {
   std::shared_ptr<const Version> version;
 };
 
+// Called (from the iterator's thread) when the iterator's read samples use up
+// a file's seek budget (FileMeta::seeks): the engine then compacts that file.
+using SeekBudgetSpent = std::function<void(int level, uint64_t file_number)>;
+
+// Every ~1 MiB of entries read (a random period, as LevelDB does), the
+// iterator asks its version whether the current key may sit in two or more
+// files and, if so, charges the first: a scan over overlapping files pays for
+// the compaction that removes the overlap, as point reads do.
 std::unique_ptr<Iterator> NewDbIterator(IteratorPins pins, TableCache* tables,
-                                        uint64_t snapshot_sequence);
+                                        uint64_t snapshot_sequence,
+                                        SeekBudgetSpent on_budget_spent = nullptr);
 
 }  // namespace ringkv::storage::lsm

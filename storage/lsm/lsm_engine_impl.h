@@ -80,6 +80,9 @@ class LsmEngine final : public Engine {
   void PauseBackground(std::unique_lock<std::mutex>* lock);
   void ResumeBackground(std::unique_lock<std::mutex>* lock);
 
+  // A read used up a file's seek budget: asks for its compaction and schedules it.
+  void SeekBudgetSpentFor(int level, uint64_t file_number);
+
   // ---- background (lsm_background.cc) ----
   void MaybeScheduleBackgroundWork(std::unique_lock<std::mutex>* lock);
   void BackgroundCall();

@@ -1,5 +1,8 @@
 #include "storage/lsm/table.h"
 
+#include <optional>
+
+#include "storage/base/check.h"
 #include "storage/lsm/bloom.h"
 #include "storage/lsm/table_format.h"
 
@@ -51,18 +54,33 @@ Status Table::MappedBlock(const BlockHandle& handle, std::string_view* contents)
   return Status::OK();
 }
 
-Result<std::shared_ptr<const Block>> Table::BlockFor(std::string_view encoded_handle,
-                                                     bool fill_cache) const {
+Status Table::MappedBlockFor(std::string_view encoded_handle, std::string_view* contents) const {
   BlockHandle handle;
   if (!handle.DecodeFrom(&encoded_handle)) return Status::Corruption("sstable index entry handle");
-  if (mapped_) {
-    std::string_view contents;
-    RINGKV_RETURN_IF_ERROR(MappedBlock(handle, &contents));
-    // The iterator holding this block also holds the table, so the mapping outlives it.
-    auto block = std::make_shared<const Block>(contents, Block::Borrow{});
-    if (!block->ok()) return Status::Corruption("malformed sstable block");
-    return std::shared_ptr<const Block>(std::move(block));
+  return MappedBlock(handle, contents);
+}
+
+void Table::PrefetchMappedBlock(std::string_view encoded_handle) const {
+  BlockHandle handle;
+  if (!handle.DecodeFrom(&encoded_handle) || handle.size < 4) return;
+  std::string_view bytes;
+  if (!file_->Read(handle.offset, static_cast<size_t>(handle.size), nullptr, &bytes).ok() ||
+      bytes.size() != handle.size) {
+    return;  // the load itself reports it
   }
+  // Prefetches never fault: an address outside the mapping is simply dropped.
+  __builtin_prefetch(bytes.data());
+  __builtin_prefetch(bytes.data() + 64);
+  __builtin_prefetch(bytes.data() + bytes.size() - 4);
+  const size_t word = static_cast<size_t>(handle.offset / 8 / 64);
+  if (word < verified_words_) __builtin_prefetch(&verified_[word]);
+}
+
+Result<std::shared_ptr<const Block>> Table::BlockFor(std::string_view encoded_handle,
+                                                     bool fill_cache) const {
+  RINGKV_CHECK(!mapped_);
+  BlockHandle handle;
+  if (!handle.DecodeFrom(&encoded_handle)) return Status::Corruption("sstable index entry handle");
   if (cache_ != nullptr) {
     std::shared_ptr<const Block> cached = cache_->Lookup(file_number_, handle.offset);
     if (cached != nullptr) return cached;
@@ -86,10 +104,8 @@ Status Table::Get(const LookupKey& key, bool* found, ValueType* type, std::strin
   std::string_view v;
   if (mapped_) {
     // A borrowing Block on the stack: no allocation on the mapped Get path.
-    BlockHandle h;
-    if (!h.DecodeFrom(&handle)) return Status::Corruption("sstable index entry handle");
     std::string_view contents;
-    RINGKV_RETURN_IF_ERROR(MappedBlock(h, &contents));
+    RINGKV_RETURN_IF_ERROR(MappedBlockFor(handle, &contents));
     Block block(contents, Block::Borrow{});
     if (!block.ok()) return Status::Corruption("malformed sstable block");
     RINGKV_RETURN_IF_ERROR(block.Find(key.internal_key(), &scratch, &hit, &v));
@@ -108,72 +124,97 @@ Status Table::Get(const LookupKey& key, bool* found, ValueType* type, std::strin
   return Status::OK();
 }
 
-// Walks the index block and, for each entry, the data block it names.
+// Walks the index block and, for each entry, the data block it names. Both
+// cursors live in the iterator and are pointed at each new block, so crossing a
+// block allocates nothing on the mapped path (the block is a view held by value)
+// and one shared_ptr copy on the cached path.
 class Table::TwoLevelIterator final : public InternalIterator {
  public:
   TwoLevelIterator(std::shared_ptr<const Table> table, bool fill_cache)
-      : table_(std::move(table)), fill_cache_(fill_cache),
-        index_it_(table_->index_->NewIterator(nullptr)) {}
+      : table_(std::move(table)), fill_cache_(fill_cache), index_it_(*table_->index_) {}
 
-  bool Valid() const override { return data_it_ != nullptr && data_it_->Valid(); }
-  std::string_view key() const override { return data_it_->key(); }
-  std::string_view value() const override { return data_it_->value(); }
+  bool Valid() const override { return loaded_ && data_it_.Valid(); }
+  std::string_view key() const override { return data_it_.key(); }
+  std::string_view value() const override { return data_it_.value(); }
   Status status() const override {
-    if (!index_it_->status().ok()) return index_it_->status();
+    if (!index_it_.status().ok()) return index_it_.status();
     if (!status_.ok()) return status_;
-    if (data_it_ != nullptr) return data_it_->status();
+    if (loaded_) return data_it_.status();
     return Status::OK();
   }
 
   void SeekToFirst() override {
-    index_it_->SeekToFirst();
+    index_it_.SeekToFirst();
     LoadBlock();
-    if (data_it_ != nullptr) data_it_->SeekToFirst();
+    if (loaded_) data_it_.SeekToFirst();
     SkipEmptyBlocks();
   }
   void Seek(std::string_view target) override {
-    index_it_->Seek(target);
+    index_it_.Seek(target);
     LoadBlock();
-    if (data_it_ != nullptr) data_it_->Seek(target);
+    if (loaded_) data_it_.Seek(target);
     SkipEmptyBlocks();
   }
   void Next() override {
-    data_it_->Next();
-    SkipEmptyBlocks();
+    data_it_.Next();
+    if (!data_it_.Valid()) SkipEmptyBlocks();
   }
 
  private:
   void LoadBlock() {
-    data_it_.reset();
-    block_.reset();
-    if (!index_it_->Valid() || !status_.ok()) return;
-    auto block = table_->BlockFor(index_it_->value(), fill_cache_);
-    if (!block.ok()) {
-      status_ = block.status();
-      return;
+    loaded_ = false;
+    cached_.reset();
+    if (!index_it_.Valid() || !status_.ok()) return;
+    if (table_->mapped_) {
+      std::string_view contents;
+      Status s = table_->MappedBlockFor(index_it_.value(), &contents);
+      if (!s.ok()) {
+        status_ = std::move(s);
+        return;
+      }
+      // The iterator holds the table, so the mapping outlives this view.
+      mapped_.emplace(contents, Block::Borrow{});
+      if (!mapped_->ok()) {
+        status_ = Status::Corruption("malformed sstable block");
+        return;
+      }
+      data_it_.Reset(*mapped_);
+      std::string_view next_handle;
+      if (index_it_.PeekNextValue(&next_handle)) table_->PrefetchMappedBlock(next_handle);
+    } else {
+      auto block = table_->BlockFor(index_it_.value(), fill_cache_);
+      if (!block.ok()) {
+        status_ = block.status();
+        return;
+      }
+      cached_ = std::move(block.value());
+      data_it_.Reset(*cached_);
     }
-    block_ = std::move(block.value());
-    data_it_ = block_->NewIterator(nullptr);  // block_ keeps it alive
+    loaded_ = true;
   }
   // Moves to the next non-empty block; stops (invalid) at the end or on an error.
   void SkipEmptyBlocks() {
-    while (data_it_ == nullptr || !data_it_->Valid()) {
-      if (data_it_ != nullptr && !data_it_->status().ok()) return;
-      if (!status_.ok() || !index_it_->Valid()) {
-        data_it_.reset();
+    // Bounded by the number of index entries.
+    while (!loaded_ || !data_it_.Valid()) {
+      if (loaded_ && !data_it_.status().ok()) return;
+      if (!status_.ok() || !index_it_.Valid()) {
+        loaded_ = false;
         return;
       }
-      index_it_->Next();
+      index_it_.Next();
       LoadBlock();
-      if (data_it_ != nullptr) data_it_->SeekToFirst();
+      if (loaded_) data_it_.SeekToFirst();
     }
   }
 
   std::shared_ptr<const Table> table_;
   bool fill_cache_;
-  std::unique_ptr<InternalIterator> index_it_;
-  std::shared_ptr<const Block> block_;
-  std::unique_ptr<InternalIterator> data_it_;
+  BlockCursor index_it_;
+  // The current data block: a view over the mapping, or a cached block it holds.
+  std::optional<Block> mapped_;
+  std::shared_ptr<const Block> cached_;
+  BlockCursor data_it_;
+  bool loaded_ = false;  // data_it_ points at the block for index_it_'s entry
   Status status_;
 };
 

@@ -64,10 +64,18 @@ class Table : public std::enable_shared_from_this<Table> {
   Table() = default;
   class TwoLevelIterator;
 
-  // Returns the data block named by an encoded handle (through the cache, or a
-  // borrowing Block over the mapping).
+  // Unmapped path: the data block named by an encoded handle, through the cache.
   Result<std::shared_ptr<const Block>> BlockFor(std::string_view encoded_handle,
                                                 bool fill_cache) const;
+  // Mapped path: the verified contents of the data block named by an encoded
+  // handle, a view into the mapping.
+  Status MappedBlockFor(std::string_view encoded_handle, std::string_view* contents) const;
+  // Mapped path: starts loading, without waiting, the lines of the block named
+  // by an encoded handle that opening and walking it touches first (its first
+  // entries, its restart count, its verified bit). A sequential read calls it
+  // for the next block while it walks the current one, so those misses overlap
+  // the walk instead of stalling at the block boundary.
+  void PrefetchMappedBlock(std::string_view encoded_handle) const;
 
   // Mapped path: the verified contents of the block at `handle`, a view into
   // the mapping.

@@ -93,10 +93,18 @@ uint64_t Version::LevelBytes(int level) const {
 }
 
 Status Version::Get(TableCache* tables, const LookupKey& key, bool* found, ValueType* type,
-                    std::string* value) const {
+                    std::string* value, SeekCharge* charge) const {
   *found = false;
+  *charge = SeekCharge{};
   std::string_view ukey = key.user_key();
+  SeekCharge first;  // the first file consulted
+  int level = 0;
   auto probe = [&](const FileMeta& f) -> Status {
+    if (first.file == nullptr) {
+      first = SeekCharge{&f, level};
+    } else if (charge->file == nullptr && first.level == 0) {
+      *charge = first;
+    }
     auto table = tables->Get(f);
     if (!table.ok()) return table.status();
     return table.value()->Get(key, found, type, value);
@@ -106,7 +114,7 @@ Status Version::Get(TableCache* tables, const LookupKey& key, bool* found, Value
     RINGKV_RETURN_IF_ERROR(probe(*f));
     if (*found) return Status::OK();
   }
-  for (int level = 1; level < kNumLevels; level++) {
+  for (level = 1; level < kNumLevels; level++) {
     const auto& fs = files[level];
     if (fs.empty()) continue;
     size_t i = FindFile(fs, key.internal_key());
@@ -115,6 +123,30 @@ Status Version::Get(TableCache* tables, const LookupKey& key, bool* found, Value
     if (*found) return Status::OK();
   }
   return Status::OK();
+}
+
+SeekCharge Version::ReadSample(std::string_view user_key) const {
+  SeekCharge first;
+  int matches = 0;
+  auto match = [&](const FileMeta& f, int level) {
+    if (matches++ == 0) first = SeekCharge{&f, level};
+  };
+  for (const auto& f : files[0]) {  // newest first
+    if (user_key < UserKeyOf(f->smallest) || user_key > UserKeyOf(f->largest)) continue;
+    match(*f, 0);
+    if (matches >= 2) return first;
+  }
+  if (matches == 0) return SeekCharge{};  // only level-0 files are charged
+  LookupKey lk(user_key, kMaxSequence);
+  for (int level = 1; level < kNumLevels; level++) {
+    const auto& fs = files[level];
+    if (fs.empty()) continue;
+    size_t i = FindFile(fs, lk.internal_key());
+    if (i >= fs.size() || user_key < UserKeyOf(fs[i]->smallest)) continue;
+    match(*fs[i], level);
+    if (matches >= 2) return first;
+  }
+  return SeekCharge{};
 }
 
 void Version::AddIterators(const std::shared_ptr<const Version>& self, TableCache* tables,
@@ -338,10 +370,19 @@ void VersionSet::ComputeScore(const Version& v) {
 }
 
 std::unique_ptr<Compaction> VersionSet::PickCompaction() {
-  if (best_score_ < 1.0 || best_level_ < 0) return nullptr;
-  auto c = std::make_unique<Compaction>();
-  c->level = best_level_;
   const Version& v = *current_;
+  const FileRef* seek_file = nullptr;
+  if (best_score_ < 1.0 || best_level_ < 0) {
+    if (seek_file_number_ == 0) return nullptr;
+    for (const auto& f : v.files[seek_file_level_]) {
+      if (f->number == seek_file_number_) seek_file = &f;
+    }
+    seek_file_number_ = 0;
+    if (seek_file == nullptr) return nullptr;  // already compacted away
+    seek_compactions_++;
+  }
+  auto c = std::make_unique<Compaction>();
+  c->level = seek_file != nullptr ? seek_file_level_ : best_level_;
   for (int lvl = c->level + 2; lvl < kNumLevels; lvl++) c->deeper[lvl] = v.files[lvl];
   if (c->level == 0) {
     // The oldest files (the tail: level 0 is newest first). Moving older files
@@ -354,6 +395,8 @@ std::unique_ptr<Compaction> VersionSet::PickCompaction() {
       bytes += (*it)->file_size;
       c->inputs[0].push_back(*it);
     }
+  } else if (seek_file != nullptr) {
+    c->inputs[0].push_back(*seek_file);
   } else {
     const auto& fs = v.files[c->level];
     const std::string& ptr = compact_pointer_[c->level];

@@ -43,14 +43,36 @@ namespace ringkv::storage::lsm {
 
 using FileRef = std::shared_ptr<const FileMeta>;
 
+// A file a read had to look past (FileMeta::seeks), with its level. The
+// pointer is valid while the caller holds the Version it came from.
+struct SeekCharge {
+  const FileMeta* file = nullptr;
+  int level = 0;
+  // Adds the charge; true when it used up the file's budget (exactly once).
+  bool Apply() const {
+    return file != nullptr &&
+           file->seeks.n.fetch_add(1, std::memory_order_relaxed) + 1 == file->AllowedSeeks();
+  }
+};
+
 struct Version {
   std::vector<FileRef> files[kNumLevels];
 
   uint64_t LevelBytes(int level) const;
   // Looks the key up level by level (newest data first).
-  // *found = false when no table has a version of the key.
+  // *found = false when no table has a version of the key. *charge names the
+  // first file consulted when it is a level-0 file and the read had to consult
+  // another after it. Only level-0 files are charged: they overlap each other
+  // and span most keys, so each one costs nearly every read and scan, while a
+  // deeper file that is read past is merged by the next size-triggered
+  // compaction anyway (LevelDB charges every level, which on a read-only
+  // workload rewrites level after level into the last one).
   Status Get(TableCache* tables, const LookupKey& key, bool* found, ValueType* type,
-             std::string* value) const;
+             std::string* value, SeekCharge* charge) const;
+  // For a key an iterator returned: when two or more files may hold it and the
+  // first of them (the newest) is in level 0, that file, which a point read
+  // would have had to look past.
+  SeekCharge ReadSample(std::string_view user_key) const;
   // Appends one iterator per L0 file and one per non-empty deeper level.
   // REQUIRES: self owns this version (the iterators keep it alive).
   void AddIterators(const std::shared_ptr<const Version>& self, TableCache* tables, bool fill_cache,
@@ -107,10 +129,20 @@ class VersionSet {
 
   // REQUIRES: engine mutex held.
   std::shared_ptr<const Version> current() const { return current_; }
-  // Picks the most urgent compaction, or nullptr if no level is over its limit.
-  // REQUIRES: engine mutex held.
+  // Picks the most urgent compaction: a level over its limit first, else the
+  // file whose seek budget ran out (RequestSeekCompaction) if it is still live;
+  // nullptr if neither. REQUIRES: engine mutex held.
   std::unique_ptr<Compaction> PickCompaction();
-  bool NeedsCompaction() const { return best_score_ >= 1.0; }
+  bool NeedsCompaction() const { return best_score_ >= 1.0 || seek_file_number_ != 0; }
+  // Asks for file `number` of `level` to be compacted into level + 1. A request
+  // already waiting is kept. REQUIRES: engine mutex held.
+  void RequestSeekCompaction(int level, uint64_t number) {
+    if (seek_file_number_ != 0 || level >= kNumLevels - 1) return;
+    seek_file_level_ = level;
+    seek_file_number_ = number;
+  }
+  // Read-triggered compactions picked so far. REQUIRES: engine mutex held.
+  uint64_t seek_compactions() const { return seek_compactions_; }
   // File numbers listed by any version still referenced. REQUIRES: engine mutex held.
   std::set<uint64_t> LiveFiles();
 
@@ -151,6 +183,9 @@ class VersionSet {
   std::string compact_pointer_[kNumLevels];  // user key where the next Li compaction starts
   int best_level_ = -1;
   double best_score_ = 0;
+  int seek_file_level_ = 0;
+  uint64_t seek_file_number_ = 0;  // 0: no request waiting
+  uint64_t seek_compactions_ = 0;
 };
 
 }  // namespace ringkv::storage::lsm
