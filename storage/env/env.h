@@ -107,6 +107,19 @@ class Env {
     (void)out;
     return Status::NotSupported("memory-mapped append files");
   }
+  // Creates or truncates `path`, like NewWritableFile, but keeps the file's
+  // length ahead of the data with real zero bytes, `grow_bytes` at a time, and
+  // Close trims it to Size() durably. An fdatasync then flushes data only: a
+  // file that grows with every append makes each fdatasync also write its inode
+  // (measured here, append + fdatasync: 210 against 340-370 us, and 61 against
+  // 117-135 us of CPU). After a crash the file may end in zeros; readers must
+  // treat a zero tail as the end of the data. Envs without it return a plain
+  // NewWritableFile.
+  virtual Status NewPreallocatedWritableFile(const std::string& path, size_t grow_bytes,
+                                             std::unique_ptr<WritableFile>* out) {
+    (void)grow_bytes;
+    return NewWritableFile(path, out);
+  }
   // Opens for reading and writing, creating if missing (never truncates).
   virtual Status NewRandomRWFile(const std::string& path, std::unique_ptr<RandomRWFile>* out) = 0;
 

@@ -22,11 +22,14 @@ Status PosixError(const std::string& context, int err) {
   return Status::IOError(msg);
 }
 
-// Buffers appends so that many small records cost one write(2).
+// Buffers appends so that many small records cost one write(2). With
+// grow_bytes > 0 (Env::NewPreallocatedWritableFile) the file is kept ahead of
+// the data with zeros, so that data writes never change its length.
 class PosixWritableFile final : public WritableFile {
  public:
-  PosixWritableFile(std::string path, int fd, uint64_t size)
-      : path_(std::move(path)), fd_(fd), size_(size) {}
+  PosixWritableFile(std::string path, int fd, uint64_t size, size_t grow_bytes = 0)
+      : path_(std::move(path)), fd_(fd), size_(size), written_(size), length_(size),
+        grow_(grow_bytes) {}
   ~PosixWritableFile() override {
     if (fd_ >= 0) Close().IgnoreError();
   }
@@ -52,6 +55,15 @@ class PosixWritableFile final : public WritableFile {
   }
   Status Close() override {
     Status s = FlushBuffer();
+    if (fd_ >= 0 && s.ok() && length_ > written_) {
+      // Trim the zeros durably: a closed log is complete, and its readers may
+      // take a zero tail for damage once a newer log exists.
+      if (::ftruncate(fd_, static_cast<off_t>(written_)) != 0 || ::fdatasync(fd_) != 0) {
+        s = PosixError(path_, errno);
+      } else {
+        length_ = written_;
+      }
+    }
     if (fd_ >= 0 && ::close(fd_) != 0 && s.ok()) s = PosixError(path_, errno);
     fd_ = -1;
     return s;
@@ -61,12 +73,34 @@ class PosixWritableFile final : public WritableFile {
  private:
   static constexpr size_t kBufferBytes = 64 * 1024;
 
+  // Extends the file with zeros to cover `end`, in grow_ steps. The zeros'
+  // writeback starts now (sync_file_range does not wait), so the next
+  // fdatasync mostly finds them on disk already.
+  Status Preallocate(uint64_t end) {
+    static const char kZeros[64 * 1024] = {};
+    const uint64_t target = (end + grow_ - 1) / grow_ * grow_;
+    const uint64_t from = length_;
+    while (length_ < target) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(sizeof(kZeros), target - length_));
+      ssize_t w = ::pwrite(fd_, kZeros, n, static_cast<off_t>(length_));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return PosixError(path_, errno);
+      }
+      length_ += static_cast<uint64_t>(w);
+    }
+    ::sync_file_range(fd_, static_cast<off_t>(from), static_cast<off_t>(length_ - from),
+                      SYNC_FILE_RANGE_WRITE);
+    return Status::OK();
+  }
+
   Status FlushBuffer() {
     Status s = WriteAll(buf_.data(), buf_.size());
     buf_.clear();
     return s;
   }
   Status WriteAll(const char* p, size_t n) {
+    if (grow_ > 0 && written_ + n > length_) RINGKV_RETURN_IF_ERROR(Preallocate(written_ + n));
     while (n > 0) {
       ssize_t w = ::write(fd_, p, n);
       if (w < 0) {
@@ -75,6 +109,7 @@ class PosixWritableFile final : public WritableFile {
       }
       p += w;
       n -= static_cast<size_t>(w);
+      written_ += static_cast<uint64_t>(w);
     }
     return Status::OK();
   }
@@ -82,6 +117,9 @@ class PosixWritableFile final : public WritableFile {
   std::string path_;
   int fd_;
   uint64_t size_;
+  uint64_t written_;  // bytes handed to write(2): the data's end in the file
+  uint64_t length_;   // the file's length: written_ plus preallocated zeros
+  const size_t grow_;
   std::string buf_;
 };
 
@@ -304,6 +342,13 @@ class PosixEnv final : public Env {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return PosixError(path, errno);
     *out = std::make_unique<PosixWritableFile>(path, fd, 0);
+    return Status::OK();
+  }
+  Status NewPreallocatedWritableFile(const std::string& path, size_t grow_bytes,
+                                     std::unique_ptr<WritableFile>* out) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return PosixError(path, errno);
+    *out = std::make_unique<PosixWritableFile>(path, fd, 0, std::max<size_t>(grow_bytes, 4096));
     return Status::OK();
   }
   Status NewAppendableFile(const std::string& path, std::unique_ptr<WritableFile>* out) override {

@@ -296,6 +296,9 @@ void RaftLog::EvictIfNeeded() {
 
 // ------------------------------------------------------------ write path
 
+// How far ahead of the data a segment's zeros reach (see WritePendingToOs).
+constexpr size_t kSegmentGrowBytes = 1 << 20;
+
 void RaftLog::Roll() {
   uint64_t seq = next_seq_++;
   pending_.push_back(PendingSegment{seq, 0, true, EncodeSegmentHeader(seq)});
@@ -479,7 +482,11 @@ Status RaftLog::WritePendingToOs(bool* created_out) {
         RINGKV_RETURN_IF_ERROR(active_file_->Close());
         active_file_.reset();
       }
-      RINGKV_RETURN_IF_ERROR(env_->NewWritableFile(SegmentPath(ps.seq), &active_file_));
+      // Zeros ahead of the data: each batch's fdatasync then writes data only,
+      // not the inode of a growing file. Replay reads a zero tail of the newest
+      // segment as its end; Close trims a full segment before the next exists.
+      RINGKV_RETURN_IF_ERROR(
+          env_->NewPreallocatedWritableFile(SegmentPath(ps.seq), kSegmentGrowBytes, &active_file_));
       created = true;
     }
     RINGKV_CHECK(active_file_ != nullptr && active_file_->Size() == ps.file_offset);

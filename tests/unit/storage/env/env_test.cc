@@ -104,6 +104,41 @@ TEST_CASE("PosixEnv honours the Env contract", "[storage][env]") {
   CheckContract(Env::Default(), tmp.path);
 }
 
+TEST_CASE("PosixEnv preallocated file: zeros ahead of the data, trimmed at Close", "[storage][env]") {
+  TempDir tmp;
+  Env* env = Env::Default();
+  const std::string f = tmp.path + "/seg";
+  const size_t grow = 64 << 10;
+  std::unique_ptr<WritableFile> w;
+  REQUIRE(env->NewPreallocatedWritableFile(f, grow, &w).ok());
+  std::string data;
+  for (int i = 0; i < 300; i++) {
+    std::string rec = std::to_string(i) + ":" + std::string(static_cast<size_t>(i % 700) + 1, 'a' + i % 26);
+    REQUIRE(w->Append(rec).ok());
+    data += rec;
+    if (i % 7 == 0) REQUIRE(w->Sync().ok());
+  }
+  REQUIRE(w->Sync().ok());
+  REQUIRE(w->Size() == data.size());
+  // While open (and after a crash): the data, then zeros up to a whole number
+  // of grow steps. This is what a reader sees of a log that was never closed.
+  uint64_t length = 0;
+  REQUIRE(env->GetFileSize(f, &length).ok());
+  REQUIRE(length >= data.size());
+  REQUIRE(length % grow == 0);
+  REQUIRE(length - data.size() < grow);
+  std::string all;
+  REQUIRE(ReadFileToString(env, f, &all).ok());
+  REQUIRE(all.substr(0, data.size()) == data);
+  REQUIRE(all.find_first_not_of('\0', data.size()) == std::string::npos);
+  // Close trims the zeros.
+  REQUIRE(w->Close().ok());
+  REQUIRE(env->GetFileSize(f, &length).ok());
+  REQUIRE(length == data.size());
+  REQUIRE(ReadFileToString(env, f, &all).ok());
+  REQUIRE(all == data);
+}
+
 TEST_CASE("MemEnv honours the Env contract", "[storage][env]") {
   MemEnv env;
   CheckContract(&env, "/db");
