@@ -497,6 +497,7 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Create(ServerContext* server,
   ro.redirect = config.cluster.redirect;
   ro.stale_reads = config.cluster.read_mode == "stale";
   ro.follower_reads = config.cluster.follower_reads;
+  ro.leaderless_wait_ms = static_cast<uint32_t>(config.cluster.leaderless_wait_ms);
   node->router_ = std::make_unique<ClusterRouter>(server, node.get(), ro);
   node->machine_ = std::make_unique<Machine>(node.get());
   return node;

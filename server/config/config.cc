@@ -128,6 +128,8 @@ const std::vector<KeyDef>& Keys() {
        [](Config* c) { return &c->cluster.tick_ms; }},
       {"cluster.election-ticks", Kind::kInt, false, 3, 1000, {}, nullptr,
        [](Config* c) { return &c->cluster.election_ticks; }},
+      {"cluster.leaderless-wait-ms", Kind::kInt, false, 0, 600000, {}, nullptr,
+       [](Config* c) { return &c->cluster.leaderless_wait_ms; }},
       {"cluster.snapshot-entries", Kind::kInt, false, 100, kMax, {}, nullptr,
        [](Config* c) { return &c->cluster.snapshot_entries; }},
       {"cluster.vnodes", Kind::kInt, false, 1, 1024, {}, nullptr,

@@ -53,6 +53,9 @@ struct ClusterConfig {
   std::string fsync = "always";            // always | batch | never
   int64_t tick_ms = 10;
   int64_t election_ticks = 20;
+  // How long a command for a shard with no known leader waits for one (an
+  // election) before it gets -CLUSTERDOWN.
+  int64_t leaderless_wait_ms = 3000;
   int64_t snapshot_entries = 100000;  // log entries per group between snapshots
   int64_t vnodes = 16;                // tokens per node on the ring (its weight)
 };

@@ -97,6 +97,10 @@ TEST_CASE("command line overrides the file, dotted keys work", "[server][config]
   REQUIRE(s2.message().find("'prot'") != std::string::npos);
   const char* missing[] = {"ringkv-server", "--port"};
   REQUIRE_FALSE(ParseCommandLine(2, missing, &c2).ok());
+  const char* wait[] = {"ringkv-server", "--cluster.leaderless-wait-ms", "250"};
+  Config c3;
+  REQUIRE(ParseCommandLine(3, wait, &c3).ok());
+  REQUIRE(c3.cluster.leaderless_wait_ms == 250);
   std::remove(path.c_str());
 }
 
