@@ -108,8 +108,8 @@ class Env {
     return Status::NotSupported("memory-mapped append files");
   }
   // Creates or truncates `path`, like NewWritableFile, but keeps the file's
-  // length ahead of the data with real zero bytes, `grow_bytes` at a time, and
-  // Close trims it to Size() durably. An fdatasync then flushes data only: a
+  // length ahead of the data with real zero bytes, in steps that double from
+  // 64 KiB up to `grow_bytes`, and Close trims it to Size() durably. An fdatasync then flushes data only: a
   // file that grows with every append makes each fdatasync also write its inode
   // (measured here, append + fdatasync: 210 against 340-370 us, and 61 against
   // 117-135 us of CPU). After a crash the file may end in zeros; readers must

@@ -73,12 +73,15 @@ class PosixWritableFile final : public WritableFile {
  private:
   static constexpr size_t kBufferBytes = 64 * 1024;
 
-  // Extends the file with zeros to cover `end`, in grow_ steps. The zeros'
-  // writeback starts now (sync_file_range does not wait), so the next
-  // fdatasync mostly finds them on disk already.
+  // Extends the file with zeros to cover `end`. Steps double from 64 KiB up to
+  // grow_: the sync that follows a step also flushes its zeros, and a new log
+  // (a node starting up, voting in its first elections) should not pay for a
+  // whole grow_ of them. The zeros' writeback starts now (sync_file_range does
+  // not wait), so that sync mostly finds them on disk already.
   Status Preallocate(uint64_t end) {
     static const char kZeros[64 * 1024] = {};
-    const uint64_t target = (end + grow_ - 1) / grow_ * grow_;
+    const uint64_t step = std::min<uint64_t>(grow_, std::max<uint64_t>(sizeof(kZeros), length_));
+    const uint64_t target = (std::max(end, length_ + step) + 4095) / 4096 * 4096;
     const uint64_t from = length_;
     while (length_ < target) {
       size_t n = static_cast<size_t>(std::min<uint64_t>(sizeof(kZeros), target - length_));

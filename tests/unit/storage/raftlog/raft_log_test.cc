@@ -556,8 +556,8 @@ TEST_CASE("RaftLog on disk: preallocated segments replay, open or rolled", "[sto
   uint64_t first_size = 0, last_size = 0;
   REQUIRE(env->GetFileSize(live + "/" + names[0], &first_size).ok());
   REQUIRE(env->GetFileSize(live + "/" + names[1], &last_size).ok());
-  CHECK(first_size % (1 << 20) != 0);  // rolled: trimmed to its records
-  CHECK(last_size % (1 << 20) == 0);   // open: zeros up to the next MiB
+  CHECK(first_size % 4096 != 0);  // rolled: trimmed to its records
+  CHECK(last_size % 4096 == 0);   // open: zeros up to a whole step
   REQUIRE(env->CreateDir(copy).ok());
   for (const std::string& n : names) {
     std::string bytes;
