@@ -22,12 +22,40 @@ Status PosixError(const std::string& context, int err) {
   return Status::IOError(msg);
 }
 
+// The first step by which ExtendWithZeros grows a file.
+constexpr uint64_t kMinZeroStep = 64 * 1024;
+
+// Extends the file at fd, now *length bytes long, with real zero bytes to at
+// least `need` bytes, in steps that double from kMinZeroStep up to `max_step`.
+// Written zeros, not ftruncate/fallocate: the blocks are allocated before any
+// data lands there, so a later sync has no allocation (or extent conversion) to
+// do, and a store into a mapping of the file cannot fault for lack of space.
+// Doubling steps: a short-lived file, or a new log whose first syncs a node
+// waits for while it votes, does not pay for a whole max_step of zeros.
+Status ExtendWithZeros(const std::string& path, int fd, uint64_t need, uint64_t max_step,
+                       uint64_t* length) {
+  static const char kZeros[kMinZeroStep] = {};
+  uint64_t target = *length;
+  // Bounded: each pass adds at least kMinZeroStep.
+  while (target < need) target += std::min(max_step, std::max(target, kMinZeroStep));
+  while (*length < target) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(sizeof(kZeros), target - *length));
+    ssize_t w = ::pwrite(fd, kZeros, n, static_cast<off_t>(*length));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return PosixError(path, errno);
+    }
+    *length += static_cast<uint64_t>(w);
+  }
+  return Status::OK();
+}
+
 // Buffers appends so that many small records cost one write(2). With
 // grow_bytes > 0 (Env::NewPreallocatedWritableFile) the file is kept ahead of
 // the data with zeros, so that data writes never change its length.
 class PosixWritableFile final : public WritableFile {
  public:
-  PosixWritableFile(std::string path, int fd, uint64_t size, size_t grow_bytes = 0)
+  PosixWritableFile(std::string path, int fd, uint64_t size, uint64_t grow_bytes = 0)
       : path_(std::move(path)), fd_(fd), size_(size), written_(size), length_(size),
         grow_(grow_bytes) {}
   ~PosixWritableFile() override {
@@ -73,25 +101,12 @@ class PosixWritableFile final : public WritableFile {
  private:
   static constexpr size_t kBufferBytes = 64 * 1024;
 
-  // Extends the file with zeros to cover `end`. Steps double from 64 KiB up to
-  // grow_: the sync that follows a step also flushes its zeros, and a new log
-  // (a node starting up, voting in its first elections) should not pay for a
-  // whole grow_ of them. The zeros' writeback starts now (sync_file_range does
-  // not wait), so that sync mostly finds them on disk already.
+  // Extends the file with zeros to cover `end`. Their writeback starts now
+  // (sync_file_range does not wait), so the sync that follows, which must also
+  // flush them, mostly finds them on disk already.
   Status Preallocate(uint64_t end) {
-    static const char kZeros[64 * 1024] = {};
-    const uint64_t step = std::min<uint64_t>(grow_, std::max<uint64_t>(sizeof(kZeros), length_));
-    const uint64_t target = (std::max(end, length_ + step) + 4095) / 4096 * 4096;
     const uint64_t from = length_;
-    while (length_ < target) {
-      size_t n = static_cast<size_t>(std::min<uint64_t>(sizeof(kZeros), target - length_));
-      ssize_t w = ::pwrite(fd_, kZeros, n, static_cast<off_t>(length_));
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        return PosixError(path_, errno);
-      }
-      length_ += static_cast<uint64_t>(w);
-    }
+    RINGKV_RETURN_IF_ERROR(ExtendWithZeros(path_, fd_, end, grow_, &length_));
     ::sync_file_range(fd_, static_cast<off_t>(from), static_cast<off_t>(length_ - from),
                       SYNC_FILE_RANGE_WRITE);
     return Status::OK();
@@ -122,21 +137,19 @@ class PosixWritableFile final : public WritableFile {
   uint64_t size_;
   uint64_t written_;  // bytes handed to write(2): the data's end in the file
   uint64_t length_;   // the file's length: written_ plus preallocated zeros
-  const size_t grow_;
+  const uint64_t grow_;
   std::string buf_;
 };
 
 // Appends by copying into a MAP_SHARED mapping of the file (Env::NewMappedAppendFile):
 // no system call per append, and the bytes are in the page cache (safe from a
-// process kill) once the copy ends. The file is extended by writing real zeros
-// (not ftruncate/fallocate) so that blocks are allocated up front: a store into
-// the mapping can never fault for lack of space (SIGBUS), and fdatasync has
-// only data to flush, no block allocation or extent conversion to journal.
+// process kill) once the copy ends. The file grows by ExtendWithZeros, so a
+// store into the mapping can never fault for lack of space (SIGBUS).
 // Invariant: size_ <= capacity_ == bytes mapped at base_ == the file's length.
 class PosixMappedAppendFile final : public WritableFile {
  public:
   PosixMappedAppendFile(std::string path, int fd, size_t grow_bytes)
-      : path_(std::move(path)), fd_(fd), grow_(std::max<size_t>(grow_bytes, kMinGrowBytes)) {}
+      : path_(std::move(path)), fd_(fd), grow_(std::max<uint64_t>(grow_bytes, kMinZeroStep)) {}
   ~PosixMappedAppendFile() override {
     if (fd_ >= 0) Close().IgnoreError();
   }
@@ -181,22 +194,11 @@ class PosixMappedAppendFile final : public WritableFile {
   uint64_t Size() const override { return size_; }
 
  private:
-  // Extends file and mapping to at least `need` bytes, in whole grow_ steps.
+  // Extends file and mapping to at least `need` bytes (ExtendWithZeros).
   Status Grow(size_t need) {
-    // Steps double from 64 KiB up to grow_, so a short-lived log (a small
-    // memtable's) does not pay for a whole grow_ of zeros.
-    size_t cap = capacity_;
-    while (cap < need) cap += std::min(grow_, std::max<size_t>(cap, kMinGrowBytes));  // bounded: +64 KiB or more
-    static const std::string zeros(64 * 1024, '\0');
-    for (size_t off = capacity_; off < cap;) {
-      size_t n = std::min(zeros.size(), cap - off);
-      ssize_t w = ::pwrite(fd_, zeros.data(), n, static_cast<off_t>(off));
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        return PosixError(path_, errno);
-      }
-      off += static_cast<size_t>(w);
-    }
+    uint64_t length = capacity_;
+    RINGKV_RETURN_IF_ERROR(ExtendWithZeros(path_, fd_, need, grow_, &length));
+    const size_t cap = static_cast<size_t>(length);
     void* p = base_ == nullptr
                   ? ::mmap(nullptr, cap, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0)
                   : ::mremap(base_, capacity_, cap, MREMAP_MAYMOVE);
@@ -210,11 +212,9 @@ class PosixMappedAppendFile final : public WritableFile {
     return Status::OK();
   }
 
-  static constexpr size_t kMinGrowBytes = 64 * 1024;
-
   std::string path_;
   int fd_;
-  const size_t grow_;
+  const uint64_t grow_;
   char* base_ = nullptr;
   size_t capacity_ = 0;
   size_t size_ = 0;
@@ -351,7 +351,7 @@ class PosixEnv final : public Env {
                                      std::unique_ptr<WritableFile>* out) override {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return PosixError(path, errno);
-    *out = std::make_unique<PosixWritableFile>(path, fd, 0, std::max<size_t>(grow_bytes, 4096));
+    *out = std::make_unique<PosixWritableFile>(path, fd, 0, std::max<uint64_t>(grow_bytes, kMinZeroStep));
     return Status::OK();
   }
   Status NewAppendableFile(const std::string& path, std::unique_ptr<WritableFile>* out) override {

@@ -15,8 +15,9 @@ class DbIterator final : public Iterator {
   DbIterator(IteratorPins pins, std::unique_ptr<InternalIterator> internal, uint64_t sequence,
              SeekBudgetSpent on_budget_spent)
       : pins_(std::move(pins)), internal_(std::move(internal)), sequence_(sequence),
-        on_budget_spent_(std::move(on_budget_spent)) {
-    if (on_budget_spent_ != nullptr && pins_.version != nullptr) {
+        on_budget_spent_(std::move(on_budget_spent)),
+        sampling_(on_budget_spent_ != nullptr && pins_.version != nullptr) {
+    if (sampling_) {
       rng_ = 0x9e3779b97f4a7c15ull * (next_seed_.fetch_add(1, std::memory_order_relaxed) + 1);
       bytes_until_sample_ = static_cast<int64_t>(SamplePeriod());
     }
@@ -57,7 +58,7 @@ class DbIterator final : public Iterator {
         status_ = Status::Corruption("malformed internal key");
         return;
       }
-      if (on_budget_spent_ != nullptr) Sample(k.user_key);
+      if (sampling_) Sample(k.user_key);
       if (k.sequence <= sequence_ && !(skipping && KeysEqual(k.user_key, skip()))) {
         if (k.type == ValueType::kDeletion) {
           SetSkip(k.user_key);
@@ -88,12 +89,13 @@ class DbIterator final : public Iterator {
     return rng_ % (2u << 20);
   }
   void Sample(std::string_view user_key) {
-    bytes_until_sample_ -= static_cast<int64_t>(internal_->key().size() + internal_->value().size());
+    const size_t entry_bytes = user_key.size() + kTagBytes + internal_->value().size();
+    bytes_until_sample_ -= static_cast<int64_t>(entry_bytes);
     // Bounded: each pass adds a period; a long entry may cover several.
     while (bytes_until_sample_ < 0) {
       bytes_until_sample_ += static_cast<int64_t>(SamplePeriod());
       SeekCharge charge = pins_.version->ReadSample(user_key);
-      if (charge.Apply()) on_budget_spent_(charge.level, charge.file->number);
+      if (charge.Apply()) on_budget_spent_(charge.file->number);
     }
   }
 
@@ -103,6 +105,7 @@ class DbIterator final : public Iterator {
   std::unique_ptr<InternalIterator> internal_;
   const uint64_t sequence_;
   SeekBudgetSpent on_budget_spent_;
+  const bool sampling_;
   uint64_t rng_ = 0;
   int64_t bytes_until_sample_ = 0;
   std::string skip_;

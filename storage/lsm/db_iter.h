@@ -30,8 +30,8 @@ struct IteratorPins {
 };
 
 // Called (from the iterator's thread) when the iterator's read samples use up
-// a file's seek budget (FileMeta::seeks): the engine then compacts that file.
-using SeekBudgetSpent = std::function<void(int level, uint64_t file_number)>;
+// a level-0 file's seek budget (FileMeta::seeks): the engine then compacts it.
+using SeekBudgetSpent = std::function<void(uint64_t file_number)>;
 
 // Every ~1 MiB of entries read (a random period, as LevelDB does), the
 // iterator asks its version whether the current key may sit in two or more

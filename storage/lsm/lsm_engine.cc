@@ -135,8 +135,8 @@ Status LsmEngine::NewWal(uint64_t number, std::unique_ptr<LogWriter>* wal) {
   // file is faster: an fdatasync of a mapped file write-protects its pages, so
   // every record then pays a page fault, and ext4 journals more (measured 370
   // against 500-800 syncs/s). The plain file is kept ahead of the data with
-  // zeros, so those syncs do not also write its inode; its zero tail reads as
-  // the end of the log, like a mapped log's. Envs without mappings (MemEnv,
+  // zeros, so those syncs allocate no blocks; its zero tail reads as the end of
+  // the log, like a mapped log's. Envs without mappings (MemEnv,
   // fault injection) take the plain file.
   Status s = options_.sync_wal ? env_->NewPreallocatedWritableFile(path, kWalGrowBytes, &file)
                                : env_->NewMappedAppendFile(path, kWalGrowBytes, &file);
@@ -283,20 +283,20 @@ Status LsmEngine::Get(std::string_view key, std::string* value) {
   ValueType type = ValueType::kValue;
   SeekCharge charge;
   RINGKV_RETURN_IF_ERROR(version->Get(table_cache_.get(), lk, &found, &type, value, &charge));
-  if (charge.Apply()) SeekBudgetSpentFor(charge.level, charge.file->number);
+  if (charge.Apply()) SeekBudgetSpentFor(charge.file->number);
   if (!found || type == ValueType::kDeletion) return Status::NotFound();
   return Status::OK();
 }
 
-void LsmEngine::SeekBudgetSpentFor(int level, uint64_t file_number) {
+void LsmEngine::SeekBudgetSpentFor(uint64_t file_number) {
   std::unique_lock<std::mutex> l(mu_);
-  versions_->RequestSeekCompaction(level, file_number);
+  versions_->RequestSeekCompaction(file_number);
   MaybeScheduleBackgroundWork(&l);
 }
 
 std::unique_ptr<Iterator> LsmEngine::NewSnapshotIterator() {
   return NewDbIterator(Pins(), table_cache_.get(), versions_->last_sequence(),
-                       [this](int level, uint64_t number) { SeekBudgetSpentFor(level, number); });
+                       [this](uint64_t number) { SeekBudgetSpentFor(number); });
 }
 
 Status LsmEngine::VisitRange(std::string_view start, size_t limit, const ScanVisitor& visit) {
@@ -501,11 +501,6 @@ uint64_t LsmEngine::ApproximateCount() const {
 EngineStats LsmEngine::Stats() const {
   EngineStats st;
   IteratorPins pins = Pins();
-  uint64_t seek_compactions = 0;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    seek_compactions = versions_->seek_compactions();
-  }
   st.keys = ApproximateCount();
   st.memory_bytes = pins.mem->ApproximateMemoryUsage() + block_cache_->usage() +
                     table_cache_->MemoryUsage();
@@ -525,7 +520,7 @@ EngineStats LsmEngine::Stats() const {
   st.disk_bytes_written = disk_bytes_written_.load();
   st.extra.emplace_back("lsm_files_per_level", levels);
   st.extra.emplace_back("lsm_trivial_moves", std::to_string(trivial_moves_.load()));
-  st.extra.emplace_back("lsm_seek_compactions", std::to_string(seek_compactions));
+  st.extra.emplace_back("lsm_seek_compactions", std::to_string(versions_->seek_compactions()));
   st.extra.emplace_back("lsm_compaction_pieces", std::to_string(partial_installs_.load()));
   st.extra.emplace_back("lsm_write_stalls", std::to_string(stalls_.load()));
   st.extra.emplace_back("lsm_last_sequence", std::to_string(versions_->last_sequence()));

@@ -80,8 +80,9 @@ class LsmEngine final : public Engine {
   void PauseBackground(std::unique_lock<std::mutex>* lock);
   void ResumeBackground(std::unique_lock<std::mutex>* lock);
 
-  // A read used up a file's seek budget: asks for its compaction and schedules it.
-  void SeekBudgetSpentFor(int level, uint64_t file_number);
+  // A read used up a level-0 file's seek budget: asks for the level-0
+  // compaction and schedules it.
+  void SeekBudgetSpentFor(uint64_t file_number);
 
   // ---- background (lsm_background.cc) ----
   void MaybeScheduleBackgroundWork(std::unique_lock<std::mutex>* lock);

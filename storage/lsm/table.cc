@@ -54,10 +54,15 @@ Status Table::MappedBlock(const BlockHandle& handle, std::string_view* contents)
   return Status::OK();
 }
 
-Status Table::MappedBlockFor(std::string_view encoded_handle, std::string_view* contents) const {
+Status Table::LoadMappedBlock(std::string_view encoded_handle, std::optional<Block>* block) const {
   BlockHandle handle;
   if (!handle.DecodeFrom(&encoded_handle)) return Status::Corruption("sstable index entry handle");
-  return MappedBlock(handle, contents);
+  std::string_view contents;
+  RINGKV_RETURN_IF_ERROR(MappedBlock(handle, &contents));
+  // Borrows the mapping: the caller holds the table, so the mapping outlives it.
+  block->emplace(contents, Block::Borrow{});
+  if (!(*block)->ok()) return Status::Corruption("malformed sstable block");
+  return Status::OK();
 }
 
 void Table::PrefetchMappedBlock(std::string_view encoded_handle) const {
@@ -104,11 +109,9 @@ Status Table::Get(const LookupKey& key, bool* found, ValueType* type, std::strin
   std::string_view v;
   if (mapped_) {
     // A borrowing Block on the stack: no allocation on the mapped Get path.
-    std::string_view contents;
-    RINGKV_RETURN_IF_ERROR(MappedBlockFor(handle, &contents));
-    Block block(contents, Block::Borrow{});
-    if (!block.ok()) return Status::Corruption("malformed sstable block");
-    RINGKV_RETURN_IF_ERROR(block.Find(key.internal_key(), &scratch, &hit, &v));
+    std::optional<Block> block;
+    RINGKV_RETURN_IF_ERROR(LoadMappedBlock(handle, &block));
+    RINGKV_RETURN_IF_ERROR(block->Find(key.internal_key(), &scratch, &hit, &v));
   } else {
     auto block = BlockFor(handle, /*fill_cache=*/true);
     if (!block.ok()) return block.status();
@@ -166,18 +169,8 @@ class Table::TwoLevelIterator final : public InternalIterator {
     cached_.reset();
     if (!index_it_.Valid() || !status_.ok()) return;
     if (table_->mapped_) {
-      std::string_view contents;
-      Status s = table_->MappedBlockFor(index_it_.value(), &contents);
-      if (!s.ok()) {
-        status_ = std::move(s);
-        return;
-      }
-      // The iterator holds the table, so the mapping outlives this view.
-      mapped_.emplace(contents, Block::Borrow{});
-      if (!mapped_->ok()) {
-        status_ = Status::Corruption("malformed sstable block");
-        return;
-      }
+      status_ = table_->LoadMappedBlock(index_it_.value(), &mapped_);
+      if (!status_.ok()) return;
       data_it_.Reset(*mapped_);
       std::string_view next_handle;
       if (index_it_.PeekNextValue(&next_handle)) table_->PrefetchMappedBlock(next_handle);

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -67,9 +68,9 @@ class Table : public std::enable_shared_from_this<Table> {
   // Unmapped path: the data block named by an encoded handle, through the cache.
   Result<std::shared_ptr<const Block>> BlockFor(std::string_view encoded_handle,
                                                 bool fill_cache) const;
-  // Mapped path: the verified contents of the data block named by an encoded
-  // handle, a view into the mapping.
-  Status MappedBlockFor(std::string_view encoded_handle, std::string_view* contents) const;
+  // Mapped path: *block becomes a Block borrowing the verified contents of the
+  // data block named by an encoded handle (a view into the mapping).
+  Status LoadMappedBlock(std::string_view encoded_handle, std::optional<Block>* block) const;
   // Mapped path: starts loading, without waiting, the lines of the block named
   // by an encoded handle that opening and walking it touches first (its first
   // entries, its restart count, its verified bit). A sequential read calls it

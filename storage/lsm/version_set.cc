@@ -1,6 +1,7 @@
 #include "storage/lsm/version_set.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "storage/lsm/filename.h"
 #include "storage/lsm/log_reader.h"
@@ -92,61 +93,51 @@ uint64_t Version::LevelBytes(int level) const {
   return total;
 }
 
+template <typename Visit>
+void Version::ForEachFileFor(std::string_view user_key, std::string_view internal_key,
+                             Visit&& visit) const {
+  for (const auto& f : files[0]) {  // newest first
+    if (user_key < UserKeyOf(f->smallest) || user_key > UserKeyOf(f->largest)) continue;
+    if (!visit(*f, 0)) return;
+  }
+  for (int level = 1; level < kNumLevels; level++) {
+    const auto& fs = files[level];
+    if (fs.empty()) continue;
+    size_t i = FindFile(fs, internal_key);
+    if (i >= fs.size() || user_key < UserKeyOf(fs[i]->smallest)) continue;
+    if (!visit(*fs[i], level)) return;
+  }
+}
+
 Status Version::Get(TableCache* tables, const LookupKey& key, bool* found, ValueType* type,
                     std::string* value, SeekCharge* charge) const {
   *found = false;
   *charge = SeekCharge{};
-  std::string_view ukey = key.user_key();
-  SeekCharge first;  // the first file consulted
-  int level = 0;
-  auto probe = [&](const FileMeta& f) -> Status {
-    if (first.file == nullptr) {
-      first = SeekCharge{&f, level};
-    } else if (charge->file == nullptr && first.level == 0) {
-      *charge = first;
-    }
+  const FileMeta* first_l0 = nullptr;  // the first file consulted, if in level 0
+  int consulted = 0;
+  Status s;
+  ForEachFileFor(key.user_key(), key.internal_key(), [&](const FileMeta& f, int level) {
+    if (consulted == 0 && level == 0) first_l0 = &f;
+    if (consulted++ == 1) charge->file = first_l0;  // a second file: the first was looked past
     auto table = tables->Get(f);
-    if (!table.ok()) return table.status();
-    return table.value()->Get(key, found, type, value);
-  };
-  for (const auto& f : files[0]) {  // newest first
-    if (ukey < UserKeyOf(f->smallest) || ukey > UserKeyOf(f->largest)) continue;
-    RINGKV_RETURN_IF_ERROR(probe(*f));
-    if (*found) return Status::OK();
-  }
-  for (level = 1; level < kNumLevels; level++) {
-    const auto& fs = files[level];
-    if (fs.empty()) continue;
-    size_t i = FindFile(fs, key.internal_key());
-    if (i >= fs.size() || ukey < UserKeyOf(fs[i]->smallest)) continue;
-    RINGKV_RETURN_IF_ERROR(probe(*fs[i]));
-    if (*found) return Status::OK();
-  }
-  return Status::OK();
+    s = table.ok() ? table.value()->Get(key, found, type, value) : table.status();
+    return s.ok() && !*found;
+  });
+  return s;
 }
 
 SeekCharge Version::ReadSample(std::string_view user_key) const {
-  SeekCharge first;
+  const FileMeta* first_l0 = nullptr;
+  SeekCharge charge;
   int matches = 0;
-  auto match = [&](const FileMeta& f, int level) {
-    if (matches++ == 0) first = SeekCharge{&f, level};
-  };
-  for (const auto& f : files[0]) {  // newest first
-    if (user_key < UserKeyOf(f->smallest) || user_key > UserKeyOf(f->largest)) continue;
-    match(*f, 0);
-    if (matches >= 2) return first;
-  }
-  if (matches == 0) return SeekCharge{};  // only level-0 files are charged
   LookupKey lk(user_key, kMaxSequence);
-  for (int level = 1; level < kNumLevels; level++) {
-    const auto& fs = files[level];
-    if (fs.empty()) continue;
-    size_t i = FindFile(fs, lk.internal_key());
-    if (i >= fs.size() || user_key < UserKeyOf(fs[i]->smallest)) continue;
-    match(*fs[i], level);
-    if (matches >= 2) return first;
-  }
-  return SeekCharge{};
+  ForEachFileFor(user_key, lk.internal_key(), [&](const FileMeta& f, int level) {
+    if (matches == 0 && level == 0) first_l0 = &f;
+    if (matches++ == 1) charge.file = first_l0;
+    // Only level-0 files are charged: no need to look further without one.
+    return matches < 2 && first_l0 != nullptr;
+  });
+  return charge;
 }
 
 void Version::AddIterators(const std::shared_ptr<const Version>& self, TableCache* tables,
@@ -371,18 +362,19 @@ void VersionSet::ComputeScore(const Version& v) {
 
 std::unique_ptr<Compaction> VersionSet::PickCompaction() {
   const Version& v = *current_;
-  const FileRef* seek_file = nullptr;
+  int level = best_level_;
   if (best_score_ < 1.0 || best_level_ < 0) {
-    if (seek_file_number_ == 0) return nullptr;
-    for (const auto& f : v.files[seek_file_level_]) {
-      if (f->number == seek_file_number_) seek_file = &f;
+    const uint64_t wanted = std::exchange(seek_file_number_, 0);
+    // A seek-budget request: level 0, unless its file was compacted away meanwhile.
+    if (wanted == 0 || std::none_of(v.files[0].begin(), v.files[0].end(),
+                                    [&](const FileRef& f) { return f->number == wanted; })) {
+      return nullptr;
     }
-    seek_file_number_ = 0;
-    if (seek_file == nullptr) return nullptr;  // already compacted away
-    seek_compactions_++;
+    level = 0;
+    seek_compactions_.fetch_add(1, std::memory_order_relaxed);
   }
   auto c = std::make_unique<Compaction>();
-  c->level = seek_file != nullptr ? seek_file_level_ : best_level_;
+  c->level = level;
   for (int lvl = c->level + 2; lvl < kNumLevels; lvl++) c->deeper[lvl] = v.files[lvl];
   if (c->level == 0) {
     // The oldest files (the tail: level 0 is newest first). Moving older files
@@ -395,8 +387,6 @@ std::unique_ptr<Compaction> VersionSet::PickCompaction() {
       bytes += (*it)->file_size;
       c->inputs[0].push_back(*it);
     }
-  } else if (seek_file != nullptr) {
-    c->inputs[0].push_back(*seek_file);
   } else {
     const auto& fs = v.files[c->level];
     const std::string& ptr = compact_pointer_[c->level];

@@ -43,11 +43,10 @@ namespace ringkv::storage::lsm {
 
 using FileRef = std::shared_ptr<const FileMeta>;
 
-// A file a read had to look past (FileMeta::seeks), with its level. The
+// A level-0 file a read had to look past (FileMeta::seeks), or none. The
 // pointer is valid while the caller holds the Version it came from.
 struct SeekCharge {
   const FileMeta* file = nullptr;
-  int level = 0;
   // Adds the charge; true when it used up the file's budget (exactly once).
   bool Apply() const {
     return file != nullptr &&
@@ -73,6 +72,12 @@ struct Version {
   // first of them (the newest) is in level 0, that file, which a point read
   // would have had to look past.
   SeekCharge ReadSample(std::string_view user_key) const;
+  // Calls visit(file, level) for each file whose key range holds `user_key`
+  // (`internal_key` is it with the read's sequence), newest data first:
+  // overlapping level-0 files, then at most one file per deeper level. Stops
+  // when visit returns false.
+  template <typename Visit>
+  void ForEachFileFor(std::string_view user_key, std::string_view internal_key, Visit&& visit) const;
   // Appends one iterator per L0 file and one per non-empty deeper level.
   // REQUIRES: self owns this version (the iterators keep it alive).
   void AddIterators(const std::shared_ptr<const Version>& self, TableCache* tables, bool fill_cache,
@@ -134,15 +139,14 @@ class VersionSet {
   // nullptr if neither. REQUIRES: engine mutex held.
   std::unique_ptr<Compaction> PickCompaction();
   bool NeedsCompaction() const { return best_score_ >= 1.0 || seek_file_number_ != 0; }
-  // Asks for file `number` of `level` to be compacted into level + 1. A request
-  // already waiting is kept. REQUIRES: engine mutex held.
-  void RequestSeekCompaction(int level, uint64_t number) {
-    if (seek_file_number_ != 0 || level >= kNumLevels - 1) return;
-    seek_file_level_ = level;
-    seek_file_number_ = number;
+  // Asks for a compaction of level 0 into level 1 on behalf of level-0 file
+  // `number`, whose seek budget ran out. A request already waiting is kept.
+  // REQUIRES: engine mutex held.
+  void RequestSeekCompaction(uint64_t number) {
+    if (seek_file_number_ == 0) seek_file_number_ = number;
   }
-  // Read-triggered compactions picked so far. REQUIRES: engine mutex held.
-  uint64_t seek_compactions() const { return seek_compactions_; }
+  // Read-triggered compactions picked so far (any thread).
+  uint64_t seek_compactions() const { return seek_compactions_.load(std::memory_order_relaxed); }
   // File numbers listed by any version still referenced. REQUIRES: engine mutex held.
   std::set<uint64_t> LiveFiles();
 
@@ -183,9 +187,8 @@ class VersionSet {
   std::string compact_pointer_[kNumLevels];  // user key where the next Li compaction starts
   int best_level_ = -1;
   double best_score_ = 0;
-  int seek_file_level_ = 0;
-  uint64_t seek_file_number_ = 0;  // 0: no request waiting
-  uint64_t seek_compactions_ = 0;
+  uint64_t seek_file_number_ = 0;  // a level-0 file; 0: no request waiting
+  std::atomic<uint64_t> seek_compactions_{0};
 };
 
 }  // namespace ringkv::storage::lsm

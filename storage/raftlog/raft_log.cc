@@ -296,7 +296,8 @@ void RaftLog::EvictIfNeeded() {
 
 // ------------------------------------------------------------ write path
 
-// How far ahead of the data a segment's zeros reach (see WritePendingToOs).
+// The largest step by which a segment's zeros run ahead of its data (see
+// WritePendingToOs).
 constexpr size_t kSegmentGrowBytes = 1 << 20;
 
 void RaftLog::Roll() {
@@ -482,9 +483,9 @@ Status RaftLog::WritePendingToOs(bool* created_out) {
         RINGKV_RETURN_IF_ERROR(active_file_->Close());
         active_file_.reset();
       }
-      // Zeros ahead of the data: each batch's fdatasync then writes data only,
-      // not the inode of a growing file. Replay reads a zero tail of the newest
-      // segment as its end; Close trims a full segment before the next exists.
+      // Zeros ahead of the data: a batch's fdatasync then allocates no blocks.
+      // Replay reads a zero tail of the newest segment as its end; Close trims
+      // a full segment before the next exists.
       RINGKV_RETURN_IF_ERROR(
           env_->NewPreallocatedWritableFile(SegmentPath(ps.seq), kSegmentGrowBytes, &active_file_));
       created = true;
