@@ -52,7 +52,15 @@ struct Config {
   // [election_tick, 2*election_tick) starts an election. Must exceed
   // heartbeat_tick.
   int election_tick = 10;
+  // A leader heartbeats every heartbeat_tick ticks. The heartbeat clock runs
+  // from the group's creation and is not restarted by elections, so the groups
+  // of one multi-raft host that tick together beat on the same ticks and their
+  // heartbeats share one coalesced batch per peer.
   int heartbeat_tick = 1;
+  // Ticks already on the heartbeat clock at creation (taken modulo
+  // heartbeat_tick): a host that adds groups at different ticks passes its own
+  // tick count, so all its leaders beat on the same ticks.
+  uint64_t heartbeat_phase = 0;
   LogStorage* storage = nullptr;  // not owned; must outlive the RawNode
   // The last index already applied by the state machine (on restart).
   uint64_t applied = 0;

@@ -52,7 +52,11 @@ Raft::Raft(const Config& c)
       max_uncommitted_size_(c.max_uncommitted_entries_size),
       log_(c.storage, c.max_committed_size_per_ready),
       trk_(c.max_inflight_msgs),
-      rng_state_(c.rand_seed * 0x9E3779B97F4A7C15ull + c.id) {}
+      rng_state_(c.rand_seed * 0x9E3779B97F4A7C15ull + c.id) {
+  if (c.heartbeat_tick > 0) {
+    heartbeat_elapsed_ = static_cast<int>(c.heartbeat_phase % static_cast<uint64_t>(c.heartbeat_tick));
+  }
+}
 
 Result<std::unique_ptr<Raft>> Raft::New(const Config& c) {
   RINGKV_RETURN_IF_ERROR(c.Validate());
@@ -123,7 +127,8 @@ void Raft::Reset(uint64_t term) {
   }
   lead_ = kNoNode;
   election_elapsed_ = 0;
-  heartbeat_elapsed_ = 0;
+  // heartbeat_elapsed_ keeps running (see Config::heartbeat_tick): a new leader
+  // has just sent its appends, so its first beat may come up to one interval later.
   ResetRandomizedElectionTimeout();
   AbortLeaderTransfer();
   trk_.ResetVotes();
@@ -301,6 +306,9 @@ void Raft::Tick() {
 
 void Raft::TickElection() {
   ++election_elapsed_;
+  // The heartbeat clock runs in every role (Config::heartbeat_tick), so a node
+  // that becomes leader beats in phase with the groups it already leads.
+  if (++heartbeat_elapsed_ >= heartbeat_timeout_) heartbeat_elapsed_ = 0;
   if (election_elapsed_ >= election_timeout_) restart_lease_ = false;
   if (Promotable() && PastElectionTimeout()) {
     election_elapsed_ = 0;

@@ -11,6 +11,7 @@ MultiRaftHost::MultiRaftHost(HostOptions options, Transport* transport)
   RINGKV_CHECK(options_.node_id != kNoNode);
   RINGKV_CHECK(transport_ != nullptr);
   RINGKV_CHECK(options_.max_messages_per_batch > 0);
+  RINGKV_CHECK(options_.beat_every_ticks >= 1);
   for (NodeId p : options_.peers) last_heard_[p] = 0;
 }
 
@@ -20,7 +21,9 @@ Status MultiRaftHost::AddGroup(GroupId group, const Config& config) {
   if (options_.quiesce && config.read_only_option == ReadOnlyOption::kLeaseBased) {
     return Status::InvalidArgument("quiescence stops the lease clock: use kSafe reads");
   }
-  auto node = RawNode::New(config);
+  Config c = config;
+  c.heartbeat_phase = stats_.ticks;  // every group of this host beats on the same ticks
+  auto node = RawNode::New(c);
   if (!node.ok()) return node.status();
   GroupState g;
   g.node = std::move(node).value();
@@ -115,8 +118,10 @@ void MultiRaftHost::Tick() {
   stats_.ticks++;
   // Peers silent for too long: wake the groups that follow a leader there.
   for (const auto& [peer, heard] : last_heard_) {
-    // A peer that got nothing from us during the last tick gets a liveness beat.
-    if (!sent_since_tick_.count(peer)) beat_due_.insert(peer);
+    // A peer that got nothing from us for beat_every_ticks gets a liveness beat.
+    auto sent = last_sent_.find(peer);
+    const uint64_t last = sent == last_sent_.end() ? 0 : sent->second;
+    if (stats_.ticks - last > static_cast<uint64_t>(options_.beat_every_ticks)) beat_due_.insert(peer);
     if (stats_.ticks - heard <= static_cast<uint64_t>(options_.peer_down_ticks)) {
       peers_down_.erase(peer);
       continue;
@@ -132,7 +137,6 @@ void MultiRaftHost::Tick() {
       }
     }
   }
-  sent_since_tick_.clear();
   for (auto& [id, g] : groups_) {
     // Decide before ticking: a tick makes the leader emit heartbeats (a Ready).
     if (!g.quiesced && options_.quiesce && ++g.idle_ticks >= options_.quiesce_after_ticks) {
@@ -333,7 +337,7 @@ void MultiRaftHost::Flush() {
     o.last_messages = std::min(batch.messages.size(), options_.max_messages_per_batch);
     o.last_heartbeats = batch.heartbeats.size();
     beat_due_.erase(to);
-    sent_since_tick_.insert(to);
+    last_sent_[to] = stats_.ticks;
     stats_.heartbeat_items_sent += batch.heartbeats.size();
     stats_.messages_sent += batch.messages.size();
     // Split oversized batches so a frame stays bounded; order within a group is kept.
@@ -353,7 +357,7 @@ void MultiRaftHost::Flush() {
     batch = MessageBatch{};  // empty again; the entry (and its size hints) stays
   }
   for (NodeId peer : beat_due_) {
-    sent_since_tick_.insert(peer);
+    last_sent_[peer] = stats_.ticks;
     MessageBatch beat;
     beat.from = options_.node_id;
     beat.to = peer;

@@ -58,6 +58,10 @@ struct HostOptions {
   bool quiesce = true;
   int quiesce_after_ticks = 20;
   int peer_down_ticks = 10;
+  // A peer that got nothing from this node for more than this many ticks gets a
+  // liveness beat. Set it to the groups' heartbeat_tick: then beats fill only
+  // the silences heartbeats leave, instead of waking every peer every tick.
+  int beat_every_ticks = 1;
   // Messages per batch; a larger outbox is split (a bound on transport frames).
   size_t max_messages_per_batch = 4096;
 };
@@ -181,8 +185,8 @@ class MultiRaftHost {
   // Tick count at which each peer was last heard from.
   std::map<NodeId, uint64_t> last_heard_;
   std::set<NodeId> beat_due_;
-  // Peers sent a batch since the last Tick (they need no liveness beat).
-  std::set<NodeId> sent_since_tick_;
+  // Tick count at which each peer was last sent a batch (beats fill silences).
+  std::map<NodeId, uint64_t> last_sent_;
   // Peers silent for more than peer_down_ticks (reported unreachable once per silence).
   std::set<NodeId> peers_down_;
   HostStats stats_;

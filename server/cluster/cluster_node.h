@@ -139,7 +139,7 @@ class ClusterNode final : public ReplicationPort, public ClusterView {
   std::string dir_;
   // Config copies (the Config may change under CONFIG SET; these do not).
   std::string fsync_;
-  int64_t tick_ms_, election_ticks_, snapshot_entries_;
+  int64_t tick_ms_, election_ticks_, heartbeat_ticks_, snapshot_entries_;
 };
 
 }  // namespace ringkv::server::cluster

@@ -128,6 +128,8 @@ const std::vector<KeyDef>& Keys() {
        [](Config* c) { return &c->cluster.tick_ms; }},
       {"cluster.election-ticks", Kind::kInt, false, 3, 1000, {}, nullptr,
        [](Config* c) { return &c->cluster.election_ticks; }},
+      {"cluster.heartbeat-ticks", Kind::kInt, false, 1, 1000, {}, nullptr,
+       [](Config* c) { return &c->cluster.heartbeat_ticks; }},
       {"cluster.leaderless-wait-ms", Kind::kInt, false, 0, 600000, {}, nullptr,
        [](Config* c) { return &c->cluster.leaderless_wait_ms; }},
       {"cluster.snapshot-entries", Kind::kInt, false, 100, kMax, {}, nullptr,
@@ -336,6 +338,10 @@ Status ValidateConfig(const Config& config) {
     return Status::InvalidArgument(Quote("bind") + ": needs at least one address");
   }
   if (config.dir.empty()) return Status::InvalidArgument(Quote("dir") + ": must not be empty");
+  if (config.cluster.heartbeat_ticks >= config.cluster.election_ticks) {
+    return Status::InvalidArgument(Quote("cluster.heartbeat-ticks") +
+                                   ": must be less than cluster.election-ticks");
+  }
   if (config.cluster.enabled) {
     auto nodes = cluster::ParseNodeList(config.cluster.nodes);
     if (!nodes.ok()) return Status::InvalidArgument(Quote("cluster.nodes") + ": " + nodes.status().message());

@@ -53,6 +53,10 @@ struct ClusterConfig {
   std::string fsync = "always";            // always | batch | never
   int64_t tick_ms = 10;
   int64_t election_ticks = 20;
+  // A leader heartbeats every group this often (one coalesced batch per peer).
+  // Leases stay valid while a quorum acknowledged within the election timeout,
+  // so this only has to be well below it; each beat wakes every peer.
+  int64_t heartbeat_ticks = 5;
   // How long a command for a shard with no known leader waits for one (an
   // election) before it gets -CLUSTERDOWN.
   int64_t leaderless_wait_ms = 3000;

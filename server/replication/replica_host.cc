@@ -91,6 +91,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
     ho.quiesce = !opt_.lease_reads;
     ho.quiesce_after_ticks = 3 * opt_.election_ticks;
     ho.peer_down_ticks = opt_.election_ticks;
+    ho.beat_every_ticks = opt_.heartbeat_ticks;
     host_ = std::make_unique<MultiRaftHost>(ho, this);
     for (uint64_t g : log_->Groups()) {
       if (!log_->HardState(g).ok()) continue;  // only entries/compaction: never bootstrapped
@@ -925,6 +926,11 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
   }
 
   void Publish() {
+    const consensus::multi::HostStats& hs = host_->stats();
+    st_.batches_sent = hs.batches_sent;
+    st_.heartbeats_sent = hs.heartbeat_items_sent;
+    st_.liveness_beats_sent = hs.liveness_beats_sent;
+    st_.ticks = hs.ticks;
     std::lock_guard<std::mutex> l(owner_->stats_mu_);
     owner_->stats_ = st_;
   }

@@ -151,6 +151,12 @@ struct ReplicaHostStats {
   uint64_t snapshot_write_errors = 0;  // snapshot files that could not be written
   uint64_t snapshots_installed = 0;
   uint64_t bad_frames = 0;
+  // Peer traffic (MultiRaftHost): batches sent, coalesced heartbeats inside
+  // them, and liveness beats (empty batches) that filled silences.
+  uint64_t batches_sent = 0;
+  uint64_t heartbeats_sent = 0;
+  uint64_t liveness_beats_sent = 0;
+  uint64_t ticks = 0;
 };
 
 class ReplicaHost {

@@ -101,6 +101,17 @@ TEST_CASE("command line overrides the file, dotted keys work", "[server][config]
   Config c3;
   REQUIRE(ParseCommandLine(3, wait, &c3).ok());
   REQUIRE(c3.cluster.leaderless_wait_ms == 250);
+  const char* beat[] = {"ringkv-server", "--cluster.heartbeat-ticks", "2"};
+  Config c4;
+  REQUIRE(ParseCommandLine(3, beat, &c4).ok());
+  REQUIRE(c4.cluster.heartbeat_ticks == 2);
+  // Raft needs a follower to hear several beats per election timeout.
+  const char* slow_beat[] = {"ringkv-server", "--cluster.heartbeat-ticks", "20",
+                             "--cluster.election-ticks", "20"};
+  Config c5;
+  Status s5 = ParseCommandLine(5, slow_beat, &c5);
+  REQUIRE_FALSE(s5.ok());
+  REQUIRE(s5.message().find("heartbeat-ticks") != std::string::npos);
   std::remove(path.c_str());
 }
 

@@ -66,7 +66,7 @@ TEST_CASE("only pure heartbeats are coalesced", "[consensus][multi]") {
 // Three nodes, G groups each, over in-memory queues.
 class Cluster {
  public:
-  Cluster(int groups, bool quiesce) {
+  Cluster(int groups, bool quiesce, int heartbeat_tick = 1) {
     for (NodeId id = 1; id <= 3; id++) {
       transports_.push_back(std::make_unique<Queue>(this));
       HostOptions ho;
@@ -77,6 +77,7 @@ class Cluster {
       ho.quiesce = quiesce;
       ho.quiesce_after_ticks = 5;
       ho.peer_down_ticks = 5;
+      ho.beat_every_ticks = heartbeat_tick;
       hosts_.push_back(std::make_unique<MultiRaftHost>(ho, transports_.back().get()));
       for (GroupId g = 1; g <= static_cast<GroupId>(groups); g++) {
         auto st = std::make_unique<MemoryLogStorage>();
@@ -87,7 +88,7 @@ class Cluster {
         c.id = id;
         c.storage = st.get();
         c.election_tick = 10;
-        c.heartbeat_tick = 1;
+        c.heartbeat_tick = heartbeat_tick;
         c.rand_seed = id * 100 + g;
         Status s = hosts_.back()->AddGroup(g, c);
         INFO(s.ToString());
@@ -216,6 +217,46 @@ TEST_CASE("heartbeats of all groups share one batch per node pair per tick", "[c
   CHECK(c.batches_between(1, 2) == kTicks);
   CHECK(c.batches_between(2, 1) == kTicks);
   CHECK(c.host(1).stats().heartbeat_items_sent >= kTicks * kGroups * 2);
+}
+
+TEST_CASE("leaders elected on different ticks beat together every heartbeat_tick", "[consensus][multi]") {
+  constexpr int kGroups = 12;
+  Cluster c(kGroups, /*quiesce=*/false, /*heartbeat_tick=*/3);
+  // Each group is elected on a tick of its own: a per-leader heartbeat clock
+  // started at election would spread their beats over every tick.
+  for (GroupId g = 1; g <= kGroups; g++) {
+    REQUIRE(c.host(1).Campaign(g).ok());
+    c.Settle();
+    c.Tick();
+  }
+  for (GroupId g = 1; g <= kGroups; g++) {
+    REQUIRE(c.host(1).Group(g)->GetStatus().soft_state.role == Role::kLeader);
+  }
+  for (int i = 0; i < 3; i++) c.Tick();
+  c.ResetCounters();
+  const uint64_t beats = c.host(2).stats().liveness_beats_sent;
+  constexpr int kTicks = 30;
+  for (int i = 0; i < kTicks; i++) c.Tick();
+  // One batch of all 12 heartbeats every 3 ticks, and one of the responses.
+  CHECK(c.batches_between(1, 2) == kTicks / 3);
+  CHECK(c.batches_between(2, 1) == kTicks / 3);
+  CHECK(c.host(1).stats().heartbeat_items_sent >= (kTicks / 3) * kGroups * 2);
+  // Nodes 2 and 3 share no leader: only liveness beats pass between them, one
+  // after every silence longer than 3 ticks (not one per tick).
+  CHECK(c.batches_between(2, 3) >= kTicks / 4 - 1);
+  CHECK(c.batches_between(2, 3) <= kTicks / 4 + 1);
+  CHECK(c.host(2).stats().liveness_beats_sent - beats == c.batches_between(2, 3));
+  // Nobody lost its leader to the slower beat, and writes still commit everywhere.
+  for (GroupId g = 1; g <= kGroups; g++) {
+    CHECK(c.host(1).Group(g)->GetStatus().soft_state.role == Role::kLeader);
+    REQUIRE(c.host(1).Propose(g, "after").ok());
+  }
+  c.Settle();
+  for (int i = 0; i < 3; i++) c.Tick();
+  for (GroupId g = 1; g <= kGroups; g++) {
+    const uint64_t last = c.host(1).Group(g)->GetStatus().last_index;
+    for (NodeId n = 1; n <= 3; n++) CHECK(c.applied(n, g) == last);
+  }
 }
 
 TEST_CASE("idle groups quiesce and wake on a proposal", "[consensus][multi]") {
