@@ -18,7 +18,10 @@
 // "control (mem)" makes the engine's memory traffic (an entry-sized write and a
 // random bucket-sized write) into a pre-faulted footprint as large as the
 // engine's (the noise floor of memory-bound work on this machine). The engine's
-// slowest inserts are read against them.
+// slowest inserts are read against them. After each hash engine row, "control
+// (idle N s)" reads the clock back to back for as long as the engine's inserts
+// took (N seconds) and counts the gaps over 1 ms: what the machine alone adds
+// over the same exposure.
 //
 // Usage: ringkv-bench-hash [--keys N] [--values 16,100] [--only hash|umap|control] [--trace]
 #include <sys/mman.h>
@@ -148,6 +151,7 @@ struct Row {
   // else took a page fault, else neither; and the slowest of the last kind.
   uint64_t over_1ms_preempted = 0, over_1ms_faulted = 0, over_1ms_other = 0;
   uint64_t max_unpreempted_ns = 0;
+  double insert_wall_s = 0;  // wall time of the insert loop
 };
 
 void NoteSlow(Row* row, uint64_t index, uint64_t ns) {
@@ -252,6 +256,7 @@ Row Measure(uint64_t keys, size_t value_bytes) {
   uint64_t max_ns = 0;
   const uint64_t kLoad1Keys = (uint64_t{1} << 23) - 1;
   uint64_t cpu_start = ThreadCpuNs();
+  const auto wall_start = Clock::now();
   for (uint64_t i = 0; i < keys; i++) {
     MakeKey(i, key);
     MakeValue(i, value_bytes, &value);
@@ -288,6 +293,7 @@ Row Measure(uint64_t keys, size_t value_bytes) {
       row.engine_bytes_per_key_load1 = static_cast<double>(c->EngineBytes()) / kLoad1Keys;
     }
   }
+  row.insert_wall_s = std::chrono::duration<double>(Clock::now() - wall_start).count();
   // CPU time of the whole loop: key making and two vDSO clock reads per insert included.
   row.insert_ops = keys / ((ThreadCpuNs() - cpu_start) / 1e9);
   row.max_insert_us = max_ns / 1e3;
@@ -311,16 +317,49 @@ Row Measure(uint64_t keys, size_t value_bytes) {
   return row;
 }
 
-// Runs Measure in a child process and reads its Row back through a pipe.
-template <typename C>
-Row MeasureInChild(uint64_t keys, size_t value_bytes) {
+// The noise floor over time: nothing but back-to-back clock reads for `seconds`
+// of wall time (the engine's insert phase), counting the gaps between two reads
+// as the insert loop counts slow inserts. Rare multi-millisecond pauses that hit
+// whatever runs (host preemption of this vCPU, interrupts handled in this
+// thread's context) show up here as they do in an engine's row, in proportion
+// to the time exposed to them, which the per-operation control rows (a few
+// seconds at most) do not match.
+Row MeasureIdleGaps(double seconds) {
+  Row row;
+  auto hist = std::make_unique<Histogram>();
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::duration_cast<Clock::duration>(
+                               std::chrono::duration<double>(seconds));
+  auto prev = start;
+  uint64_t max_ns = 0, reads = 0;
+  for (;;) {
+    const auto now = Clock::now();
+    const uint64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now - prev).count();
+    prev = now;
+    reads++;
+    hist->Add(ns);
+    if (ns > max_ns) max_ns = ns;
+    if (ns > 20000) NoteSlow(&row, reads, ns);
+    if (ns > 1000000) row.over_1ms++;
+    if (now >= end) break;
+  }
+  row.insert_wall_s = std::chrono::duration<double>(prev - start).count();
+  row.max_insert_us = max_ns / 1e3;
+  row.p99_us = hist->QuantileUs(0.99);
+  row.p9999_us = hist->QuantileUs(0.9999);
+  return row;
+}
+
+// Runs fn() in a child process and reads its Row back through a pipe.
+template <typename Fn>
+Row RunInChild(Fn fn) {
   int fds[2];
   if (pipe(fds) != 0) std::abort();
   pid_t pid = fork();
   if (pid < 0) std::abort();
   if (pid == 0) {
     close(fds[0]);
-    Row row = Measure<C>(keys, value_bytes);
+    Row row = fn();
     ssize_t n = write(fds[1], &row, sizeof(row));
     _exit(n == sizeof(row) ? 0 : 1);
   }
@@ -335,6 +374,11 @@ Row MeasureInChild(uint64_t keys, size_t value_bytes) {
     std::exit(1);
   }
   return row;
+}
+
+template <typename C>
+Row MeasureInChild(uint64_t keys, size_t value_bytes) {
+  return RunInChild([&] { return Measure<C>(keys, value_bytes); });
 }
 
 void PrintRow(const char* name, size_t value_bytes, const Row& r, bool is_hash) {
@@ -417,6 +461,17 @@ int main(int argc, char** argv) {
       Row r = MeasureInChild<HashContender>(keys, v);
       PrintRow("hash engine", v, r, true);
       PrintSlowest("hash engine", v, r);
+      // Right after, for as long as the engine's inserts took.
+      Row idle = RunInChild([&] { return MeasureIdleGaps(r.insert_wall_s); });
+      std::printf("| control (idle %.0f s) | - | - | - | %6.1f | %7.1f | %9.1f | %5" PRIu64
+                  " | - | - | - |\n",
+                  r.insert_wall_s, idle.p99_us, idle.p9999_us, idle.max_insert_us, idle.over_1ms);
+      std::fprintf(stderr, "control (idle), gaps between clock reads over %.1f s (read #: wall us):",
+                   idle.insert_wall_s);
+      for (int j = 0; j < 5; j++) {
+        if (idle.slow_ns[j] != 0) std::fprintf(stderr, " %" PRIu64 ": %.0f", idle.slow_index[j], idle.slow_ns[j] / 1e3);
+      }
+      std::fprintf(stderr, "\n");
     }
     if (only.empty() || only == "umap") {
       Row r = MeasureInChild<UmapContender>(keys, v);
