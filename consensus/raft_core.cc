@@ -304,11 +304,18 @@ void Raft::Tick() {
   }
 }
 
+// The heartbeat clock runs in every role (Config::heartbeat_tick), so a node
+// that becomes leader beats in phase with the groups it already leads. True
+// when a heartbeat interval ended with this tick.
+bool Raft::AdvanceHeartbeatClock() {
+  if (++heartbeat_elapsed_ < heartbeat_timeout_) return false;
+  heartbeat_elapsed_ = 0;
+  return true;
+}
+
 void Raft::TickElection() {
   ++election_elapsed_;
-  // The heartbeat clock runs in every role (Config::heartbeat_tick), so a node
-  // that becomes leader beats in phase with the groups it already leads.
-  if (++heartbeat_elapsed_ >= heartbeat_timeout_) heartbeat_elapsed_ = 0;
+  AdvanceHeartbeatClock();
   if (election_elapsed_ >= election_timeout_) restart_lease_ = false;
   if (Promotable() && PastElectionTimeout()) {
     election_elapsed_ = 0;
@@ -320,7 +327,7 @@ void Raft::TickElection() {
 }
 
 void Raft::TickHeartbeat() {
-  ++heartbeat_elapsed_;
+  const bool beat_due = AdvanceHeartbeatClock();
   ++leader_ticks_;
   ++election_elapsed_;
   if (election_elapsed_ >= election_timeout_) {
@@ -335,14 +342,11 @@ void Raft::TickHeartbeat() {
     // so proposals flow again (§3.10).
     if (role_ == Role::kLeader && lead_transferee_ != kNoNode) AbortLeaderTransfer();
   }
-  if (role_ != Role::kLeader) return;
-  if (heartbeat_elapsed_ >= heartbeat_timeout_) {
-    heartbeat_elapsed_ = 0;
-    Message m;
-    m.type = MessageType::kBeat;
-    m.from = id_;
-    Step(m).IgnoreError();
-  }
+  if (role_ != Role::kLeader || !beat_due) return;
+  Message m;
+  m.type = MessageType::kBeat;
+  m.from = id_;
+  Step(m).IgnoreError();
 }
 
 Status Raft::Step(const Message& m) {

@@ -100,6 +100,7 @@ class Raft {
   void Send(Message m);
   void TickElection();
   void TickHeartbeat();
+  bool AdvanceHeartbeatClock();
   void SwitchToConfig(const progress::TrackerConfig& cfg, const progress::ProgressMap& prs);
   Status ValidateConfChangeProposal(const ConfChange& cc) const;
   bool HasUnappliedConfChanges() const;

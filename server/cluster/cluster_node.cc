@@ -22,12 +22,11 @@ namespace ringkv::server::cluster {
 
 namespace {
 
+// The housekeeping timer is armed for the next thing due: a delayed retry, or
+// the expiry sweep (this often, which also bounds how late a forward's timeout
+// fires), the balance or the meta round. A fixed 5 ms period woke an idle node
+// 200 times a second for nothing.
 constexpr int64_t kExpireEveryMs = 100;
-// The housekeeping timer is armed for the next thing due (a delayed retry, the
-// expiry sweep, the balance and meta rounds), and at least this often, which
-// also bounds how late a forward's timeout fires. A fixed 5 ms period woke an
-// idle node 200 times a second for nothing.
-constexpr int64_t kHousekeepingMaxMs = kExpireEveryMs;
 constexpr int64_t kForwardTimeoutMs = 5000;
 constexpr size_t kExpireSample = 20;
 constexpr int64_t kBalanceEveryMs = 1000;
@@ -221,7 +220,8 @@ class ThreadState final : public replication::PeerLink {
     start_status_ = transport_->Start();
     uv_timer_init(loop, &timer_);
     timer_.data = this;
-    Arm(MonotonicMs());
+    const int64_t now = MonotonicMs();
+    Arm(now, now);
   }
 
   ~ThreadState() override {
@@ -249,9 +249,11 @@ class ThreadState final : public replication::PeerLink {
   }
 
   void Schedule(uint32_t delay_ms, std::function<void()> fn) {
-    const int64_t due = MonotonicMs() + delay_ms;
+    const int64_t now = MonotonicMs();
+    const int64_t due = now + delay_ms;
     delayed_.emplace(due, std::move(fn));
-    if (due < armed_due_ms_ && !in_housekeeping_) Arm(due);
+    // From inside Housekeeping too: it re-arms for the earliest due when done.
+    if (due < armed_due_ms_) Arm(due, now);
   }
 
   void SendForward(NodeId to, std::string request, ReplicationPort::ForwardDone done) {
@@ -335,29 +337,25 @@ class ThreadState final : public replication::PeerLink {
   }
 
   // One-shot timer for `due` (monotonic ms; now or past runs at the next iteration).
-  void Arm(int64_t due) {
-    const int64_t now = MonotonicMs();
+  void Arm(int64_t due, int64_t now) {
     armed_due_ms_ = due;
     uv_timer_start(&timer_, [](uv_timer_t* t) { static_cast<ThreadState*>(t->data)->Housekeeping(); },
                    static_cast<uint64_t>(std::max<int64_t>(0, due - now)), 0);
   }
 
-  int64_t NextHousekeepingDue(int64_t now) const {
-    int64_t due = now + kHousekeepingMaxMs;
+  // At most kExpireEveryMs away: the sweep has just run, or is due.
+  int64_t NextHousekeepingDue() const {
+    int64_t due = last_expire_ms_ + kExpireEveryMs;
     if (!delayed_.empty()) due = std::min(due, delayed_.begin()->first);
-    due = std::min(due, last_expire_ms_ + kExpireEveryMs);
     due = std::min(due, last_balance_ms_ + kBalanceEveryMs);
-    due = std::min(due, last_meta_ms_ + kMetaEveryMs);
-    return std::max(due, now + 1);
+    return std::min(due, last_meta_ms_ + kMetaEveryMs);
   }
 
   void Housekeeping() {
     const int64_t now = MonotonicMs();
     const uint64_t start_ns = uv_hrtime();
-    in_housekeeping_ = true;
     HousekeepingSteps(now);
-    in_housekeeping_ = false;
-    Arm(NextHousekeepingDue(MonotonicMs()));
+    Arm(std::max(NextHousekeepingDue(), now + 1), now);
     const uint64_t us = (uv_hrtime() - start_ns) / 1000;
     if (us > node_->housekeeping_max_us_.load(std::memory_order_relaxed)) {
       node_->housekeeping_max_us_.store(us, std::memory_order_relaxed);
@@ -444,7 +442,6 @@ class ThreadState final : public replication::PeerLink {
   Status start_status_;
   uv_timer_t timer_;
   int64_t armed_due_ms_ = INT64_MAX;  // when the housekeeping timer fires next
-  bool in_housekeeping_ = false;      // it re-arms itself when done
   std::multimap<int64_t, std::function<void()>> delayed_;
   std::unordered_map<uint64_t, Pending> forwards_;
   uint64_t next_forward_id_ = 1;

@@ -109,35 +109,52 @@ void Version::ForEachFileFor(std::string_view user_key, std::string_view interna
   }
 }
 
+namespace {
+
+// Follows the files a read consults, in order: when it gets to a second one,
+// the first was looked past, and is charged if it is in level 0.
+class LookPast {
+ public:
+  void Consult(const FileMeta& f, int level) {
+    if (consulted_ == 0 && level == 0) first_l0_ = &f;
+    if (consulted_++ == 1) charge_.file = first_l0_;
+  }
+  // After Consult: whether a further file could still change the charge. Only
+  // the second file consulted does, and only after a level-0 first.
+  bool MayCharge() const { return consulted_ < 2 && first_l0_ != nullptr; }
+  SeekCharge charge() const { return charge_; }
+
+ private:
+  const FileMeta* first_l0_ = nullptr;
+  int consulted_ = 0;
+  SeekCharge charge_;
+};
+
+}  // namespace
+
 Status Version::Get(TableCache* tables, const LookupKey& key, bool* found, ValueType* type,
                     std::string* value, SeekCharge* charge) const {
   *found = false;
-  *charge = SeekCharge{};
-  const FileMeta* first_l0 = nullptr;  // the first file consulted, if in level 0
-  int consulted = 0;
+  LookPast look;
   Status s;
   ForEachFileFor(key.user_key(), key.internal_key(), [&](const FileMeta& f, int level) {
-    if (consulted == 0 && level == 0) first_l0 = &f;
-    if (consulted++ == 1) charge->file = first_l0;  // a second file: the first was looked past
+    look.Consult(f, level);
     auto table = tables->Get(f);
     s = table.ok() ? table.value()->Get(key, found, type, value) : table.status();
     return s.ok() && !*found;
   });
+  *charge = look.charge();
   return s;
 }
 
 SeekCharge Version::ReadSample(std::string_view user_key) const {
-  const FileMeta* first_l0 = nullptr;
-  SeekCharge charge;
-  int matches = 0;
+  LookPast look;
   LookupKey lk(user_key, kMaxSequence);
   ForEachFileFor(user_key, lk.internal_key(), [&](const FileMeta& f, int level) {
-    if (matches == 0 && level == 0) first_l0 = &f;
-    if (matches++ == 1) charge.file = first_l0;
-    // Only level-0 files are charged: no need to look further without one.
-    return matches < 2 && first_l0 != nullptr;
+    look.Consult(f, level);
+    return look.MayCharge();
   });
-  return charge;
+  return look.charge();
 }
 
 void Version::AddIterators(const std::shared_ptr<const Version>& self, TableCache* tables,

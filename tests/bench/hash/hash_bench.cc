@@ -165,6 +165,29 @@ void NoteSlow(Row* row, uint64_t index, uint64_t ns) {
   }
 }
 
+// The latency columns of a Row, fed one timed operation at a time.
+class LatencyRecorder {
+ public:
+  explicit LatencyRecorder(Row* row) : row_(row) {}
+  // `index`: which operation (1-based), named in the slowest list.
+  void Add(uint64_t index, uint64_t ns) {
+    hist_->Add(ns);
+    if (ns > max_ns_) max_ns_ = ns;
+    if (ns > 20000) NoteSlow(row_, index, ns);
+    if (ns > 1000000) row_->over_1ms++;
+  }
+  void Finish() const {
+    row_->max_insert_us = max_ns_ / 1e3;
+    row_->p99_us = hist_->QuantileUs(0.99);
+    row_->p9999_us = hist_->QuantileUs(0.9999);
+  }
+
+ private:
+  Row* row_;
+  std::unique_ptr<Histogram> hist_ = std::make_unique<Histogram>();
+  uint64_t max_ns_ = 0;
+};
+
 // Contender adapters: the same loop drives both.
 struct HashContender {
   HashEngine engine{EngineOptions{}, 0x5eed};
@@ -248,12 +271,11 @@ struct MemoryControlContender {
 template <typename C>
 Row Measure(uint64_t keys, size_t value_bytes) {
   Row row;
-  auto hist = std::make_unique<Histogram>();
+  LatencyRecorder latency(&row);
   uint64_t rss_before = RssBytes();
   auto c = std::make_unique<C>();
   char key[kKeyBytes];
   std::string value;
-  uint64_t max_ns = 0;
   const uint64_t kLoad1Keys = (uint64_t{1} << 23) - 1;
   uint64_t cpu_start = ThreadCpuNs();
   const auto wall_start = Clock::now();
@@ -285,10 +307,7 @@ Row Measure(uint64_t keys, size_t value_bytes) {
                    i + 1, ns / 1e6, u1.minflt - u0.minflt, u1.majflt - u0.majflt,
                    u1.nvcsw - u0.nvcsw, u1.nivcsw - u0.nivcsw);
     }
-    hist->Add(ns);
-    if (ns > max_ns) max_ns = ns;
-    if (ns > 20000) NoteSlow(&row, i + 1, ns);
-    if (ns > 1000000) row.over_1ms++;
+    latency.Add(i + 1, ns);
     if (i + 1 == kLoad1Keys) {
       row.engine_bytes_per_key_load1 = static_cast<double>(c->EngineBytes()) / kLoad1Keys;
     }
@@ -296,9 +315,7 @@ Row Measure(uint64_t keys, size_t value_bytes) {
   row.insert_wall_s = std::chrono::duration<double>(Clock::now() - wall_start).count();
   // CPU time of the whole loop: key making and two vDSO clock reads per insert included.
   row.insert_ops = keys / ((ThreadCpuNs() - cpu_start) / 1e9);
-  row.max_insert_us = max_ns / 1e3;
-  row.p99_us = hist->QuantileUs(0.99);
-  row.p9999_us = hist->QuantileUs(0.9999);
+  latency.Finish();
   row.engine_bytes_per_key = static_cast<double>(c->EngineBytes()) / keys;
   row.rss_bytes_per_key = static_cast<double>(RssBytes() - rss_before) / keys;
 
@@ -326,27 +343,19 @@ Row Measure(uint64_t keys, size_t value_bytes) {
 // seconds at most) do not match.
 Row MeasureIdleGaps(double seconds) {
   Row row;
-  auto hist = std::make_unique<Histogram>();
+  LatencyRecorder latency(&row);
   const auto start = Clock::now();
   const auto end = start + std::chrono::duration_cast<Clock::duration>(
                                std::chrono::duration<double>(seconds));
   auto prev = start;
-  uint64_t max_ns = 0, reads = 0;
-  for (;;) {
+  for (uint64_t reads = 1;; reads++) {
     const auto now = Clock::now();
-    const uint64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now - prev).count();
+    latency.Add(reads, std::chrono::duration_cast<std::chrono::nanoseconds>(now - prev).count());
     prev = now;
-    reads++;
-    hist->Add(ns);
-    if (ns > max_ns) max_ns = ns;
-    if (ns > 20000) NoteSlow(&row, reads, ns);
-    if (ns > 1000000) row.over_1ms++;
     if (now >= end) break;
   }
   row.insert_wall_s = std::chrono::duration<double>(prev - start).count();
-  row.max_insert_us = max_ns / 1e3;
-  row.p99_us = hist->QuantileUs(0.99);
-  row.p9999_us = hist->QuantileUs(0.9999);
+  latency.Finish();
   return row;
 }
 
@@ -395,14 +404,19 @@ void PrintRow(const char* name, size_t value_bytes, const Row& r, bool is_hash) 
               r.max_insert_us, r.over_1ms, engine_bpk, load1, r.rss_bytes_per_key);
 }
 
-void PrintSlowest(const char* name, size_t value_bytes, const Row& r) {
-  std::fprintf(stderr, "%s, %zu-byte values, slowest inserts (key count: wall us):", name,
-               value_bytes);
+// The five slowest operations as " index: wall us" pairs, then a newline.
+void PrintSlowList(const Row& r) {
   for (int j = 0; j < 5; j++) {
     if (r.slow_ns[j] == 0) continue;
     std::fprintf(stderr, " %" PRIu64 ": %.0f", r.slow_index[j], r.slow_ns[j] / 1e3);
   }
   std::fprintf(stderr, "\n");
+}
+
+void PrintSlowest(const char* name, size_t value_bytes, const Row& r) {
+  std::fprintf(stderr, "%s, %zu-byte values, slowest inserts (key count: wall us):", name,
+               value_bytes);
+  PrintSlowList(r);
   if (g_trace) {
     std::fprintf(stderr,
                  "%s, %zu-byte values, inserts > 1 ms: %" PRIu64 " preempted, %" PRIu64
@@ -468,10 +482,7 @@ int main(int argc, char** argv) {
                   r.insert_wall_s, idle.p99_us, idle.p9999_us, idle.max_insert_us, idle.over_1ms);
       std::fprintf(stderr, "control (idle), gaps between clock reads over %.1f s (read #: wall us):",
                    idle.insert_wall_s);
-      for (int j = 0; j < 5; j++) {
-        if (idle.slow_ns[j] != 0) std::fprintf(stderr, " %" PRIu64 ": %.0f", idle.slow_index[j], idle.slow_ns[j] / 1e3);
-      }
-      std::fprintf(stderr, "\n");
+      PrintSlowList(idle);
     }
     if (only.empty() || only == "umap") {
       Row r = MeasureInChild<UmapContender>(keys, v);
