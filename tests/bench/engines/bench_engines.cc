@@ -50,8 +50,13 @@
 // shared, so a preempted Put measures the scheduler, not the engine) and the
 // engine's memory per key at M keys. Time the hypervisor steals from the
 // whole virtual CPU is not visible to getrusage and stays in every figure.
+// With hash and btree both run, a last line gives the machine's cost of a load
+// that misses every cache (a chase through N * 128 bytes in random line order)
+// and the ceiling it puts on hash/btree for reads: a read of a cold value pays
+// at least one such miss, so hash/btree <= btree's ns per read / that cost.
 // `--runs R` repeats everything R times and prints the median; ratios are
 // computed within each run, then the median is taken. `--n` sets N (1M).
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/resource.h>
 
@@ -66,6 +71,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <numeric>
 #include <random>
 #include <string>
 #include <thread>
@@ -417,6 +423,39 @@ std::map<std::string, double> HashLatency(uint64_t m, uint64_t seed) {
   return rows;
 }
 
+// Nanoseconds per load of a chase through `bytes` of memory in random order,
+// one load per 64-byte line, each load's address read by the previous one: what
+// a load that misses every cache and the TLB costs on this machine. A read of a
+// value that is not in cache pays at least one such miss whatever the index, so
+// it bounds how much faster than the btree the hash engine can read.
+double DependentMissNs(uint64_t bytes, uint64_t seed) {
+  const uint64_t lines = std::max<uint64_t>(bytes / 64, 2);
+  void* mem = mmap(nullptr, lines * 64, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (mem == MAP_FAILED) return 0;
+  char* base = static_cast<char*>(mem);
+  std::vector<uint32_t> order(lines);
+  std::iota(order.begin(), order.end(), 0u);
+  std::shuffle(order.begin(), order.end(), std::mt19937_64(seed));
+  for (uint64_t i = 0; i < lines; i++) {
+    char* next = base + uint64_t{order[(i + 1) % lines]} * 64;
+    std::memcpy(base + uint64_t{order[i]} * 64, &next, sizeof(next));
+  }
+  std::vector<uint32_t>().swap(order);
+  char* at = base;
+  auto chase = [&at](uint64_t steps) {
+    for (uint64_t i = 0; i < steps; i++) std::memcpy(&at, at, sizeof(at));
+  };
+  chase(std::min<uint64_t>(lines, 200000));  // first touches (page-table and TLB setup) untimed
+  const uint64_t steps = 2000000;
+  auto t = Clock::now();
+  chase(steps);
+  double ns = Seconds(t) * 1e9 / static_cast<double>(steps);
+  // Keeps the chase from being optimized away.
+  if (at == nullptr) std::fprintf(stderr, "unreachable\n");
+  munmap(mem, lines * 64);
+  return ns;
+}
+
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -505,6 +544,7 @@ int main(int argc, char** argv) {
   std::map<std::string, std::map<std::string, std::vector<double>>> results, ratios;
   std::map<std::string, std::vector<double>> latency;  // hash latency rows, per run
   std::map<std::string, std::vector<double>> own;      // own-workload ratios, per run
+  std::vector<double> miss, read_ceiling;              // DependentMissNs, per run
   struct OwnWorkload {
     std::string a, b, w;
   };
@@ -536,6 +576,15 @@ int main(int argc, char** argv) {
     for (auto& [a, b, w] : kOwnWorkload) {
       double x = this_run[a][w], y = this_run[b][w];
       if (x > 0 && y > 0) own[a + "/" + b + " " + w].push_back(x / y);
+    }
+    // The most a read of a cold value can gain over the btree's read here: the
+    // btree's time per read over one dependent miss across the values' footprint.
+    if (this_run["btree"]["read"] > 0 && this_run["hash"]["read"] > 0) {
+      double miss_ns = DependentMissNs(n * 128, 3000 + run);
+      if (miss_ns > 0) {
+        miss.push_back(miss_ns);
+        read_ceiling.push_back(1e9 / this_run["btree"]["read"] / miss_ns);
+      }
     }
     if (hash_latency > 0) {
       std::fprintf(stderr, "run %d/%d: hash latency fill to %llu keys ...\n", run + 1, runs,
@@ -588,6 +637,13 @@ int main(int argc, char** argv) {
   if (!own.empty()) {
     std::printf("\nown workload (ours vs ours, ratio within each run, median):\n");
     for (auto& [k, v] : own) std::printf("%-18s %6.2f\n", k.c_str(), Median(v));
+  }
+  if (!miss.empty()) {
+    std::printf("\nmemory: a load that misses every cache, chasing random lines through %llu MiB (N values of "
+                "128 B): %.0f ns\n"
+                "  a hash read of a cold value costs at least that, so hash/btree on reads is at most\n"
+                "  btree's ns per read / %.0f ns = %.2f on this machine (median of per-run ratios)\n",
+                static_cast<unsigned long long>(n * 128 >> 20), Median(miss), Median(miss), Median(read_ceiling));
   }
   if (!latency.empty()) {
     std::printf("\nhash engine filled to %llu keys, every Put timed (median over runs of each figure):\n",
