@@ -153,6 +153,7 @@ class ClusterNode::Machine final : public replication::StateMachine {
     {
       auto locked = node_->server_->shards->LockShard(shard);
       RINGKV_RETURN_IF_ERROR(locked.Shard(shard).engine()->Restore(&it, index));
+      locked.Shard(shard).Recount();
     }
     return node_->router_->RestoreDedup(shard, window);  // empty: a version-1 image
   }

@@ -15,24 +15,37 @@ uint32_t ClockSeconds(int64_t now_ms) {
 Keyspace::Keyspace(std::unique_ptr<storage::Engine> engine, KeyspaceStats* stats)
     : engine_(std::move(engine)), stats_(stats) {
   RINGKV_CHECK(engine_ != nullptr && stats_ != nullptr);
-  // Recount TTL keys the engine already holds (a restored or reopened engine).
+  Recount();
+}
+
+void Keyspace::Recount() {
+  // A reopened or restored engine: count its keys and TTL keys in one ordered
+  // pass (a SCAN cursor may visit a key twice, which SCAN allows but a count
+  // must not).
+  uint64_t keys = 0;
   uint64_t with_expire = 0;
-  uint64_t cursor = 0;
-  // Bounded: the engine guarantees the scan completes; a pass over N keys
-  // takes at most N + (number of buckets) steps, far below this cap.
-  for (uint64_t steps = 0; steps < (uint64_t{1} << 40); steps++) {
-    auto next = engine_->ScanCursor(cursor, 1024, [&](std::string_view, std::string_view v) {
-      int64_t expire_ms = 0;
-      if (PeekExpire(v, &expire_ms) && expire_ms != 0) with_expire++;
-    });
-    if (!next.ok() || *next == 0) break;
-    cursor = *next;
+  std::unique_ptr<storage::Iterator> it = engine_->NewSnapshotIterator();
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    keys++;
+    int64_t expire_ms = 0;
+    if (PeekExpire(it->value(), &expire_ms) && expire_ms != 0) with_expire++;
   }
+  key_count_.store(keys, std::memory_order_relaxed);
   expires_count_.store(with_expire, std::memory_order_relaxed);
+}
+
+void Keyspace::CountRemoved() {
+  // A count gone wrong is a bug, but DBSIZE must not take the node down.
+  RINGKV_DCHECK(key_count_.load(std::memory_order_relaxed) > 0);
+  if (key_count_.load(std::memory_order_relaxed) > 0) {
+    key_count_.fetch_sub(1, std::memory_order_relaxed);
+  }
 }
 
 void Keyspace::AdjustExpires(Prior prior, bool now_has_expire) {
   RINGKV_DCHECK(prior != Prior::kUnknown);
+  // Every put reports the key's prior state here, so a new key is counted once.
+  if (prior == Prior::kAbsent) key_count_.fetch_add(1, std::memory_order_relaxed);
   const bool had = prior == Prior::kHasExpire;
   if (had && !now_has_expire) {
     RINGKV_CHECK(expires_count_.load(std::memory_order_relaxed) > 0);
@@ -83,6 +96,7 @@ Status Keyspace::Find(std::string_view key, int64_t now_ms, Lookup mode, Entry* 
     if (MayDeleteExpired()) {
       RINGKV_RETURN_IF_ERROR(engine_->Delete(key));
       AdjustExpires(Prior::kHasExpire, false);
+    CountRemoved();
       stats_->expired_keys.fetch_add(1, std::memory_order_relaxed);
     }
     if (mode == Lookup::kRead) stats_->keyspace_misses.fetch_add(1, std::memory_order_relaxed);
@@ -148,6 +162,7 @@ Status Keyspace::Delete(std::string_view key, int64_t now_ms, bool* deleted) {
 Status Keyspace::DeleteFound(std::string_view key, const Entry& entry) {
   RINGKV_RETURN_IF_ERROR(engine_->Delete(key));
   AdjustExpires(PriorOf(true, entry), false);
+  CountRemoved();
   return Status::OK();
 }
 
@@ -175,6 +190,7 @@ Result<uint64_t> Keyspace::Scan(uint64_t cursor, size_t count, int64_t now_ms,
   for (const std::string& k : expired) {
     RINGKV_RETURN_IF_ERROR(engine_->Delete(k));
     AdjustExpires(Prior::kHasExpire, false);
+    CountRemoved();
     stats_->expired_keys.fetch_add(1, std::memory_order_relaxed);
   }
   return next;
@@ -197,6 +213,7 @@ Result<Keyspace::ExpireStep> Keyspace::ActiveExpireStep(int64_t now_ms, size_t c
   for (const std::string& k : expired) {
     RINGKV_RETURN_IF_ERROR(engine_->Delete(k));
     AdjustExpires(Prior::kHasExpire, false);
+    CountRemoved();
     stats_->expired_keys.fetch_add(1, std::memory_order_relaxed);
   }
   step.expired = expired.size();
@@ -247,6 +264,7 @@ Status Keyspace::RandomKeyImpl(int64_t now_ms, uint64_t random, bool volatile_on
 
 Status Keyspace::Clear() {
   RINGKV_RETURN_IF_ERROR(engine_->Clear());
+  key_count_.store(0, std::memory_order_relaxed);
   expires_count_.store(0, std::memory_order_relaxed);
   expire_cursor_ = 0;
   random_cursor_ = 0;

@@ -160,8 +160,15 @@ class Keyspace {
   // Removes every key. The engine's applied index is kept.
   Status Clear();
 
+  // Counts the keys and TTL keys again with a pass over the engine. For an
+  // engine whose contents changed underneath (Engine::Restore).
+  void Recount();
+
   // Keys stored, including expired keys not yet removed (as Redis's DBSIZE).
-  uint64_t KeyCount() const { return engine_->ApproximateCount(); }
+  // Exact whatever the engine: the LSM's own count is an estimate (an
+  // overwritten key counts once per table holding it until compaction).
+  // Safe to call without the shard mutex.
+  uint64_t KeyCount() const { return key_count_.load(std::memory_order_relaxed); }
   // Keys stored with a TTL. Safe to call without the shard mutex.
   uint64_t ExpiresCount() const { return expires_count_.load(std::memory_order_relaxed); }
 
@@ -169,12 +176,18 @@ class Keyspace {
   KeyspaceStats* stats() { return stats_; }
 
  private:
+  // Called after every put with the key's prior state: counts a new key and
+  // keeps expires_count_.
   void AdjustExpires(Prior prior, bool now_has_expire);
+  // After every delete of a stored key.
+  void CountRemoved();
   Status RandomKeyImpl(int64_t now_ms, uint64_t random, bool volatile_only, std::string* key);
 
   std::unique_ptr<storage::Engine> engine_;
   KeyspaceStats* stats_;
-  // Invariant (between calls): equals the number of stored values with a TTL.
+  // Invariants (between calls): the number of stored values, and of those
+  // with a TTL.
+  std::atomic<uint64_t> key_count_{0};
   std::atomic<uint64_t> expires_count_{0};
   // Rolling cursors of active expiry and RANDOMKEY; any value is a valid
   // cursor to resume from since both are only ever set from ScanCursor.
