@@ -13,7 +13,9 @@
 //   overwrite  N puts to random present keys
 //   delete     N deletes of every key, in a new random order
 // and on a fresh database opened with fsync on every write:
-//   syncwrite  10k puts, each fsynced before it returns
+//   syncwrite  10k puts, each fsynced before it returns, run for all engines
+//              after their other workloads, interleaved in 20 blocks so every
+//              engine meets the same disk (see SyncWriteInterleaved)
 // and write amplification (lower is better), measured the same way for every
 // engine: bytes the process handed to write(2)/pwrite(2) (wchar in
 // /proc/self/io: logs, tables, journals, pages; all threads) during a
@@ -266,7 +268,7 @@ struct EngineFailed {
 
 // Runs every workload on one engine; returns workload -> ops/s (disk: ratio).
 std::map<std::string, double> RunEngine(const EngineDef& def, const std::string& root, uint64_t n,
-                                        uint64_t syncs, uint64_t seed) {
+                                        uint64_t seed) {
   std::map<std::string, double> r;
   const std::string dir = root + "/" + def.name;
   fs::remove_all(dir);
@@ -348,17 +350,67 @@ std::map<std::string, double> RunEngine(const EngineDef& def, const std::string&
   // wrote: fill and overwrite pairs plus one key per delete.
   r["wamp to close"] = static_cast<double>(ProcessWriteChars() - wchar_open) / static_cast<double>(n * (116 + 116 + 16));
   fs::remove_all(dir);
+  return r;
+}
 
-  o.sync = true;
-  db = def.open(o, &error);
-  if (db == nullptr) throw EngineFailed{def.name + ": open (sync): " + error};
-  t = Clock::now();
-  for (uint64_t i = 0; i < syncs; i++) {
-    if (!db->Put(KeyFor(i), value_for(i))) throw EngineFailed{def.name + ": sync put failed"};
+// The synced-write workload for every engine at once, interleaved: each engine
+// in turn does a block of syncs / kSyncBlocks synced puts on a fresh database,
+// the order rotating per block, until each has done `syncs`. A write that
+// fsyncs is timed by the disk's flush latency, and this virtio disk's moves 2x
+// within minutes (158 then 336 us per fdatasync in one session), so engines
+// measured minutes apart would compare the disk's moods, not the engines.
+// Returns engine -> synced puts/s; an engine that fails is left out.
+std::map<std::string, double> SyncWriteInterleaved(const std::vector<EngineDef>& engines,
+                                                   const std::string& root, uint64_t syncs,
+                                                   uint64_t seed) {
+  constexpr uint64_t kSyncBlocks = 20;
+  std::string values(1 << 20, '\0');
+  std::mt19937_64 rng(seed);
+  for (auto& c : values) c = static_cast<char>(rng());
+  auto value_for = [&](uint64_t i) { return std::string_view(values).substr((i * 4099) % (values.size() - 100), 100); };
+  struct Open {
+    std::string name, dir;
+    std::unique_ptr<BenchDb> db;
+    double seconds = 0;
+  };
+  std::vector<Open> open;
+  fs::create_directories(root);
+  for (const EngineDef& d : engines) {
+    Open e{d.name, root + "/" + d.name + "-sync", nullptr};
+    fs::remove_all(e.dir);
+    BenchDbOptions o;
+    o.dir = e.dir;
+    o.sync = true;
+    std::string error;
+    e.db = d.open(o, &error);
+    if (e.db == nullptr) {
+      std::fprintf(stderr, "bench: %s: open (sync): %s (left out of syncwrite)\n", d.name.c_str(), error.c_str());
+      continue;
+    }
+    open.push_back(std::move(e));
   }
-  r["syncwrite"] = syncs / Seconds(t);
-  db.reset();
-  fs::remove_all(dir);
+  for (uint64_t b = 0; b < kSyncBlocks; b++) {
+    const uint64_t first = syncs * b / kSyncBlocks, end = syncs * (b + 1) / kSyncBlocks;
+    for (size_t j = 0; j < open.size(); j++) {
+      Open& e = open[(b + j) % open.size()];
+      if (e.db == nullptr) continue;
+      auto t = Clock::now();
+      for (uint64_t i = first; i < end; i++) {
+        if (!e.db->Put(KeyFor(i), value_for(i))) {
+          std::fprintf(stderr, "bench: %s: sync put failed (left out of syncwrite)\n", e.name.c_str());
+          e.db.reset();
+          break;
+        }
+      }
+      e.seconds += Seconds(t);
+    }
+  }
+  std::map<std::string, double> r;
+  for (Open& e : open) {
+    if (e.db != nullptr && e.seconds > 0) r[e.name] = static_cast<double>(syncs) / e.seconds;
+    e.db.reset();
+    fs::remove_all(e.dir);
+  }
   return r;
 }
 
@@ -564,12 +616,18 @@ int main(int argc, char** argv) {
       // RunEngine reports failures by exception only inside this benchmark binary;
       // nothing crosses a library boundary.
       try {
-        this_run[d.name] = RunEngine(d, root, n, std::min(syncs, n), 1000 + run);
+        this_run[d.name] = RunEngine(d, root, n, 1000 + run);
       } catch (const EngineFailed& f) {
         std::fprintf(stderr, "bench: %s (engine left out of this run)\n", f.what.c_str());
         this_run[d.name] = {};
         std::filesystem::remove_all(root + "/" + d.name);
       }
+    }
+    std::fprintf(stderr, "run %d/%d: synced writes, all engines interleaved ...\n", run + 1, runs);
+    for (auto& [name, v] : SyncWriteInterleaved(engines, root, std::min(syncs, n), 4000 + run)) {
+      if (!this_run[name].empty()) this_run[name]["syncwrite"] = v;
+    }
+    for (auto& d : engines) {
       for (auto& [w, v] : this_run[d.name]) results[d.name][w].push_back(v);
     }
     // Each engine against our others on its own workload, within this run.
