@@ -43,4 +43,11 @@ std::string InvalidExpire(std::string_view name) {
   return s;
 }
 
+std::string WithCode(std::string_view message) {
+  size_t n = 0;
+  while (n < message.size() && message[n] >= 'A' && message[n] <= 'Z') n++;
+  if (n >= 2 && n < message.size() && message[n] == ' ') return std::string(message);
+  return "ERR " + std::string(message);
+}
+
 }  // namespace ringkv::server::errors

@@ -30,5 +30,11 @@ std::string UnknownCommand(std::string_view name, const std::string_view* args, 
 std::string UnknownSubcommand(std::string_view cmd, std::string_view sub);
 // "ERR invalid expire time in '<name>' command"
 std::string InvalidExpire(std::string_view name);
+// `message` as a Redis error: as is when it starts with an error code (an
+// upper-case word and a space: ERR, WRONGTYPE, CROSSSLOT), else after "ERR ".
+// Commands' own InvalidArgument statuses carry Redis texts; an engine's
+// (a btree key over the page's limit) carry plain text, and clients read the
+// first word of an error as its code.
+std::string WithCode(std::string_view message);
 
 }  // namespace ringkv::server::errors

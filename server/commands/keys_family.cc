@@ -41,7 +41,7 @@ constexpr uint64_t kScanEngineMask = (uint64_t{1} << kScanShardShift) - 1;
 
 void ReplyOpError(ReplyBuilder* reply, const Status& s) {
   if (s.IsInvalidArgument()) {
-    reply->Error(s.message());
+    reply->Error(errors::WithCode(s.message()));
   } else {
     reply->Error("ERR " + s.ToString());
   }

@@ -30,7 +30,7 @@ Status UserError(std::string_view redis_text) { return Status::InvalidArgument(r
 
 void ReplyOpError(ReplyBuilder* reply, const Status& s) {
   if (s.IsInvalidArgument()) {
-    reply->Error(s.message());
+    reply->Error(errors::WithCode(s.message()));
   } else {
     reply->Error("ERR " + s.ToString());
   }
