@@ -10,7 +10,6 @@ keep every acknowledged write."""
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,17 +17,10 @@ import time
 import redis
 
 from compat import FAILURES, check, eq
+from oracle_diff import free_port
 
 SERVER = os.readlink("/proc/%s/exe" % os.environ["RINGKV_PID"])
 WORK = os.environ["RINGKV_WORK"]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Server:
