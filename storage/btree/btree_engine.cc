@@ -334,28 +334,38 @@ Status BtreeEngine::VisitRange(std::string_view start, size_t limit, const ScanV
   return tree_->Scan(start, false, limit, visit, nullptr, &at_end);
 }
 
+// Cursor layout and the fallback rule: storage/base/scan_cursor.h.
 Result<uint64_t> BtreeEngine::ScanCursor(uint64_t cursor, size_t count, const ScanVisitor& visit) {
+  if (!scan_cursor::WellFormed(cursor)) return Status::InvalidArgument("invalid scan cursor");
+  count = std::max<size_t>(count, 1);
   std::string start;
-  bool resume = false;
+  bool skip_equal = false;
+  bool exact = true;
   if (cursor != 0) {
-    auto it = scan_cursors_.find(cursor);
-    if (it == scan_cursors_.end()) {
-      return Status::InvalidArgument("btree: unknown or expired SCAN cursor");
+    if (const std::string* last = scan_resumes_.Find(cursor)) {
+      start = *last;
+      skip_equal = true;
+    } else {
+      start = scan_cursor::FallbackSeekKey(cursor);
+      exact = false;
     }
-    start = std::move(it->second);
-    scan_cursors_.erase(it);
-    resume = true;
   }
   std::string last;
   bool at_end = false;
-  Status s = tree_->Scan(start, resume, std::max<size_t>(count, 1), visit, &last, &at_end);
-  if (!s.ok()) return s;
-  if (at_end) return uint64_t{0};
-  uint64_t id = next_cursor_id_;
-  next_cursor_id_ = next_cursor_id_ >= kMaxCursorId ? 1 : next_cursor_id_ + 1;
-  if (scan_cursors_.size() >= kMaxScanCursors) scan_cursors_.erase(scan_cursors_.begin());
-  scan_cursors_[id] = std::move(last);
-  return id;
+  // A fallback call goes on, a piece of `count` keys at a time, until it has
+  // visited a key past its prefix. Bounded: each piece visits `count` new keys.
+  for (;;) {
+    Status s = tree_->Scan(start, skip_equal, count, visit, &last, &at_end);
+    if (!s.ok()) return s;
+    if (at_end) return uint64_t{0};
+    if (exact || scan_cursor::PastPrefix(last, cursor)) break;
+    start = last;
+    skip_equal = true;
+  }
+  // The key after `last` is not known here; `last`'s prefix is at or before
+  // it, so a fallback from this cursor skips nothing.
+  std::string resume_prefix = last;
+  return scan_resumes_.Remember(resume_prefix, std::move(last));
 }
 
 std::unique_ptr<Iterator> BtreeEngine::NewSnapshotIterator() {

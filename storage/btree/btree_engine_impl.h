@@ -56,12 +56,12 @@
 // end of a checkpoint or open, never while a read holds a pointer into it.
 //
 // Snapshots: page-level copy-on-write images while a snapshot is open
-// (snapshot_store.h). SCAN cursors: an engine-side table maps a cursor id (the
-// cursor value, < 2^48) to the last key returned; the next call resumes at the
-// first key after it, so every key present for the whole scan is visited
-// exactly once, whatever splits and merges happen in between. The table keeps
-// the kMaxScanCursors most recent cursors; an unknown or evicted cursor (or one
-// from before a restart) returns InvalidArgument.
+// (snapshot_store.h). SCAN cursors (storage/base/scan_cursor.h): a cursor names
+// the last key a call returned, kept in a ring of recent cursors, and the next
+// call resumes at the first key after it, so every key present for the whole
+// scan is visited exactly once, whatever splits and merges happen in between;
+// a cursor the ring no longer holds (or one from before a restart) resumes at
+// its 3-byte key prefix, which may revisit keys but skips none.
 //
 // Threading: owned by one loop thread like every engine; starts no threads.
 // After a write fails midway (I/O error, corruption found while changing the
@@ -76,6 +76,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/base/scan_cursor.h"
 #include "storage/btree/btree.h"
 #include "storage/btree/buffer_pool.h"
 #include "storage/btree/free_list.h"
@@ -94,8 +95,6 @@ namespace ringkv::storage::btree {
 // from checkpoints <= ~1 per WAL byte once the data fits the pool), while
 // replay after a crash stays bounded by the memory budget the operator chose.
 inline constexpr uint64_t kWalCheckpointBytes = 64ull << 20;
-inline constexpr size_t kMaxScanCursors = 1024;
-inline constexpr uint64_t kMaxCursorId = (1ull << 48) - 1;
 
 class BtreeEngine final : public Engine {
  public:
@@ -175,8 +174,7 @@ class BtreeEngine final : public Engine {
   bool meta_dirty_ = false;  // tree or applied index changed since the last checkpoint
   Status error_;             // sticky write error
   bool abandon_ = false;
-  std::map<uint64_t, std::string> scan_cursors_;  // cursor id -> last key returned
-  uint64_t next_cursor_id_ = 1;
+  scan_cursor::ScanResumeRing scan_resumes_;  // exact resume points of recent cursors
   // Stats.
   uint64_t user_bytes_written_ = 0;
   uint64_t journal_bytes_ = 0;

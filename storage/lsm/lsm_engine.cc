@@ -306,88 +306,27 @@ Status LsmEngine::VisitRange(std::string_view start, size_t limit, const ScanVis
   return it->status();
 }
 
-namespace {
-
-// SCAN cursor (48 bits):
-//   bit 0        always 1, so a live cursor is never 0
-//   bits 1..23   id of an exact resume point (LsmEngine::scan_resumes_)
-//   bits 24..47  the first 3 bytes of the first key not yet visited
-//                (big-endian, zero padded)
-// A call normally resumes exactly after the last key the previous call
-// visited, found by the id. When the id is gone (the ring moved past it, the
-// process restarted, or in a cluster the shard's leader changed and the
-// cursor reached another node's engine) it seeks to the 3 prefix bytes
-// without trailing zeros, which sort at or before every key sharing them: no
-// key is skipped, and keys sharing the prefix may be visited twice, which
-// SCAN allows.
-//
-// Why an id: a cursor cannot hold a key, and resuming at a short prefix alone
-// made every other call over keys with a common prefix ("user:", "key:0") run
-// to the end of the prefix: measured, SCAN COUNT 10 returned 10 keys and then
-// a whole shard (1019 keys of 63k over 64 shards; all of a 10M-key shard's).
-// An id is reused only after 2^23 calls; a stale cursor then resumes at
-// another scan's point only if that point also has the same 3-byte prefix.
-constexpr uint64_t kScanIdBits = 23;
-constexpr uint64_t kScanIdMask = (uint64_t{1} << kScanIdBits) - 1;
-
-uint64_t PrefixCursor(std::string_view key) {
-  uint64_t code = 0;
-  for (size_t i = 0; i < 3; i++) {
-    code = (code << 8) | (i < key.size() ? static_cast<uint8_t>(key[i]) : 0);
-  }
-  return (code << (kScanIdBits + 1)) | 1;
-}
-
-std::string ResumeKeyFor(uint64_t cursor) {
-  std::string key;
-  for (int shift = 40; shift >= static_cast<int>(kScanIdBits + 1); shift -= 8) {
-    key.push_back(static_cast<char>((cursor >> shift) & 0xff));
-  }
-  while (!key.empty() && key.back() == 0) key.pop_back();
-  return key;
-}
-
-uint32_t ScanIdOf(uint64_t cursor) { return static_cast<uint32_t>((cursor >> 1) & kScanIdMask); }
-
-}  // namespace
-
-uint64_t LsmEngine::RememberScanResume(std::string_view next_key, std::string last_key) {
-  const uint32_t id = next_scan_id_;
-  next_scan_id_ = id == kScanIdMask ? 1 : id + 1;
-  const uint64_t cursor = PrefixCursor(next_key) | (uint64_t{id} << 1);
-  scan_resumes_[id % kScanResumes] = ScanResume{cursor, std::move(last_key)};
-  return cursor;
-}
-
+// Cursor layout and the fallback rule: storage/base/scan_cursor.h.
 Result<uint64_t> LsmEngine::ScanCursor(uint64_t cursor, size_t count, const ScanVisitor& visit) {
-  if (cursor != 0 && ((cursor & 1) == 0 || cursor >> 48 != 0)) {
-    return Status::InvalidArgument("invalid scan cursor");
-  }
+  if (!scan_cursor::WellFormed(cursor)) return Status::InvalidArgument("invalid scan cursor");
   count = std::max<size_t>(count, 1);
   auto it = NewSnapshotIterator();
-  // A prefix resume may revisit keys; it must then stop only past its prefix,
-  // or a run of keys sharing it would repeat forever.
   bool exact = true;
   if (cursor == 0) {
     it->SeekToFirst();
+  } else if (const std::string* last = scan_resumes_.Find(cursor)) {
+    it->Seek(*last);
+    if (it->Valid() && it->key() == std::string_view(*last)) it->Next();
   } else {
-    const ScanResume& r = scan_resumes_[ScanIdOf(cursor) % kScanResumes];
-    if (ScanIdOf(cursor) != 0 && r.cursor == cursor) {
-      it->Seek(r.last_key);
-      if (it->Valid() && it->key() == std::string_view(r.last_key)) it->Next();
-    } else {
-      exact = false;
-      it->Seek(ResumeKeyFor(cursor));
-    }
+    exact = false;
+    it->Seek(scan_cursor::FallbackSeekKey(cursor));
   }
-  const uint64_t prefix_mask = ~((kScanIdMask << 1) | 1);
   size_t visited = 0;
   std::string last;
   // Bounded by the number of keys: each pass visits one key or returns.
   while (it->Valid()) {
-    if (visited >= count &&
-        (exact || (PrefixCursor(it->key()) & prefix_mask) > (cursor & prefix_mask))) {
-      return RememberScanResume(it->key(), std::move(last));
+    if (visited >= count && (exact || scan_cursor::PastPrefix(it->key(), cursor))) {
+      return scan_resumes_.Remember(it->key(), std::move(last));
     }
     visit(it->key(), it->value());
     last.assign(it->key().data(), it->key().size());

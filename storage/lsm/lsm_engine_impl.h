@@ -24,6 +24,7 @@
 #include <set>
 #include <string>
 
+#include "storage/base/scan_cursor.h"
 #include "storage/engine.h"
 #include "storage/env/env.h"
 #include "storage/lsm/block_cache.h"
@@ -131,19 +132,8 @@ class LsmEngine final : public Engine {
   std::atomic<uint64_t> applied_index_{0};
   std::string wal_record_;                 // owner thread scratch
 
-  // SCAN cursors (lsm_engine.cc, ScanCursor): the exact resume points of the
-  // kScanResumes most recent cursors handed out, in a ring indexed by the
-  // cursor's id. Owner thread.
-  struct ScanResume {
-    uint64_t cursor = 0;    // the cursor handed out; 0 = empty
-    std::string last_key;   // the last key that call visited
-  };
-  static constexpr size_t kScanResumes = 1024;
-  std::vector<ScanResume> scan_resumes_ = std::vector<ScanResume>(kScanResumes);
-  uint32_t next_scan_id_ = 1;
-  // Records where a call stopped; returns its cursor (`next_key` is the first
-  // key not visited, `last_key` the last one visited).
-  uint64_t RememberScanResume(std::string_view next_key, std::string last_key);
+  // Exact resume points of recent SCAN cursors. Owner thread.
+  scan_cursor::ScanResumeRing scan_resumes_;
 
   // Statistics.
   std::atomic<uint64_t> flushes_{0};

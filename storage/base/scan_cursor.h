@@ -1,0 +1,100 @@
+// SCAN cursors of the ordered engines (lsm, btree): a 48-bit value that names
+// an exact resume point when the engine still remembers it and a key prefix to
+// fall back on when it does not.
+//
+// Layout:
+//   bit 0        always 1, so a live cursor is never 0
+//   bits 1..23   id of an exact resume point in the engine's ScanResumeRing
+//   bits 24..47  the first 3 bytes of the first key not yet visited
+//                (big-endian, zero padded)
+// A call normally resumes exactly after the last key the previous call
+// visited. When the id is gone (the ring moved past it, the process restarted,
+// or in a cluster the shard's leader changed and the cursor reached another
+// node's engine) it seeks to the 3 prefix bytes without trailing zeros, which
+// sort at or before every key sharing them: no key is skipped, keys sharing the
+// prefix may be visited twice (SCAN allows it). A fallback call must then run
+// until a key with a greater prefix, or a run of keys sharing one would repeat
+// forever; its cursor's prefix is then greater than the one it was given.
+//
+// Why not a prefix alone (the lsm's first design): over keys with a common
+// prefix ("user:", "key:0") every other SCAN COUNT 10 ran to the end of the
+// prefix, a whole shard per call. Why not an id alone (the btree's first
+// design): a forgotten id could only be an error, where Redis accepts any
+// cursor it handed out. An id is reused only after 2^23 calls; a stale cursor
+// then resumes at another scan's point only if that point has the same prefix.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ringkv::storage::scan_cursor {
+
+inline constexpr uint64_t kIdBits = 23;
+inline constexpr uint64_t kIdMask = (uint64_t{1} << kIdBits) - 1;
+inline constexpr uint64_t kPrefixMask = ~((kIdMask << 1) | 1);
+
+// A cursor value this layout can have come from: 0 or odd below 2^48.
+inline bool WellFormed(uint64_t cursor) {
+  return cursor == 0 || ((cursor & 1) == 1 && cursor >> 48 == 0);
+}
+
+// The cursor with no id whose prefix is key's first 3 bytes.
+inline uint64_t PrefixCursor(std::string_view key) {
+  uint64_t code = 0;
+  for (size_t i = 0; i < 3; i++) {
+    code = (code << 8) | (i < key.size() ? static_cast<uint8_t>(key[i]) : 0);
+  }
+  return (code << (kIdBits + 1)) | 1;
+}
+
+// True when key's prefix sorts after the cursor's: a fallback call may stop.
+inline bool PastPrefix(std::string_view key, uint64_t cursor) {
+  return (PrefixCursor(key) & kPrefixMask) > (cursor & kPrefixMask);
+}
+
+// The key a fallback resume seeks to: the prefix bytes without trailing zeros.
+inline std::string FallbackSeekKey(uint64_t cursor) {
+  std::string key;
+  for (int shift = 40; shift >= static_cast<int>(kIdBits + 1); shift -= 8) {
+    key.push_back(static_cast<char>((cursor >> shift) & 0xff));
+  }
+  while (!key.empty() && key.back() == 0) key.pop_back();
+  return key;
+}
+
+// The exact resume points of the kSize most recent cursors an engine handed
+// out. Not thread-safe: used by the engine's owner thread.
+class ScanResumeRing {
+ public:
+  static constexpr size_t kSize = 1024;
+
+  // Records that a call visited up to last_key and stopped before next_key;
+  // returns the cursor to hand out.
+  uint64_t Remember(std::string_view next_key, std::string last_key) {
+    const uint64_t id = next_id_;
+    next_id_ = id == kIdMask ? 1 : id + 1;
+    const uint64_t cursor = PrefixCursor(next_key) | (id << 1);
+    slots_[id % kSize] = Slot{cursor, std::move(last_key)};
+    return cursor;
+  }
+
+  // The last key visited before `cursor` was handed out, or nullptr when the
+  // ring no longer holds it (the caller falls back to the prefix).
+  const std::string* Find(uint64_t cursor) const {
+    const uint64_t id = (cursor >> 1) & kIdMask;
+    const Slot& s = slots_[id % kSize];
+    return id != 0 && s.cursor == cursor ? &s.last_key : nullptr;
+  }
+
+ private:
+  struct Slot {
+    uint64_t cursor = 0;  // 0: empty
+    std::string last_key;
+  };
+  std::vector<Slot> slots_ = std::vector<Slot>(kSize);
+  uint64_t next_id_ = 1;
+};
+
+}  // namespace ringkv::storage::scan_cursor
