@@ -34,6 +34,14 @@ void Keyspace::Recount() {
   expires_count_.store(with_expire, std::memory_order_relaxed);
 }
 
+Status Keyspace::DeleteExpired(std::string_view key) {
+  RINGKV_RETURN_IF_ERROR(engine_->Delete(key));
+  AdjustExpires(Prior::kHasExpire, false);
+  CountRemoved();
+  stats_->expired_keys.fetch_add(1, std::memory_order_relaxed);
+  return Status::OK();
+}
+
 void Keyspace::CountRemoved() {
   // A count gone wrong is a bug, but DBSIZE must not take the node down.
   RINGKV_DCHECK(key_count_.load(std::memory_order_relaxed) > 0);
@@ -93,12 +101,7 @@ Status Keyspace::Find(std::string_view key, int64_t now_ms, Lookup mode, Entry* 
   RINGKV_RETURN_IF_ERROR(s);
   RINGKV_RETURN_IF_ERROR(DecodeValue(entry->stored, &entry->view));
   if (entry->view.ExpiredAt(now_ms)) {
-    if (MayDeleteExpired()) {
-      RINGKV_RETURN_IF_ERROR(engine_->Delete(key));
-      AdjustExpires(Prior::kHasExpire, false);
-    CountRemoved();
-      stats_->expired_keys.fetch_add(1, std::memory_order_relaxed);
-    }
+    if (MayDeleteExpired()) RINGKV_RETURN_IF_ERROR(DeleteExpired(key));
     if (mode == Lookup::kRead) stats_->keyspace_misses.fetch_add(1, std::memory_order_relaxed);
     return Status::NotFound();
   }
@@ -187,12 +190,7 @@ Result<uint64_t> Keyspace::Scan(uint64_t cursor, size_t count, int64_t now_ms,
   if (!corrupt.ok()) return corrupt;
   // Deleting inside the visitor would mutate the engine mid-scan.
   if (!MayDeleteExpired()) expired.clear();
-  for (const std::string& k : expired) {
-    RINGKV_RETURN_IF_ERROR(engine_->Delete(k));
-    AdjustExpires(Prior::kHasExpire, false);
-    CountRemoved();
-    stats_->expired_keys.fetch_add(1, std::memory_order_relaxed);
-  }
+  for (const std::string& k : expired) RINGKV_RETURN_IF_ERROR(DeleteExpired(k));
   return next;
 }
 
@@ -210,12 +208,7 @@ Result<Keyspace::ExpireStep> Keyspace::ActiveExpireStep(int64_t now_ms, size_t c
   if (!next.ok()) return next.status();
   expire_cursor_ = *next;
   step.wrapped = expire_cursor_ == 0;
-  for (const std::string& k : expired) {
-    RINGKV_RETURN_IF_ERROR(engine_->Delete(k));
-    AdjustExpires(Prior::kHasExpire, false);
-    CountRemoved();
-    stats_->expired_keys.fetch_add(1, std::memory_order_relaxed);
-  }
+  for (const std::string& k : expired) RINGKV_RETURN_IF_ERROR(DeleteExpired(k));
   step.expired = expired.size();
   return step;
 }

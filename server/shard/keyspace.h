@@ -181,6 +181,8 @@ class Keyspace {
   void AdjustExpires(Prior prior, bool now_has_expire);
   // After every delete of a stored key.
   void CountRemoved();
+  // Deletes a stored key found expired, counting it in expired_keys.
+  Status DeleteExpired(std::string_view key);
   Status RandomKeyImpl(int64_t now_ms, uint64_t random, bool volatile_only, std::string* key);
 
   std::unique_ptr<storage::Engine> engine_;
