@@ -1,6 +1,8 @@
 // Redis's parameterised error texts (server.c processCommand, networking.c).
 #include "server/commands/errors.h"
 
+#include "server/resp/reply_builder.h"
+
 namespace ringkv::server::errors {
 
 std::string WrongArity(std::string_view name) {
@@ -48,6 +50,10 @@ std::string WithCode(std::string_view message) {
   while (n < message.size() && message[n] >= 'A' && message[n] <= 'Z') n++;
   if (n >= 2 && n < message.size() && message[n] == ' ') return std::string(message);
   return "ERR " + std::string(message);
+}
+
+void ReplyStatus(ReplyBuilder* reply, const Status& s) {
+  reply->Error(s.IsInvalidArgument() ? WithCode(s.message()) : "ERR " + s.ToString());
 }
 
 }  // namespace ringkv::server::errors

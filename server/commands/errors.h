@@ -4,6 +4,12 @@
 #include <string>
 #include <string_view>
 
+#include "storage/base/status.h"
+
+namespace ringkv::server {
+class ReplyBuilder;
+}  // namespace ringkv::server
+
 namespace ringkv::server::errors {
 
 inline constexpr std::string_view kSyntax = "ERR syntax error";
@@ -36,5 +42,8 @@ std::string InvalidExpire(std::string_view name);
 // (a btree key over the page's limit) carry plain text, and clients read the
 // first word of an error as its code.
 std::string WithCode(std::string_view message);
+// Replies with a failed operation's status: an InvalidArgument through
+// WithCode, anything else (I/O, corruption) as "ERR <status>".
+void ReplyStatus(ReplyBuilder* reply, const Status& s);
 
 }  // namespace ringkv::server::errors

@@ -39,14 +39,6 @@ namespace {
 constexpr int kScanShardShift = 48;
 constexpr uint64_t kScanEngineMask = (uint64_t{1} << kScanShardShift) - 1;
 
-void ReplyOpError(ReplyBuilder* reply, const Status& s) {
-  if (s.IsInvalidArgument()) {
-    reply->Error(errors::WithCode(s.message()));
-  } else {
-    reply->Error("ERR " + s.ToString());
-  }
-}
-
 ShardSet& Shards(CommandContext& ctx) { return *ctx.server->shards; }
 
 std::string_view TypeName(ValueType t) {
@@ -66,7 +58,7 @@ void CmdDel(CommandContext& ctx) {
   for (std::string_view key : keys) {
     bool d = false;
     Status s = locked.For(key).Delete(key, ctx.now_ms, &d);
-    if (!s.ok()) return ReplyOpError(ctx.reply, s);
+    if (!s.ok()) return errors::ReplyStatus(ctx.reply, s);
     deleted += d ? 1 : 0;
   }
   ctx.reply->Integer(deleted);
@@ -83,7 +75,7 @@ void CountExisting(CommandContext& ctx) {
     if (s.ok()) {
       found++;
     } else if (!s.IsNotFound()) {
-      return ReplyOpError(ctx.reply, s);
+      return errors::ReplyStatus(ctx.reply, s);
     }
   }
   ctx.reply->Integer(found);
@@ -98,7 +90,7 @@ void CmdType(CommandContext& ctx) {
   Entry e;
   Status s = locked.For(key).Find(key, ctx.now_ms, Keyspace::Lookup::kRead, &e);
   if (s.IsNotFound()) return ctx.reply->SimpleString("none");
-  if (!s.ok()) return ReplyOpError(ctx.reply, s);
+  if (!s.ok()) return errors::ReplyStatus(ctx.reply, s);
   ctx.reply->SimpleString(TypeName(e.view.type));
 }
 
@@ -127,7 +119,7 @@ void CmdKeys(CommandContext& ctx) {
                                         [&](std::string_view k, const ValueView&) {
                                           if (all || StringMatch(pattern, k)) keys.emplace_back(k);
                                         });
-      if (!r.ok()) return ReplyOpError(ctx.reply, r.status());
+      if (!r.ok()) return errors::ReplyStatus(ctx.reply, r.status());
       cursor = *r;
       if (cursor == 0) break;
     }
@@ -199,7 +191,7 @@ void CmdScan(CommandContext& ctx) {
                          if (use_type && !EqualsIgnoreCase(type_name, TypeName(v.type))) return;
                          keys.emplace_back(k);
                        });
-    if (!r.ok()) return ReplyOpError(ctx.reply, r.status());
+    if (!r.ok()) return errors::ReplyStatus(ctx.reply, r.status());
     RINGKV_CHECK((*r & ~kScanEngineMask) == 0);
     engine_cursor = *r;
     if (engine_cursor == 0) {
@@ -241,7 +233,7 @@ void CmdRandomKey(CommandContext& ctx) {
     std::string key;
     Status s = locked.Shard(shard).RandomKey(ctx.now_ms, RandomU64(), &key);
     if (s.ok()) return ctx.reply->Bulk(key);
-    if (!s.IsNotFound()) return ReplyOpError(ctx.reply, s);
+    if (!s.IsNotFound()) return errors::ReplyStatus(ctx.reply, s);
   }
   ctx.reply->Null();
 }
@@ -257,16 +249,16 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
   Entry se;
   Status s = sks.Find(src, ctx.now_ms, Keyspace::Lookup::kWrite, &se);
   if (s.IsNotFound()) return ctx.reply->Error(errors::kNoSuchKey);
-  if (!s.ok()) return ReplyOpError(ctx.reply, s);
+  if (!s.ok()) return errors::ReplyStatus(ctx.reply, s);
   if (src == dst) return nx ? ctx.reply->Integer(0) : ctx.reply->Ok();
   Entry de;
   s = dks.Find(dst, ctx.now_ms, Keyspace::Lookup::kWrite, &de);
-  if (!s.ok() && !s.IsNotFound()) return ReplyOpError(ctx.reply, s);
+  if (!s.ok() && !s.IsNotFound()) return errors::ReplyStatus(ctx.reply, s);
   const bool dst_found = s.ok();
   if (dst_found && nx) return ctx.reply->Integer(0);
   s = dks.PutEntry(dst, se, se.view.expire_ms, PriorOf(dst_found, de));
   if (s.ok()) s = sks.DeleteFound(src, se);
-  if (!s.ok()) return ReplyOpError(ctx.reply, s);
+  if (!s.ok()) return errors::ReplyStatus(ctx.reply, s);
   if (nx) {
     ctx.reply->Integer(1);
   } else {
@@ -298,15 +290,15 @@ void CmdCopy(CommandContext& ctx) {
   Entry se;
   Status s = locked.For(src).Find(src, ctx.now_ms, Keyspace::Lookup::kRead, &se);
   if (s.IsNotFound()) return ctx.reply->Integer(0);
-  if (!s.ok()) return ReplyOpError(ctx.reply, s);
+  if (!s.ok()) return errors::ReplyStatus(ctx.reply, s);
   Keyspace& dks = locked.For(dst);
   Entry de;
   s = dks.Find(dst, ctx.now_ms, Keyspace::Lookup::kWrite, &de);
-  if (!s.ok() && !s.IsNotFound()) return ReplyOpError(ctx.reply, s);
+  if (!s.ok() && !s.IsNotFound()) return errors::ReplyStatus(ctx.reply, s);
   const bool dst_found = s.ok();
   if (dst_found && !replace) return ctx.reply->Integer(0);
   s = dks.PutEntry(dst, se, se.view.expire_ms, PriorOf(dst_found, de));
-  if (!s.ok()) return ReplyOpError(ctx.reply, s);
+  if (!s.ok()) return errors::ReplyStatus(ctx.reply, s);
   ctx.reply->Integer(1);
 }
 
@@ -344,7 +336,7 @@ void CmdFlush(CommandContext& ctx) {
   } else {
     s = Shards(ctx).FlushAll();
   }
-  if (!s.ok()) return ReplyOpError(ctx.reply, s);
+  if (!s.ok()) return errors::ReplyStatus(ctx.reply, s);
   ctx.reply->Ok();
 }
 
@@ -420,7 +412,7 @@ void ExpireGeneric(CommandContext& ctx, bool relative, bool seconds, std::string
   std::string_view key = ctx.args[1];
   auto locked = Shards(ctx).LockKey(key);
   auto r = OpExpire(locked.For(key), key, when, flags, ctx.now_ms);
-  if (!r.ok()) return ReplyOpError(ctx.reply, r.status());
+  if (!r.ok()) return errors::ReplyStatus(ctx.reply, r.status());
   ctx.reply->Integer(*r ? 1 : 0);
 }
 
@@ -436,7 +428,7 @@ void TtlGeneric(CommandContext& ctx, bool ms, bool absolute) {
   Entry e;
   Status s = locked.For(key).Find(key, ctx.now_ms, Keyspace::Lookup::kRead, &e);
   if (s.IsNotFound()) return ctx.reply->Integer(-2);
-  if (!s.ok()) return ReplyOpError(ctx.reply, s);
+  if (!s.ok()) return errors::ReplyStatus(ctx.reply, s);
   if (!e.view.has_expire()) return ctx.reply->Integer(-1);
   int64_t ttl = absolute ? e.view.expire_ms : e.view.expire_ms - ctx.now_ms;
   if (ttl < 0) ttl = 0;
@@ -455,10 +447,10 @@ void CmdPersist(CommandContext& ctx) {
   Entry e;
   Status s = ks.Find(key, ctx.now_ms, Keyspace::Lookup::kWrite, &e);
   if (s.IsNotFound()) return ctx.reply->Integer(0);
-  if (!s.ok()) return ReplyOpError(ctx.reply, s);
+  if (!s.ok()) return errors::ReplyStatus(ctx.reply, s);
   if (!e.view.has_expire()) return ctx.reply->Integer(0);
   s = ks.SetExpire(key, e, 0, ctx.now_ms);
-  if (!s.ok()) return ReplyOpError(ctx.reply, s);
+  if (!s.ok()) return errors::ReplyStatus(ctx.reply, s);
   ctx.reply->Integer(1);
 }
 
@@ -521,7 +513,7 @@ void CmdObject(CommandContext& ctx) {
   Entry e;
   Status s = locked.For(key).Find(key, ctx.now_ms, Keyspace::Lookup::kWrite, &e);
   if (s.IsNotFound()) return ctx.reply->Null();
-  if (!s.ok()) return ReplyOpError(ctx.reply, s);
+  if (!s.ok()) return errors::ReplyStatus(ctx.reply, s);
   if (lower == "encoding") return ctx.reply->Bulk(StringEncodingName(e.view));
   if (lower == "refcount") return ctx.reply->Integer(RefCount(e.view));
   if (lower == "freq") {
@@ -591,7 +583,7 @@ void CmdMemory(CommandContext& ctx) {
   Entry e;
   Status s = ks.Find(key, ctx.now_ms, Keyspace::Lookup::kWrite, &e);
   if (s.IsNotFound()) return ctx.reply->Null();
-  if (!s.ok()) return ReplyOpError(ctx.reply, s);
+  if (!s.ok()) return errors::ReplyStatus(ctx.reply, s);
   ctx.reply->Integer(KeyMemoryUsage(ks, key, e));
 }
 

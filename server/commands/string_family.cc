@@ -28,14 +28,6 @@ namespace {
 
 Status UserError(std::string_view redis_text) { return Status::InvalidArgument(redis_text); }
 
-void ReplyOpError(ReplyBuilder* reply, const Status& s) {
-  if (s.IsInvalidArgument()) {
-    reply->Error(errors::WithCode(s.message()));
-  } else {
-    reply->Error("ERR " + s.ToString());
-  }
-}
-
 int64_t MaxBulkLen(const CommandContext& ctx) {
   if (ctx.server == nullptr || ctx.server->config == nullptr) return 512ll << 20;
   return LoadRelaxed(ctx.server->config->proto_max_bulk_len);
@@ -188,7 +180,7 @@ void SetGeneric(CommandContext& ctx, std::string_view key, std::string_view valu
                 const SetParams& p, bool reply_int) {
   auto locked = ctx.server->shards->LockKey(key);
   auto r = OpSet(locked.For(key), key, value, p, ctx.now_ms);
-  if (!r.ok()) return ReplyOpError(ctx.reply, r.status());
+  if (!r.ok()) return errors::ReplyStatus(ctx.reply, r.status());
   if (p.get) {
     if (r->old_found) {
       ctx.reply->Bulk(r->old_value);
@@ -243,7 +235,7 @@ void CmdGet(CommandContext& ctx) {
   Entry& e = ScratchEntry();
   Status s = FindString(locked.For(key), key, ctx.now_ms, Keyspace::Lookup::kRead, &e);
   if (s.IsNotFound()) return ctx.reply->Null();
-  if (!s.ok()) return ReplyOpError(ctx.reply, s);
+  if (!s.ok()) return errors::ReplyStatus(ctx.reply, s);
   ctx.reply->Bulk(e.view.payload);
 }
 
@@ -260,9 +252,9 @@ void CmdGetDel(CommandContext& ctx) {
   Entry& e = ScratchEntry();
   Status s = FindString(ks, key, ctx.now_ms, Keyspace::Lookup::kRead, &e);
   if (s.IsNotFound()) return ctx.reply->Null();
-  if (!s.ok()) return ReplyOpError(ctx.reply, s);
+  if (!s.ok()) return errors::ReplyStatus(ctx.reply, s);
   s = ks.DeleteFound(key, e);
-  if (!s.ok()) return ReplyOpError(ctx.reply, s);
+  if (!s.ok()) return errors::ReplyStatus(ctx.reply, s);
   ctx.reply->Bulk(e.view.payload);
 }
 
@@ -275,7 +267,7 @@ void CmdGetEx(CommandContext& ctx) {
   Entry& e = ScratchEntry();
   Status s = FindString(ks, key, ctx.now_ms, Keyspace::Lookup::kRead, &e);
   if (s.IsNotFound()) return ctx.reply->Null();
-  if (!s.ok()) return ReplyOpError(ctx.reply, s);
+  if (!s.ok()) return errors::ReplyStatus(ctx.reply, s);
   // As Redis: the expire value is validated only once the key is known to exist.
   int64_t expire_ms = 0;
   const bool has_expire = o.unit != StringOptions::Unit::kNone;
@@ -289,7 +281,7 @@ void CmdGetEx(CommandContext& ctx) {
   } else if (o.persist && e.view.has_expire()) {
     s = ks.SetExpire(key, e, 0, ctx.now_ms);
   }
-  if (!s.ok()) return ReplyOpError(ctx.reply, s);
+  if (!s.ok()) return errors::ReplyStatus(ctx.reply, s);
   ctx.reply->Bulk(e.view.payload);
 }
 
@@ -320,13 +312,13 @@ void MSetGeneric(CommandContext& ctx, bool nx) {
     for (std::string_view key : keys) {
       Status s = locked.For(key).Find(key, ctx.now_ms, Keyspace::Lookup::kWrite, &e);
       if (s.ok()) return ctx.reply->Integer(0);
-      if (!s.IsNotFound()) return ReplyOpError(ctx.reply, s);
+      if (!s.IsNotFound()) return errors::ReplyStatus(ctx.reply, s);
     }
   }
   for (size_t j = 1; j < ctx.args.size(); j += 2) {
     Status s = locked.For(ctx.args[j]).PutString(ctx.args[j], ctx.args[j + 1], 0, 0, ctx.now_ms,
                                                   Prior::kUnknown);
-    if (!s.ok()) return ReplyOpError(ctx.reply, s);
+    if (!s.ok()) return errors::ReplyStatus(ctx.reply, s);
   }
   if (nx) {
     ctx.reply->Integer(1);
@@ -365,7 +357,7 @@ void IncrGeneric(CommandContext& ctx, int64_t delta) {
   std::string_view key = ctx.args[1];
   auto locked = ctx.server->shards->LockKey(key);
   auto r = OpIncrBy(locked.For(key), key, delta, ctx.now_ms);
-  if (!r.ok()) return ReplyOpError(ctx.reply, r.status());
+  if (!r.ok()) return errors::ReplyStatus(ctx.reply, r.status());
   ctx.reply->Integer(*r);
 }
 
@@ -414,7 +406,7 @@ void CmdIncrByFloat(CommandContext& ctx) {
   std::string_view key = ctx.args[1];
   auto locked = ctx.server->shards->LockKey(key);
   auto r = OpIncrByFloat(locked.For(key), key, ctx.args[2], ctx.now_ms);
-  if (!r.ok()) return ReplyOpError(ctx.reply, r.status());
+  if (!r.ok()) return errors::ReplyStatus(ctx.reply, r.status());
   ctx.reply->Bulk(*r);
 }
 
@@ -446,7 +438,7 @@ void CmdAppend(CommandContext& ctx) {
   std::string_view key = ctx.args[1];
   auto locked = ctx.server->shards->LockKey(key);
   auto r = OpAppend(locked.For(key), key, ctx.args[2], MaxBulkLen(ctx), ctx.now_ms);
-  if (!r.ok()) return ReplyOpError(ctx.reply, r.status());
+  if (!r.ok()) return errors::ReplyStatus(ctx.reply, r.status());
   ctx.reply->Integer(*r);
 }
 
@@ -456,7 +448,7 @@ void CmdStrLen(CommandContext& ctx) {
   Entry& e = ScratchEntry();
   Status s = FindString(locked.For(key), key, ctx.now_ms, Keyspace::Lookup::kRead, &e);
   if (s.IsNotFound()) return ctx.reply->Integer(0);
-  if (!s.ok()) return ReplyOpError(ctx.reply, s);
+  if (!s.ok()) return errors::ReplyStatus(ctx.reply, s);
   ctx.reply->Integer(static_cast<int64_t>(e.view.payload.size()));
 }
 
@@ -469,7 +461,7 @@ void CmdGetRange(CommandContext& ctx) {
   Entry& e = ScratchEntry();
   Status s = FindString(locked.For(key), key, ctx.now_ms, Keyspace::Lookup::kRead, &e);
   if (s.IsNotFound()) return ctx.reply->Bulk("");
-  if (!s.ok()) return ReplyOpError(ctx.reply, s);
+  if (!s.ok()) return errors::ReplyStatus(ctx.reply, s);
   const int64_t len = static_cast<int64_t>(e.view.payload.size());
   // Redis's index arithmetic, including its early exit for two negative
   // indexes in the wrong order.
@@ -512,7 +504,7 @@ void CmdSetRange(CommandContext& ctx) {
   std::string_view key = ctx.args[1];
   auto locked = ctx.server->shards->LockKey(key);
   auto r = OpSetRange(locked.For(key), key, offset, ctx.args[3], MaxBulkLen(ctx), ctx.now_ms);
-  if (!r.ok()) return ReplyOpError(ctx.reply, r.status());
+  if (!r.ok()) return errors::ReplyStatus(ctx.reply, r.status());
   ctx.reply->Integer(*r);
 }
 
@@ -606,8 +598,8 @@ void CmdLcs(CommandContext& ctx) {
   Entry ea, eb;
   Status sa = locked.For(keys[0]).Find(keys[0], ctx.now_ms, Keyspace::Lookup::kRead, &ea);
   Status sb = locked.For(keys[1]).Find(keys[1], ctx.now_ms, Keyspace::Lookup::kRead, &eb);
-  if (!sa.ok() && !sa.IsNotFound()) return ReplyOpError(ctx.reply, sa);
-  if (!sb.ok() && !sb.IsNotFound()) return ReplyOpError(ctx.reply, sb);
+  if (!sa.ok() && !sa.IsNotFound()) return errors::ReplyStatus(ctx.reply, sa);
+  if (!sb.ok() && !sb.IsNotFound()) return errors::ReplyStatus(ctx.reply, sb);
   if ((sa.ok() && ea.view.type != ValueType::kString) ||
       (sb.ok() && eb.view.type != ValueType::kString)) {
     return ctx.reply->Error("ERR The specified keys must contain string values");
@@ -637,7 +629,7 @@ void CmdLcs(CommandContext& ctx) {
     return ctx.reply->Error("ERR If you want both the length and indexes, please just use IDX.");
   }
   auto r = ComputeLcs(a, b, !get_len, get_idx, min_match_len);
-  if (!r.ok()) return ReplyOpError(ctx.reply, r.status());
+  if (!r.ok()) return errors::ReplyStatus(ctx.reply, r.status());
   if (get_idx) {
     ctx.reply->MapHeader(2);
     ctx.reply->Bulk("matches");

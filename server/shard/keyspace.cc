@@ -36,23 +36,13 @@ void Keyspace::Recount() {
 
 Status Keyspace::DeleteExpired(std::string_view key) {
   RINGKV_RETURN_IF_ERROR(engine_->Delete(key));
-  AdjustExpires(Prior::kHasExpire, false);
-  CountRemoved();
+  CountDelete(/*had_expire=*/true);
   stats_->expired_keys.fetch_add(1, std::memory_order_relaxed);
   return Status::OK();
 }
 
-void Keyspace::CountRemoved() {
-  // A count gone wrong is a bug, but DBSIZE must not take the node down.
-  RINGKV_DCHECK(key_count_.load(std::memory_order_relaxed) > 0);
-  if (key_count_.load(std::memory_order_relaxed) > 0) {
-    key_count_.fetch_sub(1, std::memory_order_relaxed);
-  }
-}
-
-void Keyspace::AdjustExpires(Prior prior, bool now_has_expire) {
+void Keyspace::CountPut(Prior prior, bool now_has_expire) {
   RINGKV_DCHECK(prior != Prior::kUnknown);
-  // Every put reports the key's prior state here, so a new key is counted once.
   if (prior == Prior::kAbsent) key_count_.fetch_add(1, std::memory_order_relaxed);
   const bool had = prior == Prior::kHasExpire;
   if (had && !now_has_expire) {
@@ -60,6 +50,18 @@ void Keyspace::AdjustExpires(Prior prior, bool now_has_expire) {
     expires_count_.fetch_sub(1, std::memory_order_relaxed);
   } else if (!had && now_has_expire) {
     expires_count_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void Keyspace::CountDelete(bool had_expire) {
+  // A key count gone wrong is a bug, but DBSIZE must not take the node down.
+  RINGKV_DCHECK(key_count_.load(std::memory_order_relaxed) > 0);
+  if (key_count_.load(std::memory_order_relaxed) > 0) {
+    key_count_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  if (had_expire) {
+    RINGKV_CHECK(expires_count_.load(std::memory_order_relaxed) > 0);
+    expires_count_.fetch_sub(1, std::memory_order_relaxed);
   }
 }
 
@@ -126,7 +128,7 @@ Status Keyspace::PutString(std::string_view key, std::string_view payload, int64
   }
   EncodeValue(ValueType::kString, flags, expire_ms, ClockSeconds(now_ms), payload, &scratch_);
   RINGKV_RETURN_IF_ERROR(engine_->Put(key, scratch_));
-  AdjustExpires(prior, expire_ms != 0);
+  CountPut(prior, expire_ms != 0);
   return Status::OK();
 }
 
@@ -136,7 +138,7 @@ Status Keyspace::SetExpire(std::string_view key, const Entry& entry, int64_t exp
   EncodeValue(entry.view.type, entry.view.flags, expire_ms, ClockSeconds(now_ms),
               entry.view.payload, &scratch_);
   RINGKV_RETURN_IF_ERROR(engine_->Put(key, scratch_));
-  AdjustExpires(PriorOf(true, entry), expire_ms != 0);
+  CountPut(PriorOf(true, entry), expire_ms != 0);
   return Status::OK();
 }
 
@@ -147,7 +149,7 @@ Status Keyspace::PutEntry(std::string_view key, const Entry& entry, int64_t expi
   EncodeValue(entry.view.type, entry.view.flags, expire_ms, entry.view.write_clock_s,
               entry.view.payload, &scratch_);
   RINGKV_RETURN_IF_ERROR(engine_->Put(key, scratch_));
-  AdjustExpires(prior, expire_ms != 0);
+  CountPut(prior, expire_ms != 0);
   return Status::OK();
 }
 
@@ -164,8 +166,7 @@ Status Keyspace::Delete(std::string_view key, int64_t now_ms, bool* deleted) {
 
 Status Keyspace::DeleteFound(std::string_view key, const Entry& entry) {
   RINGKV_RETURN_IF_ERROR(engine_->Delete(key));
-  AdjustExpires(PriorOf(true, entry), false);
-  CountRemoved();
+  CountDelete(entry.view.has_expire());
   return Status::OK();
 }
 

@@ -176,11 +176,10 @@ class Keyspace {
   KeyspaceStats* stats() { return stats_; }
 
  private:
-  // Called after every put with the key's prior state: counts a new key and
-  // keeps expires_count_.
-  void AdjustExpires(Prior prior, bool now_has_expire);
-  // After every delete of a stored key.
-  void CountRemoved();
+  // Keep key_count_ and expires_count_: after every put, with the key's state
+  // before it and whether it now has a TTL; after every delete of a stored key.
+  void CountPut(Prior prior, bool now_has_expire);
+  void CountDelete(bool had_expire);
   // Deletes a stored key found expired, counting it in expired_keys.
   Status DeleteExpired(std::string_view key);
   Status RandomKeyImpl(int64_t now_ms, uint64_t random, bool volatile_only, std::string* key);

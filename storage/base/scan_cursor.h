@@ -7,8 +7,8 @@
 //   bits 1..23   id of an exact resume point in the engine's ScanResumeRing
 //   bits 24..47  the first 3 bytes of the first key not yet visited
 //                (big-endian, zero padded)
-// A call normally resumes exactly after the last key the previous call
-// visited. When the id is gone (the ring moved past it, the process restarted,
+// A call normally resumes exactly where the previous call stopped (at the
+// first key it did not visit, or just after the last one it did). When the id is gone (the ring moved past it, the process restarted,
 // or in a cluster the shard's leader changed and the cursor reached another
 // node's engine) it seeks to the 3 prefix bytes without trailing zeros, which
 // sort at or before every key sharing them: no key is skipped, keys sharing the
@@ -64,34 +64,41 @@ inline std::string FallbackSeekKey(uint64_t cursor) {
   return key;
 }
 
+// Where a remembered cursor resumes: at `key`, or just after it.
+struct Resume {
+  std::string key;
+  bool after = false;
+};
+
 // The exact resume points of the kSize most recent cursors an engine handed
 // out. Not thread-safe: used by the engine's owner thread.
 class ScanResumeRing {
  public:
   static constexpr size_t kSize = 1024;
 
-  // Records that a call visited up to last_key and stopped before next_key;
-  // returns the cursor to hand out.
-  uint64_t Remember(std::string_view next_key, std::string last_key) {
+  // Records where the next call resumes; returns the cursor to hand out. The
+  // cursor's fallback prefix is `key`'s, which sorts at or before the first key
+  // not yet visited either way.
+  uint64_t Remember(std::string key, bool after) {
     const uint64_t id = next_id_;
     next_id_ = id == kIdMask ? 1 : id + 1;
-    const uint64_t cursor = PrefixCursor(next_key) | (id << 1);
-    slots_[id % kSize] = Slot{cursor, std::move(last_key)};
+    const uint64_t cursor = PrefixCursor(key) | (id << 1);
+    slots_[id % kSize] = Slot{cursor, Resume{std::move(key), after}};
     return cursor;
   }
 
-  // The last key visited before `cursor` was handed out, or nullptr when the
-  // ring no longer holds it (the caller falls back to the prefix).
-  const std::string* Find(uint64_t cursor) const {
+  // The resume point of `cursor`, or nullptr when the ring no longer holds it
+  // (the caller falls back to the prefix).
+  const Resume* Find(uint64_t cursor) const {
     const uint64_t id = (cursor >> 1) & kIdMask;
     const Slot& s = slots_[id % kSize];
-    return id != 0 && s.cursor == cursor ? &s.last_key : nullptr;
+    return id != 0 && s.cursor == cursor ? &s.resume : nullptr;
   }
 
  private:
   struct Slot {
     uint64_t cursor = 0;  // 0: empty
-    std::string last_key;
+    Resume resume;
   };
   std::vector<Slot> slots_ = std::vector<Slot>(kSize);
   uint64_t next_id_ = 1;

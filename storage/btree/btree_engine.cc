@@ -342,9 +342,9 @@ Result<uint64_t> BtreeEngine::ScanCursor(uint64_t cursor, size_t count, const Sc
   bool skip_equal = false;
   bool exact = true;
   if (cursor != 0) {
-    if (const std::string* last = scan_resumes_.Find(cursor)) {
-      start = *last;
-      skip_equal = true;
+    if (const scan_cursor::Resume* r = scan_resumes_.Find(cursor)) {
+      start = r->key;
+      skip_equal = r->after;
     } else {
       start = scan_cursor::FallbackSeekKey(cursor);
       exact = false;
@@ -362,10 +362,8 @@ Result<uint64_t> BtreeEngine::ScanCursor(uint64_t cursor, size_t count, const Sc
     start = last;
     skip_equal = true;
   }
-  // The key after `last` is not known here; `last`'s prefix is at or before
-  // it, so a fallback from this cursor skips nothing.
-  std::string resume_prefix = last;
-  return scan_resumes_.Remember(resume_prefix, std::move(last));
+  // The key after `last` is not known here: resume after `last`.
+  return scan_resumes_.Remember(std::move(last), /*after=*/true);
 }
 
 std::unique_ptr<Iterator> BtreeEngine::NewSnapshotIterator() {

@@ -314,22 +314,19 @@ Result<uint64_t> LsmEngine::ScanCursor(uint64_t cursor, size_t count, const Scan
   bool exact = true;
   if (cursor == 0) {
     it->SeekToFirst();
-  } else if (const std::string* last = scan_resumes_.Find(cursor)) {
-    it->Seek(*last);
-    if (it->Valid() && it->key() == std::string_view(*last)) it->Next();
+  } else if (const scan_cursor::Resume* r = scan_resumes_.Find(cursor)) {
+    it->Seek(r->key);  // remembered as the first key not yet visited
   } else {
     exact = false;
     it->Seek(scan_cursor::FallbackSeekKey(cursor));
   }
   size_t visited = 0;
-  std::string last;
   // Bounded by the number of keys: each pass visits one key or returns.
   while (it->Valid()) {
     if (visited >= count && (exact || scan_cursor::PastPrefix(it->key(), cursor))) {
-      return scan_resumes_.Remember(it->key(), std::move(last));
+      return scan_resumes_.Remember(std::string(it->key()), /*after=*/false);
     }
     visit(it->key(), it->value());
-    last.assign(it->key().data(), it->key().size());
     visited++;
     it->Next();
   }

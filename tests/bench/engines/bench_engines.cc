@@ -266,6 +266,21 @@ struct EngineFailed {
   std::string what;
 };
 
+// 1 MiB of random bytes from `rng`; value i is 100 bytes of it at an offset
+// that moves with i, so values differ without one allocation per put.
+class ValuePool {
+ public:
+  explicit ValuePool(std::mt19937_64& rng) : bytes_(1 << 20, '\0') {
+    for (auto& c : bytes_) c = static_cast<char>(rng());
+  }
+  std::string_view For(uint64_t i) const {
+    return std::string_view(bytes_).substr((i * 4099) % (bytes_.size() - 100), 100);
+  }
+
+ private:
+  std::string bytes_;
+};
+
 // Runs every workload on one engine; returns workload -> ops/s (disk: ratio).
 std::map<std::string, double> RunEngine(const EngineDef& def, const std::string& root, uint64_t n,
                                         uint64_t seed) {
@@ -279,10 +294,8 @@ std::map<std::string, double> RunEngine(const EngineDef& def, const std::string&
   auto db = def.open(o, &error);
   if (db == nullptr) throw EngineFailed{def.name + ": open: " + error};
 
-  std::string values(1 << 20, '\0');
   std::mt19937_64 rng(seed);
-  for (auto& c : values) c = static_cast<char>(rng());
-  auto value_for = [&](uint64_t i) { return std::string_view(values).substr((i * 4099) % (values.size() - 100), 100); };
+  const ValuePool values(rng);
   std::vector<uint64_t> order(n);
   for (uint64_t i = 0; i < n; i++) order[i] = i;
 
@@ -291,7 +304,7 @@ std::map<std::string, double> RunEngine(const EngineDef& def, const std::string&
   uint64_t wchar = wchar_open;
   auto t = Clock::now();
   for (uint64_t i = 0; i < n; i++) {
-    if (!db->Put(KeyFor(i), value_for(i))) throw EngineFailed{def.name + ": put failed"};
+    if (!db->Put(KeyFor(i), values.For(i))) throw EngineFailed{def.name + ": put failed"};
   }
   r["fill"] = n / Seconds(t);
   // Not timed: without it a B+tree whose pool holds the data would show only
@@ -328,7 +341,7 @@ std::map<std::string, double> RunEngine(const EngineDef& def, const std::string&
   t = Clock::now();
   for (uint64_t i = 0; i < n; i++) {
     uint64_t k = rng() % n;
-    if (!db->Put(KeyFor(k), value_for(k + 1))) throw EngineFailed{def.name + ": overwrite failed"};
+    if (!db->Put(KeyFor(k), values.For(k + 1))) throw EngineFailed{def.name + ": overwrite failed"};
   }
   r["overwrite"] = n / Seconds(t);
   if (!db->Flush()) throw EngineFailed{def.name + ": flush failed"};
@@ -364,10 +377,8 @@ std::map<std::string, double> SyncWriteInterleaved(const std::vector<EngineDef>&
                                                    const std::string& root, uint64_t syncs,
                                                    uint64_t seed) {
   constexpr uint64_t kSyncBlocks = 20;
-  std::string values(1 << 20, '\0');
   std::mt19937_64 rng(seed);
-  for (auto& c : values) c = static_cast<char>(rng());
-  auto value_for = [&](uint64_t i) { return std::string_view(values).substr((i * 4099) % (values.size() - 100), 100); };
+  const ValuePool values(rng);
   struct Open {
     std::string name, dir;
     std::unique_ptr<BenchDb> db;
@@ -396,7 +407,7 @@ std::map<std::string, double> SyncWriteInterleaved(const std::vector<EngineDef>&
       if (e.db == nullptr) continue;
       auto t = Clock::now();
       for (uint64_t i = first; i < end; i++) {
-        if (!e.db->Put(KeyFor(i), value_for(i))) {
+        if (!e.db->Put(KeyFor(i), values.For(i))) {
           std::fprintf(stderr, "bench: %s: sync put failed (left out of syncwrite)\n", e.name.c_str());
           e.db.reset();
           break;
@@ -428,14 +439,13 @@ std::map<std::string, double> HashLatency(uint64_t m, uint64_t seed) {
   auto r = storage::OpenEngine(eo);
   if (!r.ok()) throw EngineFailed{"hash (latency): open: " + r.status().ToString()};
   std::unique_ptr<storage::Engine> engine = std::move(r.value());
-  std::string values(1 << 20, '\0');
   std::mt19937_64 rng(seed);
-  for (auto& c : values) c = static_cast<char>(rng());
+  const ValuePool values(rng);
   std::vector<uint32_t> wall_ns(m);
   uint64_t max_unpreempted_ns = 0, max_unpreempted_at = 0, over_1ms = 0, preempted = 0, slow_printed = 0;
   for (uint64_t i = 0; i < m; i++) {
     BenchKey key = KeyFor(i);
-    std::string_view value = std::string_view(values).substr((i * 4099) % (values.size() - 100), 100);
+    std::string_view value = values.For(i);
     long sw0 = InvoluntarySwitches();
     auto t0 = Clock::now();
     Status s = engine->Put(key, value);

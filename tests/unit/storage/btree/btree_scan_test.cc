@@ -48,42 +48,6 @@ TEST_CASE("SCAN cursor visits every stable key exactly once, in order, under chu
   REQUIRE(bad.status().IsInvalidArgument());
 }
 
-TEST_CASE("ScanCursor: a forgotten or pre-restart cursor resumes at its key prefix and completes",
-          "[storage][btree]") {
-  MemEnv env;
-  auto e = OpenOrDie(SmallOptions(&env, "/r"));
-  std::set<std::string> keys;
-  for (int i = 0; i < 4000; i++) {
-    std::string k = "user:" + Key(i);  // every key shares 5+ bytes
-    keys.insert(k);
-    REQUIRE(e->Put(k, "v").ok());
-  }
-  std::set<std::string> seen;
-  uint64_t cursor = e->ScanCursor(0, 1500, [&](std::string_view k, std::string_view) {
-                      seen.insert(std::string(k));
-                    }).value();
-  REQUIRE(cursor != 0);
-  // More cursors handed out than the ring holds: `cursor` is forgotten.
-  for (int i = 0; i < 1100; i++) {
-    REQUIRE(e->ScanCursor(0, 1, [](std::string_view, std::string_view) {}).ok());
-  }
-  int calls = 0;
-  size_t largest_exact = 0;
-  do {
-    size_t n = 0;
-    auto r = e->ScanCursor(cursor, 10, [&](std::string_view k, std::string_view) {
-      seen.insert(std::string(k));
-      n++;
-    });
-    REQUIRE(r.ok());
-    if (calls > 0) largest_exact = std::max(largest_exact, n);  // the first call falls back
-    cursor = r.value();
-    REQUIRE(++calls < 100000);
-  } while (cursor != 0);
-  REQUIRE(seen == keys);
-  REQUIRE(largest_exact <= 10);
-}
-
 TEST_CASE("Scan returns ordered, complete ranges between writes and checkpoints",
           "[storage][btree]") {
   MemEnv env;

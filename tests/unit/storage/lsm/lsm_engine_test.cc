@@ -370,59 +370,6 @@ TEST_CASE("lsm scan cursor visits every key even with long shared prefixes", "[l
   REQUIRE(e->ScanCursor(2, 10, [](std::string_view, std::string_view) {}).status().IsInvalidArgument());
 }
 
-TEST_CASE("lsm scan cursor: COUNT keys per call over a common prefix, and a forgotten cursor still completes",
-          "[lsm][engine]") {
-  MemEnv env;
-  auto e = MustOpen(SmallOptions(&env, nullptr, false));
-  std::set<std::string> keys;
-  for (int i = 0; i < 5000; i++) {
-    std::string k = "user:" + KeyOf(i);  // every key shares 5+ bytes
-    keys.insert(k);
-    REQUIRE(e->Put(k, "v").ok());
-  }
-  auto scan_from = [&](uint64_t cursor, std::multiset<std::string>* seen, size_t* max_per_call) {
-    int calls = 0;
-    do {
-      size_t this_call = 0;
-      auto r = e->ScanCursor(cursor, 10, [&](std::string_view k, std::string_view) {
-        seen->insert(std::string(k));
-        this_call++;
-      });
-      REQUIRE(r.ok());
-      *max_per_call = std::max(*max_per_call, this_call);
-      cursor = r.value();
-      REQUIRE(++calls < 100000);
-    } while (cursor != 0);
-  };
-
-  // Resumed exactly: each key once, never more than COUNT per call (a cursor
-  // that held only a key prefix returned whole runs of "user:" keys at once).
-  std::multiset<std::string> seen;
-  size_t max_per_call = 0;
-  scan_from(0, &seen, &max_per_call);
-  REQUIRE(std::set<std::string>(seen.begin(), seen.end()) == keys);
-  REQUIRE(seen.size() == keys.size());
-  REQUIRE(max_per_call == 10);
-
-  // A cursor whose resume point was forgotten (more than the ring's worth of
-  // cursors handed out since) falls back to its key prefix: every key from
-  // there on is still visited and the scan ends.
-  std::multiset<std::string> first;
-  uint64_t old = e->ScanCursor(0, 2500, [&](std::string_view k, std::string_view) {
-                   first.insert(std::string(k));
-                 }).value();
-  REQUIRE(old != 0);
-  for (int i = 0; i < 1100; i++) {
-    REQUIRE(e->ScanCursor(0, 1, [](std::string_view, std::string_view) {}).ok());
-  }
-  std::multiset<std::string> rest;
-  max_per_call = 0;
-  scan_from(old, &rest, &max_per_call);
-  std::set<std::string> all(first.begin(), first.end());
-  all.insert(rest.begin(), rest.end());
-  REQUIRE(all == keys);
-}
-
 TEST_CASE("lsm restore replaces contents and applied index atomically", "[lsm][engine]") {
   MemEnv env;
   ThreadScheduler sched;
