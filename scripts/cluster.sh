@@ -15,7 +15,12 @@ case "$cmd" in
       if [ -f "$dir/node$i.pid" ] && kill -0 "$(cat "$dir/node$i.pid")" 2>/dev/null; then
         echo "node $i already running (pid $(cat "$dir/node$i.pid"))"; continue
       fi
-      "$build/server/ringkv-server" --config "conf/cluster-3/node$i.yaml" &
+      # Detached like a daemon: its own session (closing the terminal does not
+      # stop it) and no inherited stdin/stdout/stderr, so `make cluster | tail`
+      # and scripts that capture the output return once the cluster is up.
+      # Everything the node says goes to its logfile (conf/cluster-3/).
+      setsid "$build/server/ringkv-server" --config "conf/cluster-3/node$i.yaml" \
+        </dev/null >>"$dir/node$i.out" 2>&1 &
       echo "node $i: pid $! port 700$i"
     done
     for _ in $(seq 1 100); do

@@ -1,5 +1,6 @@
 #include "server/background_pool.h"
 
+#include "server/thread_name.h"
 #include "storage/base/check.h"
 
 namespace ringkv::server {
@@ -7,7 +8,10 @@ namespace ringkv::server {
 BackgroundPool::BackgroundPool(size_t threads) : thread_count_(threads) {
   RINGKV_CHECK(threads >= 1);
   workers_.reserve(threads);
-  for (size_t i = 0; i < threads; i++) workers_.emplace_back([this] { WorkerLoop(); });
+  for (size_t i = 0; i < threads; i++) workers_.emplace_back([this] {
+      NameThisThread("rk-background");
+      WorkerLoop();
+    });
 }
 
 BackgroundPool::~BackgroundPool() { Shutdown(); }

@@ -17,9 +17,10 @@ bool ProgressTracker::IsSingleton() const {
 }
 
 uint64_t ProgressTracker::Committed() const {
-  std::map<NodeId, uint64_t> acked;
-  for (const auto& [id, pr] : progress) acked[id] = pr.match;
-  return quorum::CommittedIndex(config.voters, acked);
+  return quorum::JointCommittedBy(config.voters, [this](NodeId id) -> uint64_t {
+    auto it = progress.find(id);
+    return it == progress.end() ? 0 : it->second.match;
+  });
 }
 
 bool ProgressTracker::QuorumActive() const {

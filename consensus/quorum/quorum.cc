@@ -7,16 +7,10 @@
 namespace ringkv::consensus::quorum {
 
 uint64_t CommittedIndex(const MajorityConfig& voters, const std::map<NodeId, uint64_t>& acked) {
-  if (voters.empty()) return std::numeric_limits<uint64_t>::max();
-  std::vector<uint64_t> idx;
-  idx.reserve(voters.size());
-  for (NodeId id : voters) {
+  return MajorityCommittedBy(voters, [&acked](NodeId id) -> uint64_t {
     auto it = acked.find(id);
-    idx.push_back(it == acked.end() ? 0 : it->second);
-  }
-  // Sorted descending, the (n/2+1)-th value is acknowledged by a majority.
-  std::sort(idx.begin(), idx.end(), std::greater<uint64_t>());
-  return idx[voters.size() / 2];
+    return it == acked.end() ? 0 : it->second;
+  });
 }
 
 VoteResult Vote(const MajorityConfig& voters, const std::map<NodeId, bool>& votes) {

@@ -326,17 +326,13 @@ bool Raft::LeaseValid() const {
   if (lease_revoked_) return false;
   const uint64_t d = static_cast<uint64_t>(lease_clock_drift_percent_);
   const uint64_t limit = static_cast<uint64_t>(std::max(election_timeout_ - 1, 0)) * (100 - d);
-  std::map<NodeId, bool> fresh;
-  for (const auto& [id, pr] : trk_.progress) {
-    if (id == id_) {
-      fresh[id] = true;
-      continue;
-    }
+  // Runs for every led group on every replication-loop iteration: no map.
+  return quorum::JointGrants(trk_.config.voters, [&](NodeId id) {
+    if (id == id_) return true;
     auto it = lease_acks_.find(id);
-    if (it == lease_acks_.end() || it->second > leader_ticks_) continue;
-    fresh[id] = (leader_ticks_ - it->second + 1) * (100 + d) < limit;
-  }
-  return quorum::Vote(trk_.config.voters, fresh) == quorum::VoteResult::kWon;
+    if (it == lease_acks_.end() || it->second > leader_ticks_) return false;
+    return (leader_ticks_ - it->second + 1) * (100 + d) < limit;
+  });
 }
 
 bool Raft::CommittedEntryInCurrentTerm() const {

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 #include <ctime>
+#include <string>
 
 #include "server/config/config.h"
 #include "server/log.h"
@@ -18,6 +19,7 @@
 #include "server/server_context.h"
 #include "server/server_stats.h"
 #include "server/shard/shard_set.h"
+#include "server/thread_name.h"
 
 namespace ringkv::server {
 
@@ -118,6 +120,7 @@ Status LoopThread::Start() {
 }
 
 void LoopThread::Run() {
+  NameThisThread(("rk-loop-" + std::to_string(index_)).c_str());
   uv_run(&loop_, UV_RUN_DEFAULT);
   // Every handle is closed; run once more so their close callbacks finish.
   uv_run(&loop_, UV_RUN_NOWAIT);

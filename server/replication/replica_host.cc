@@ -8,6 +8,7 @@
 #include "consensus/raft.h"
 #include "server/replication/payload_codec.h"
 #include "server/replication/raft_log_storage.h"
+#include "server/thread_name.h"
 #include "storage/base/coding.h"
 #include "storage/env/env.h"
 #include "storage/raftlog/raft_log.h"
@@ -106,8 +107,14 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
     uv_async_init(uv_, &snap_async_,
                   [](uv_async_t* h) { static_cast<Loop*>(h->data)->OnSnapshotsWritten(); });
     timer_.data = async_.data = check_.data = sync_async_.data = snap_async_.data = this;
-    sync_thread_ = std::thread([this] { SyncThreadMain(); });
-    snap_thread_ = std::thread([this] { SnapshotThreadMain(); });
+    sync_thread_ = std::thread([this] {
+      NameThisThread("rk-raft-sync");
+      SyncThreadMain();
+    });
+    snap_thread_ = std::thread([this] {
+      NameThisThread("rk-raft-snap");
+      SnapshotThreadMain();
+    });
     uv_timer_start(&timer_, [](uv_timer_t* h) { static_cast<Loop*>(h->data)->OnTick(); },
                    opt_.tick_ms, opt_.tick_ms);
     // Every loop iteration ends with Process(): whatever timers, posted tasks and peer
@@ -583,7 +590,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
     for (auto& [gid, g] : groups_) {
       if (gid >= ReplicaHost::kLeaseSlots) continue;
       const consensus::RawNode* node = host_->Group(gid);
-      const bool ready = node != nullptr && node->LeaseReadReady() && g.role == Role::kLeader;
+      const bool ready = g.role == Role::kLeader && node != nullptr && node->LeaseReadReady();
       owner_->lease_until_ms_[gid].store(ready ? until : 0, std::memory_order_release);
     }
   }
@@ -1023,6 +1030,7 @@ Status ReplicaHost::Start(std::function<std::unique_ptr<PeerLink>(uv_loop_t*)> m
 
 void ReplicaHost::ThreadMain(std::function<std::unique_ptr<PeerLink>(uv_loop_t*)> make_link,
                              std::unique_ptr<RaftLog> log) {
+  NameThisThread("rk-raft");
   uv_loop_t uv;
   uv_loop_init(&uv);
   {

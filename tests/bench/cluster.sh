@@ -2,6 +2,8 @@
 # Replicated-cluster benchmark (issue 5), everything in one run on this machine:
 #   ringkv, 3-node local cluster, fsync always      redis-benchmark SET/GET through node 1,
 #                                                   plain (forwarding) and with --cluster
+#   the same with 1 replica per shard               SET with --cluster: the nodes' own path
+#                                                   without replication (a reference row)
 #   ringkv, single node (the standalone server)     redis-benchmark GET (the 0.7x reference)
 #   redis-server, appendonly yes appendfsync always redis-benchmark SET/GET
 #   etcd, 3 members (Debian etcd-server)            etcdctl check perf (puts/s)
@@ -62,6 +64,15 @@ for p in $PIPELINES; do
 done
 echo stop >&"${CL[1]}"; wait "$CL_PID" 2>/dev/null || true
 
+# 1b. the same three nodes with one replica per shard: no replication, every
+# node still logs and fsyncs its own shards. Not a target; it shows how much
+# of the SET gap to Redis is replication and how much the node's own path.
+coproc CL { /usr/bin/python3 "$here/cluster_probe.py" serve "$work" "$SHARDS" always 1; }
+read -r tag p1 p2 p3 <&"${CL[0]}"
+[ "$tag" = PORTS ] || { echo "cluster (1 replica) did not start" >&2; exit 1; }
+for p in $PIPELINES; do rb ringkv-cluster-r1 "$p1" set "$p" --cluster; done
+echo stop >&"${CL[1]}"; wait "$CL_PID" 2>/dev/null || true
+
 # 2. ringkv single node
 port=$(free_port); start_ringkv "$port" "0-$(($(nproc) - 1))" 0; pid=$LAST_PID
 for p in $PIPELINES; do for t in set get; do rb ringkv-single "$port" "$t" "$p"; done; done
@@ -114,7 +125,8 @@ print("|---|---|---|---|---|---|---|---|---|")
 for (t, p) in sorted(rows):
     r = rows[(t, p)]
     rd = r.get("redis-aof-always"); s = r.get("ringkv-single")
-    for name, client in (("ringkv-cluster", "plain, node 1"), ("ringkv-cluster-aware", "--cluster")):
+    for name, client in (("ringkv-cluster", "plain, node 1"), ("ringkv-cluster-aware", "--cluster"),
+                         ("ringkv-cluster-r1", "--cluster, 1 replica (no replication; reference)")):
         c = r.get(name)
         if not c:
             continue

@@ -1,7 +1,9 @@
 """Cluster benchmark helpers (tests/bench/cluster.sh), run under /usr/bin/python3.
 
-  cluster_probe.py serve DIR SHARDS FSYNC    start a 3-node cluster, print "PORTS p1 p2 p3", then
-                                             wait for a line on stdin and stop it
+  cluster_probe.py serve DIR SHARDS FSYNC [REPLICAS]
+                                             start a 3-node cluster (3 replicas unless given),
+                                             print "PORTS p1 p2 p3", then wait for a line on
+                                             stdin and stop it
   cluster_probe.py failover RUNS SHARDS      the failover probe: RUNS times, start a fresh
                                              cluster, write continuously to every shard, kill -9
                                              the node leading the most shards, and measure the
@@ -86,7 +88,9 @@ def one_failover(shards):
 def main():
     if sys.argv[1] == "serve":
         work, shards, fsync = sys.argv[2], int(sys.argv[3]), sys.argv[4]
-        c = Cluster(shards=shards, extra=["--cluster.fsync", fsync, "--loglevel", "warning"])
+        replicas = int(sys.argv[5]) if len(sys.argv) > 5 else 3
+        c = Cluster(shards=shards, replicas=replicas,
+                    extra=["--cluster.fsync", fsync, "--loglevel", "warning"])
         with c:
             c.start_all()
             print("PORTS", *[c.ports[i] for i in sorted(c.ports)], flush=True)

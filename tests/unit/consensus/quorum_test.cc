@@ -3,6 +3,8 @@
 
 #include "consensus/quorum/quorum.h"
 
+#include <random>
+
 namespace ringkv::consensus::quorum {
 
 TEST_CASE("quorum: committed index of a majority config", "[consensus][quorum]") {
@@ -57,6 +59,34 @@ TEST_CASE("quorum: joint config needs both majorities", "[consensus][quorum]") {
   JointConfig simple{{1, 2, 3}, {}};
   CHECK(CommittedIndex(simple, {{1, 5}, {2, 3}, {3, 1}}) == 3);
   CHECK(Vote(simple, {{1, true}, {3, true}}) == VoteResult::kWon);
+}
+
+TEST_CASE("quorum: the map-free forms agree with CommittedIndex and Vote", "[consensus][quorum]") {
+  // Random joint configs of up to 12 voters a half (past the small-buffer size
+  // of MajorityCommittedBy), random acknowledgements and grants.
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 2000; ++round) {
+    JointConfig c;
+    const size_t in = rng() % 13, out = rng() % 13;
+    while (c.incoming.size() < in) c.incoming.insert(1 + rng() % 20);
+    while (c.outgoing.size() < out) c.outgoing.insert(1 + rng() % 20);
+    std::map<NodeId, uint64_t> acked;
+    std::map<NodeId, bool> votes;
+    for (NodeId id = 1; id <= 20; ++id) {
+      if (rng() % 4 != 0) acked[id] = rng() % 50;
+      if (rng() % 4 != 0) votes[id] = rng() % 2 == 0;
+    }
+    const uint64_t committed = JointCommittedBy(c, [&](NodeId id) -> uint64_t {
+      auto it = acked.find(id);
+      return it == acked.end() ? 0 : it->second;
+    });
+    CHECK(committed == CommittedIndex(c, acked));
+    const bool granted = JointGrants(c, [&](NodeId id) {
+      auto it = votes.find(id);
+      return it != votes.end() && it->second;
+    });
+    CHECK(granted == (Vote(c, votes) == VoteResult::kWon));
+  }
 }
 
 }  // namespace ringkv::consensus::quorum
