@@ -148,6 +148,27 @@ ClusterRouter::RequestPtr ClusterRouter::MakeRequest(std::span<const std::string
   return req;
 }
 
+// The state of one client SCAN call while it walks shards.
+struct ClusterRouter::ScanCall {
+  std::vector<std::string> args;  // the client's SCAN, cursor and COUNT rewritten per shard
+  size_t count_index = 0;         // where COUNT's value is in args
+  int64_t count = 10;             // 0: not a valid COUNT (the shard answers the error)
+  int resp = 2;
+  bool readonly = false;
+  int64_t now_ms = 0;
+  ReplyCallback done;
+  std::vector<std::string> keys;  // encoded bulk strings gathered so far
+  int shards_visited = 0;
+};
+
+// A shard's leader scans at most that shard per call (keys_family.cc). The
+// router goes on to the following shards while fewer than COUNT keys were
+// gathered, so a small keyspace takes a few calls instead of one per shard,
+// as a client expects from SCAN 0 COUNT 1000; at most this many shards per
+// call bound one call's work (and its latency, a forward per shard led
+// elsewhere) when MATCH or TYPE filters out most keys.
+constexpr int kScanShardsPerCall = 64;
+
 bool ClusterRouter::Route(const CommandSpec& spec, std::span<const std::string_view> args,
                           ClientState* client, ReplyBuilder* reply, Deferrer* deferrer,
                           int64_t now_ms) {
@@ -341,27 +362,30 @@ void ClusterRouter::RouteKeyless(const CommandSpec& spec, std::span<const std::s
   const int resp = client->resp;
   std::vector<std::string> owned;
   if (kind == Keyless::kScan) {
-    // The cursor names its shard (keys_family.cc); one shard per call.
     int64_t cursor = 0;
     uint64_t ucursor = 0;
     if (ParseInt64(args[1], &cursor)) ucursor = static_cast<uint64_t>(cursor);
-    uint64_t shard = ucursor >> 48;
-    ReplyCallback done = deferrer->Defer(false);
-    if (shard >= shards) {
-      // Past the last shard (or a cursor this server never issued): done.
-      std::string out;
-      ReplyBuilder rb(&out, resp);
-      rb.ArrayHeader(2);
-      rb.Bulk("0");
-      rb.ArrayHeader(0);
-      return done(std::move(out));
+    auto call = std::make_shared<ScanCall>();
+    call->args.assign(args.begin(), args.end());
+    // COUNT is rewritten per shard to what is still wanted; without a valid
+    // COUNT option (Redis's default is 10) one is added. A bad COUNT goes to the
+    // shard as given and comes back as its error.
+    call->count_index = 0;
+    for (size_t i = 2; i + 1 < call->args.size(); i += 2) {
+      if (!EqualsIgnoreCase(call->args[i], "count")) continue;
+      call->count_index = i + 1;
+      if (!ParseInt64(call->args[i + 1], &call->count) || call->count < 1) call->count = 0;
     }
-    std::vector<std::string_view> sub = WrapForShard(static_cast<uint32_t>(shard), args, &owned);
-    if (port_->CanReadNow(static_cast<uint32_t>(shard), false)) {
-      return done(ExecuteLocally(server_, sub, resp, now_ms));
+    if (call->count_index == 0) {
+      call->args.push_back("COUNT");
+      call->args.push_back("10");
+      call->count_index = call->args.size() - 1;
     }
-    return Submit(MakeRequest(sub, static_cast<uint32_t>(shard), false, resp, client->readonly,
-                              now_ms, std::move(done)));
+    call->resp = resp;
+    call->readonly = client->readonly;
+    call->now_ms = now_ms;
+    call->done = deferrer->Defer(false);
+    return ScanStep(std::move(call), ucursor);
   }
   Gather::Combine combine;
   switch (kind) {
@@ -412,6 +436,51 @@ void ClusterRouter::RouteKeyless(const CommandSpec& spec, std::span<const std::s
     }
     Submit(MakeRequest(sub, shard, is_write, resp, client->readonly, now_ms, std::move(done)));
   }
+}
+
+void ClusterRouter::ScanStep(std::shared_ptr<ScanCall> call, uint64_t cursor) {
+  const uint64_t shard = cursor >> 48;
+  if (shard >= port_->shard_count()) {
+    // Past the last shard (or a cursor this server never issued): done.
+    return ScanPart(std::move(call), port_->shard_count(), "*2\r\n$1\r\n0\r\n*0\r\n");
+  }
+  call->args[1] = std::to_string(cursor);
+  if (call->count > 0) {
+    call->args[call->count_index] =
+        std::to_string(call->count - static_cast<int64_t>(call->keys.size()));
+  }
+  std::vector<std::string_view> view(call->args.begin(), call->args.end());
+  std::vector<std::string> owned;
+  std::vector<std::string_view> sub = WrapForShard(static_cast<uint32_t>(shard), view, &owned);
+  const uint32_t s = static_cast<uint32_t>(shard);
+  ReplyCallback part = [this, call, s](std::string reply) { ScanPart(call, s, std::move(reply)); };
+  if (port_->CanReadNow(s, false)) return part(ExecuteLocally(server_, sub, call->resp, call->now_ms));
+  Submit(MakeRequest(sub, s, false, call->resp, call->readonly, call->now_ms, std::move(part)));
+}
+
+void ClusterRouter::ScanPart(std::shared_ptr<ScanCall> call, uint32_t shard, std::string reply) {
+  std::string_view cursor_text;
+  std::vector<std::string_view> keys;
+  if (!reply.empty() && reply[0] == '-') return call->done(std::move(reply));
+  int64_t next = 0;
+  if (!SplitScanReply(reply, &cursor_text, &keys) || !ParseInt64(cursor_text, &next)) {
+    return call->done(ErrorReply("ERR bad SCAN reply from a shard"));
+  }
+  for (std::string_view k : keys) call->keys.emplace_back(k);
+  call->shards_visited++;
+  const uint64_t unext = static_cast<uint64_t>(next);
+  if (next != 0 && (unext >> 48) != shard && call->count > 0 &&
+      static_cast<int64_t>(call->keys.size()) < call->count &&
+      call->shards_visited < kScanShardsPerCall) {
+    return ScanStep(std::move(call), unext);
+  }
+  std::string out;
+  ReplyBuilder rb(&out, call->resp);
+  rb.ArrayHeader(2);
+  rb.Bulk(std::to_string(unext));
+  rb.ArrayHeader(call->keys.size());
+  for (const std::string& k : call->keys) rb.Raw(k);
+  call->done(std::move(out));
 }
 
 void ClusterRouter::HandleForward(std::string_view payload,

@@ -91,6 +91,10 @@ class ClusterRouter {
                     ClientState* client, Deferrer* deferrer, int64_t now_ms);
   RequestPtr MakeRequest(std::span<const std::string_view> args, uint32_t shard, bool is_write,
                          int resp, bool readonly, int64_t now_ms, ReplyCallback done);
+  // SCAN from any node (RouteKeyless): one shard at a time, in cursor order.
+  struct ScanCall;
+  void ScanStep(std::shared_ptr<ScanCall> call, uint64_t cursor);
+  void ScanPart(std::shared_ptr<ScanCall> call, uint32_t shard, std::string reply);
 
   ServerContext* server_;
   ReplicationPort* port_;

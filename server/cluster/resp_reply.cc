@@ -52,4 +52,21 @@ bool SplitArrayReply(std::string_view reply, std::vector<std::string_view>* item
   return pos == reply.size();
 }
 
+bool SplitScanReply(std::string_view reply, std::string_view* cursor,
+                    std::vector<std::string_view>* keys) {
+  constexpr std::string_view kHeader = "*2\r\n";
+  if (reply.substr(0, kHeader.size()) != kHeader) return false;
+  size_t pos = kHeader.size();
+  std::string_view text;
+  size_t next = 0;
+  if (pos >= reply.size() || reply[pos] != '$' || !ReadLine(reply, pos, &text, &next)) return false;
+  int64_t len = 0;
+  if (!ParseInt64(text, &len) || len < 0 || next + static_cast<size_t>(len) + 2 > reply.size() ||
+      reply.substr(next + static_cast<size_t>(len), 2) != "\r\n") {
+    return false;
+  }
+  *cursor = reply.substr(next, static_cast<size_t>(len));
+  return SplitArrayReply(reply.substr(next + static_cast<size_t>(len) + 2), keys);
+}
+
 }  // namespace ringkv::server::cluster

@@ -14,5 +14,9 @@ bool ParseIntegerReply(std::string_view reply, int64_t* value);
 // Items may be bulk strings, nulls (RESP2 "$-1", RESP3 "_"), integers, simple
 // strings or errors; nested aggregates are not supported (not needed).
 bool SplitArrayReply(std::string_view reply, std::vector<std::string_view>* items);
+// A SCAN reply ("*2\r\n", the cursor as a bulk string, an array of keys) ->
+// the cursor's text and the encoded bytes of each key (SplitArrayReply).
+bool SplitScanReply(std::string_view reply, std::string_view* cursor,
+                    std::vector<std::string_view>* keys);
 
 }  // namespace ringkv::server::cluster
