@@ -336,7 +336,10 @@ bool Raft::LeaseValid() const {
 }
 
 bool Raft::CommittedEntryInCurrentTerm() const {
-  return log_.TermOrZero(log_.committed()) == term_;
+  if (term_ != 0 && committed_in_term_ == term_) return true;
+  if (log_.TermOrZero(log_.committed()) != term_) return false;
+  committed_in_term_ = term_;
+  return true;
 }
 
 void Raft::LeaderReadIndex(const Message& m) {
