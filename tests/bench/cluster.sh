@@ -35,7 +35,19 @@ work=$(mktemp -d /tmp/ringkv-bench-cluster.XXXXXX)
 cleanup_all() { bench_cleanup; rm -rf "$work"; }
 trap cleanup_all EXIT
 
-# rb NAME PORT TESTS P [redis-benchmark options] -> "name test P rps p50 p99" lines
+# CPU time (clock ticks, user + system, every thread) the processes SERVER_PIDS used so far.
+server_ticks() {
+  local t=0 pid
+  for pid in $SERVER_PIDS; do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$t"
+}
+hz=$(getconf CLK_TCK)
+
+# rb NAME PORT TESTS P [redis-benchmark options] -> "name test P rps p50 p99 cpu_us" lines,
+# cpu_us = CPU the servers (SERVER_PIDS) spent per request: throughput on shared cores
+# depends on what else runs, the CPU a request costs much less.
 rb() {
   local name=$1 port=$2 tests=$3 p=$4
   shift 4
@@ -44,9 +56,16 @@ rb() {
     n=$N_GET16
     [ "${1:-}" = --cluster ] && n=$N_GET16_CLUSTER
   fi
+  local t0 t1
+  t0=$(server_ticks)
   redis-benchmark -p "$port" "$@" -t "$tests" -n "$n" -c 50 -d 100 -r 100000 -P "$p" --csv 2>/dev/null |
-    tr -d '"' | awk -F, -v n="$name" -v p="$p" '$1 == "SET" || $1 == "GET" {print n, $1, p, $2, $5, $7}' >> "$results"
+    tr -d '"' | awk -F, -v n="$name" -v p="$p" '$1 == "SET" || $1 == "GET" {printf "%s %s %s %s %s %s ", n, $1, p, $2, $5, $7}' >> "$results"
+  t1=$(server_ticks)
+  echo "$(( (t1 - t0) * 1000000 / hz / n ))" >> "$results"
 }
+
+# The server processes of a cluster started by cluster_probe.py serve (by client port).
+cluster_pids() { local p; for p in "$@"; do pgrep -f "ringkv-server --port $p " || true; done | tr '\n' ' '; }
 
 echo "# cluster benchmark: redis-benchmark -c 50 -d 100 -n $N (GET -P 16: $N_GET16, with --cluster $N_GET16_CLUSTER), shards $SHARDS, $(nproc) cores shared, unpinned"
 
@@ -54,6 +73,7 @@ echo "# cluster benchmark: redis-benchmark -c 50 -d 100 -n $N (GET -P 16: $N_GET
 coproc CL { /usr/bin/python3 "$here/cluster_probe.py" serve "$work" "$SHARDS" always; }
 read -r tag p1 p2 p3 <&"${CL[0]}"
 [ "$tag" = PORTS ] || { echo "cluster did not start" >&2; exit 1; }
+SERVER_PIDS=$(cluster_pids "$p1" "$p2" "$p3")
 for p in $PIPELINES; do
   # a plain client on node 1 (2/3 of the keys forwarded), then a cluster-aware one
   # (each key sent to its shard's leader); SET first, so GETs find values
@@ -70,11 +90,12 @@ echo stop >&"${CL[1]}"; wait "$CL_PID" 2>/dev/null || true
 coproc CL { /usr/bin/python3 "$here/cluster_probe.py" serve "$work" "$SHARDS" always 1; }
 read -r tag p1 p2 p3 <&"${CL[0]}"
 [ "$tag" = PORTS ] || { echo "cluster (1 replica) did not start" >&2; exit 1; }
+SERVER_PIDS=$(cluster_pids "$p1" "$p2" "$p3")
 for p in $PIPELINES; do rb ringkv-cluster-r1 "$p1" set "$p" --cluster; done
 echo stop >&"${CL[1]}"; wait "$CL_PID" 2>/dev/null || true
 
 # 2. ringkv single node
-port=$(free_port); start_ringkv "$port" "0-$(($(nproc) - 1))" 0; pid=$LAST_PID
+port=$(free_port); start_ringkv "$port" "0-$(($(nproc) - 1))" 0; pid=$LAST_PID; SERVER_PIDS=$pid
 for p in $PIPELINES; do for t in set get; do rb ringkv-single "$port" "$t" "$p"; done; done
 stop_pid "$pid"
 
@@ -82,7 +103,7 @@ stop_pid "$pid"
 port=$(free_port)
 redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync always \
   --dir "$work" --daemonize no --logfile /dev/null &
-pid=$!; BENCH_PIDS+=("$pid"); wait_ping "$port"
+pid=$!; BENCH_PIDS+=("$pid"); wait_ping "$port"; SERVER_PIDS=$pid
 for p in $PIPELINES; do for t in set get; do rb redis-aof-always "$port" "$t" "$p"; done; done
 stop_pid "$pid"
 
@@ -115,13 +136,16 @@ fo=$(/usr/bin/python3 "$here/cluster_probe.py" failover "$FAILOVER_RUNS" "$SHARD
 import sys, collections
 rows = collections.defaultdict(dict)
 for line in open(sys.argv[1]):
-    n, t, p, rps, p50, p99 = line.split()
-    rows[(t, int(p))][n] = (float(rps), float(p50), float(p99))
+    f = line.split()
+    if len(f) != 7:
+        continue  # a redis-benchmark run that printed nothing
+    n, t, p, rps, p50, p99, cpu = f
+    rows[(t, int(p))][n] = (float(rps), float(p50), float(p99), int(cpu))
 etcd = sys.argv[2]
 fo = sys.argv[3].split()
 print()
-print("| test | P | client | ringkv cluster ops/s (p50/p99 ms) | redis aof-always ops/s | ringkv single ops/s | cluster/redis | cluster/single | cluster/etcd |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| test | P | client | ringkv cluster ops/s (p50/p99 ms) | redis aof-always ops/s | ringkv single ops/s | cluster/redis | cluster/single | cluster/etcd | server CPU us/op: cluster, redis, single |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for (t, p) in sorted(rows):
     r = rows[(t, p)]
     rd = r.get("redis-aof-always"); s = r.get("ringkv-single")
@@ -134,9 +158,11 @@ for (t, p) in sorted(rows):
         cr = "%.2f" % (c[0] / rd[0]) if c and rd else "-"
         cs = "%.2f" % (c[0] / s[0]) if c and s else "-"
         ce = "%.1f" % (c[0] / float(etcd)) if etcd not in ("n/a", "") and t == "SET" else "-"
-        print("| %s | %d | %s | %s (%.2f/%.2f) | %s | %s | %s | %s | %s |" % (t, p, client, f(c), c[1], c[2], f(rd), f(s), cr, cs, ce))
+        cpu = "%d, %s, %s" % (c[3], rd[3] if rd else "-", s[3] if s else "-")
+        print("| %s | %d | %s | %s (%.2f/%.2f) | %s | %s | %s | %s | %s | %s |" % (t, p, client, f(c), c[1], c[2], f(rd), f(s), cr, cs, ce, cpu))
 print()
 print("etcd 3 members, etcdctl check perf: %s puts/s" % etcd)
+print("server CPU us/op: user + system CPU of every server process of the row (3 nodes for the cluster), per request")
 if len(fo) == 2:
     print("failover (median): every shard writable %s s after kill -9 of the busiest leader; longest client gap %s s" % (fo[0], fo[1]))
 PY
