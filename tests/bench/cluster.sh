@@ -130,7 +130,7 @@ if command -v etcd >/dev/null && command -v etcdctl >/dev/null; then
 fi
 
 # 5. failover probe
-fo=$(/usr/bin/python3 "$here/cluster_probe.py" failover "$FAILOVER_RUNS" "$SHARDS" | tee /dev/stderr | awk '/^FAILOVER/ {print $2, $3}')
+fo=$(/usr/bin/python3 "$here/cluster_probe.py" failover "$FAILOVER_RUNS" "$SHARDS" | tee -a /dev/stderr | awk '/^FAILOVER/ {print $2, $3}')
 
 /usr/bin/python3 - "$results" "$etcd_puts" "$fo" <<'PY'
 import sys, collections
