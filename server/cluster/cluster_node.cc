@@ -777,6 +777,7 @@ std::vector<std::pair<std::string, uint64_t>> ClusterNode::Stats() const {
           {"cluster_shards_led", led},
           {"raft_ready_rounds", st.ready_rounds},
           {"raft_ticks", st.ticks},
+          {"raft_loop_passes", st.loop_passes},
           {"raft_batches_sent", st.batches_sent},
           {"raft_heartbeats_sent", st.heartbeats_sent},
           {"raft_liveness_beats_sent", st.liveness_beats_sent},

@@ -448,6 +448,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
   // One pass of the MultiRaftHost loop contract (see the header).
   void Process() {
     CallbackTimer timer(&st_, "process");
+    st_.loop_passes++;
     IssueQueuedReads();
     // One round at a time: the next Ready waits for the sync of this one. What
     // does not depend on that write goes now: a leader's appends for proposals
