@@ -280,9 +280,10 @@ TEST_CASE("router: keyless commands cover every shard", "[cluster]") {
     testing::RespValue v;
     REQUIRE(testing::DecodeResp(f.Run({"scan", cursor, "count", "7"}), &v) > 0);
     cursor = v.elements[0].str;
-    // The hash engine scans whole buckets: like Redis, a call may give a few
-    // more than COUNT, never a whole shard.
-    CHECK(v.elements[1].elements.size() <= 7 + 8);
+    // The hash engine scans whole buckets, so like Redis a call may give more
+    // than COUNT: at most COUNT plus the rest of one bucket (the table's hash
+    // seed varies per run). The call count below is the efficiency check.
+    CHECK(v.elements[1].elements.size() <= 7 + 24);
     for (auto& e : v.elements[1].elements) seen.insert(e.str);
     calls++;
     if (cursor == "0") break;
