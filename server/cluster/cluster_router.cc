@@ -159,6 +159,7 @@ struct ClusterRouter::ScanCall {
   ReplyCallback done;
   std::vector<std::string> keys;  // encoded bulk strings gathered so far
   int shards_visited = 0;
+  bool cursor_as_given = false;  // the client's cursor text goes to one shard unchanged
 };
 
 // A shard's leader scans at most that shard per call (keys_family.cc). The
@@ -364,8 +365,14 @@ void ClusterRouter::RouteKeyless(const CommandSpec& spec, std::span<const std::s
   if (kind == Keyless::kScan) {
     int64_t cursor = 0;
     uint64_t ucursor = 0;
-    if (ParseInt64(args[1], &cursor)) ucursor = static_cast<uint64_t>(cursor);
     auto call = std::make_shared<ScanCall>();
+    if (ParseInt64(args[1], &cursor)) {
+      ucursor = static_cast<uint64_t>(cursor);
+    } else {
+      // Not a cursor this router wrote: shard 0 parses it as Redis would
+      // (an error, or a cursor past the end) and its reply is the answer.
+      call->cursor_as_given = true;
+    }
     call->args.assign(args.begin(), args.end());
     // COUNT is rewritten per shard to what is still wanted; without a valid
     // COUNT option (Redis's default is 10) one is added. A bad COUNT goes to the
@@ -444,7 +451,7 @@ void ClusterRouter::ScanStep(std::shared_ptr<ScanCall> call, uint64_t cursor) {
     // Past the last shard (or a cursor this server never issued): done.
     return ScanPart(std::move(call), port_->shard_count(), "*2\r\n$1\r\n0\r\n*0\r\n");
   }
-  call->args[1] = std::to_string(cursor);
+  if (!call->cursor_as_given) call->args[1] = std::to_string(cursor);
   if (call->count > 0) {
     call->args[call->count_index] =
         std::to_string(call->count - static_cast<int64_t>(call->keys.size()));
@@ -469,7 +476,7 @@ void ClusterRouter::ScanPart(std::shared_ptr<ScanCall> call, uint32_t shard, std
   for (std::string_view k : keys) call->keys.emplace_back(k);
   call->shards_visited++;
   const uint64_t unext = static_cast<uint64_t>(next);
-  if (next != 0 && (unext >> 48) != shard && call->count > 0 &&
+  if (next != 0 && (unext >> 48) != shard && call->count > 0 && !call->cursor_as_given &&
       static_cast<int64_t>(call->keys.size()) < call->count &&
       call->shards_visited < kScanShardsPerCall) {
     return ScanStep(std::move(call), unext);

@@ -303,6 +303,10 @@ TEST_CASE("router: keyless commands cover every shard", "[cluster]") {
   CHECK(f.Run({"scan", "0", "count", "0"}) == "-ERR syntax error\r\n");
   CHECK(f.Run({"scan", "0", "count", "x"}) == "-ERR value is not an integer or out of range\r\n");
   CHECK(f.Run({"scan", "99999999999999999", "count", "5"}) == "*2\r\n$1\r\n0\r\n*0\r\n");
+  // A cursor that is not a number is Redis's error; one above 2^63 (Redis
+  // reads cursors as unsigned) lies past the last shard.
+  CHECK(f.Run({"scan", "abc"}) == "-ERR invalid cursor\r\n");
+  CHECK(f.Run({"scan", "18446744073709551615"}) == "*2\r\n$1\r\n0\r\n*0\r\n");
   REQUIRE(f.Run({"randomkey"}).rfind("$", 0) == 0);
   f.port.proposals.clear();
   REQUIRE(f.Run({"flushall"}) == "+OK\r\n");
