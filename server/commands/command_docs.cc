@@ -76,6 +76,7 @@ constexpr CommandDoc kDocs[] = {
     {"command|list", "[FILTERBY MODULE module-name|ACLCAT category|PATTERN pattern]", "O(N) where N is the total number of Redis commands"},
     {"command|getkeys", "command [arg [arg ...]]", "O(N) where N is the number of arguments to the command"},
     {"time", "", "O(1)"},
+    {"role", "", "O(1)"},
     {"shutdown", "[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]", "O(N) when saving, where N is the total number of keys in all databases"},
     {"debug", "subcommand [argument ...]", "Depends on subcommand."},
     {"slowlog|get", "[count]", "O(N) where N is the number of entries returned"},

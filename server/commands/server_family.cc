@@ -385,6 +385,16 @@ void CmdTime(CommandContext& ctx) {
   ctx.reply->Bulk(us);
 }
 
+// ringkv has no Redis replication: a node answers as a master without
+// replicas, as a Redis master with none does, and as CLUSTER NODES shows it
+// (a shard's copies are Raft replicas, reported by INFO cluster instead).
+void CmdRole(CommandContext& ctx) {
+  ctx.reply->ArrayHeader(3);
+  ctx.reply->Bulk("master");
+  ctx.reply->Integer(0);
+  ctx.reply->ArrayHeader(0);
+}
+
 void CmdShutdown(CommandContext& ctx) {
   for (size_t i = 1; i < ctx.args.size(); ++i) {
     std::string_view a = ctx.args[i];
@@ -516,6 +526,8 @@ void RegisterServerFamily(CommandTable* table) {
                     Sub("command|help", 2, kCmdLoading | kCmdStale, "Returns helpful text about the different subcommands.")}});
   table->Register({"time", 1, kCmdLoading | kCmdStale | kCmdFast, 0, 0, 0, CmdTime, "server",
                    "Returns the server time.", "2.6.0"});
+  table->Register({"role", 1, kCmdNoscript | kCmdLoading | kCmdStale | kCmdFast, 0, 0, 0, CmdRole,
+                   "server", "Returns the replication role.", "2.8.12"});
   table->Register({"shutdown", -1, kAdmin | kCmdAllowBusy, 0, 0, 0, CmdShutdown, "server",
                    "Synchronously saves the database(s) to disk and shuts down the Redis server.",
                    "1.0.0"});
