@@ -197,10 +197,6 @@ class Raft {
   // transfer flag, which followers honour even inside a lease, so this leader
   // may be deposed at any moment: no lease reads for the rest of its term.
   bool lease_revoked_ = false;
-  // The term in which CommittedEntryInCurrentTerm was last seen true. The
-  // commit index only grows, so once an entry of the current term is committed
-  // that stays so until the term changes; lease reads ask on every loop pass.
-  mutable uint64_t committed_in_term_ = 0;
   // kLeaseBased: set at a start with a persisted hard state (a restart), cleared
   // once election_timeout_ ticks have passed
   // without hearing from a leader. A restarted node has forgotten whether it

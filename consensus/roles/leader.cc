@@ -336,10 +336,7 @@ bool Raft::LeaseValid() const {
 }
 
 bool Raft::CommittedEntryInCurrentTerm() const {
-  if (term_ != 0 && committed_in_term_ == term_) return true;
-  if (log_.TermOrZero(log_.committed()) != term_) return false;
-  committed_in_term_ = term_;
-  return true;
+  return log_.TermOrZero(log_.committed()) == term_;
 }
 
 void Raft::LeaderReadIndex(const Message& m) {

@@ -79,12 +79,16 @@ class ScanResumeRing {
   // Records where the next call resumes; returns the cursor to hand out. The
   // cursor's fallback prefix is `key`'s, which sorts at or before the first key
   // not yet visited either way.
-  uint64_t Remember(std::string key, bool after) {
+  // The key is copied into the slot's own string, whose buffer a later cursor
+  // reuses: no allocation per SCAN call once the ring has gone round.
+  uint64_t Remember(std::string_view key, bool after) {
     const uint64_t id = next_id_;
     next_id_ = id == kIdMask ? 1 : id + 1;
-    const uint64_t cursor = PrefixCursor(key) | (id << 1);
-    slots_[id % kSize] = Slot{cursor, Resume{std::move(key), after}};
-    return cursor;
+    Slot& slot = slots_[id % kSize];
+    slot.cursor = PrefixCursor(key) | (id << 1);
+    slot.resume.key.assign(key.data(), key.size());
+    slot.resume.after = after;
+    return slot.cursor;
   }
 
   // The resume point of `cursor`, or nullptr when the ring no longer holds it

@@ -363,7 +363,7 @@ Result<uint64_t> BtreeEngine::ScanCursor(uint64_t cursor, size_t count, const Sc
     skip_equal = true;
   }
   // The key after `last` is not known here: resume after `last`.
-  return scan_resumes_.Remember(std::move(last), /*after=*/true);
+  return scan_resumes_.Remember(last, /*after=*/true);
 }
 
 std::unique_ptr<Iterator> BtreeEngine::NewSnapshotIterator() {

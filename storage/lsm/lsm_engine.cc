@@ -324,7 +324,7 @@ Result<uint64_t> LsmEngine::ScanCursor(uint64_t cursor, size_t count, const Scan
   // Bounded by the number of keys: each pass visits one key or returns.
   while (it->Valid()) {
     if (visited >= count && (exact || scan_cursor::PastPrefix(it->key(), cursor))) {
-      return scan_resumes_.Remember(std::string(it->key()), /*after=*/false);
+      return scan_resumes_.Remember(it->key(), /*after=*/false);
     }
     visit(it->key(), it->value());
     visited++;

@@ -64,16 +64,19 @@ rb() {
   echo "$(( (t1 - t0) * 1000000 / hz / n ))" >> "$results"
 }
 
-# The server processes of a cluster started by cluster_probe.py serve (by client port).
-cluster_pids() { local p; for p in "$@"; do pgrep -f "ringkv-server --port $p " || true; done | tr '\n' ' '; }
+# start_cluster REPLICAS: a 3-node cluster (cluster_probe.py serve, fsync always);
+# sets p1 p2 p3 (client ports) and SERVER_PIDS. stop_cluster stops it.
+start_cluster() {
+  coproc CL { /usr/bin/python3 "$here/cluster_probe.py" serve "$work" "$SHARDS" always "$1"; }
+  read -r tag p1 p2 p3 SERVER_PIDS <&"${CL[0]}"
+  [ "$tag" = PORTS ] || { echo "cluster ($1 replicas) did not start" >&2; exit 1; }
+}
+stop_cluster() { echo stop >&"${CL[1]}"; wait "$CL_PID" 2>/dev/null || true; }
 
 echo "# cluster benchmark: redis-benchmark -c 50 -d 100 -n $N (GET -P 16: $N_GET16, with --cluster $N_GET16_CLUSTER), shards $SHARDS, $(nproc) cores shared, unpinned"
 
 # 1. ringkv cluster
-coproc CL { /usr/bin/python3 "$here/cluster_probe.py" serve "$work" "$SHARDS" always; }
-read -r tag p1 p2 p3 <&"${CL[0]}"
-[ "$tag" = PORTS ] || { echo "cluster did not start" >&2; exit 1; }
-SERVER_PIDS=$(cluster_pids "$p1" "$p2" "$p3")
+start_cluster 3
 for p in $PIPELINES; do
   # a plain client on node 1 (2/3 of the keys forwarded), then a cluster-aware one
   # (each key sent to its shard's leader); SET first, so GETs find values
@@ -82,17 +85,14 @@ for p in $PIPELINES; do
     rb ringkv-cluster-aware "$p1" "$t" "$p" --cluster
   done
 done
-echo stop >&"${CL[1]}"; wait "$CL_PID" 2>/dev/null || true
+stop_cluster
 
 # 1b. the same three nodes with one replica per shard: no replication, every
 # node still logs and fsyncs its own shards. Not a target; it shows how much
 # of the SET gap to Redis is replication and how much the node's own path.
-coproc CL { /usr/bin/python3 "$here/cluster_probe.py" serve "$work" "$SHARDS" always 1; }
-read -r tag p1 p2 p3 <&"${CL[0]}"
-[ "$tag" = PORTS ] || { echo "cluster (1 replica) did not start" >&2; exit 1; }
-SERVER_PIDS=$(cluster_pids "$p1" "$p2" "$p3")
+start_cluster 1
 for p in $PIPELINES; do rb ringkv-cluster-r1 "$p1" set "$p" --cluster; done
-echo stop >&"${CL[1]}"; wait "$CL_PID" 2>/dev/null || true
+stop_cluster
 
 # 2. ringkv single node
 port=$(free_port); start_ringkv "$port" "0-$(($(nproc) - 1))" 0; pid=$LAST_PID; SERVER_PIDS=$pid

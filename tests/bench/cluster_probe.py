@@ -2,8 +2,8 @@
 
   cluster_probe.py serve DIR SHARDS FSYNC [REPLICAS]
                                              start a 3-node cluster (3 replicas unless given),
-                                             print "PORTS p1 p2 p3", then wait for a line on
-                                             stdin and stop it
+                                             print "PORTS p1 p2 p3 pid1 pid2 pid3", then wait
+                                             for a line on stdin and stop it
   cluster_probe.py failover RUNS SHARDS      the failover probe: RUNS times, start a fresh
                                              cluster, write continuously to every shard, kill -9
                                              the node leading the most shards, and measure the
@@ -93,7 +93,8 @@ def main():
                     extra=["--cluster.fsync", fsync, "--loglevel", "warning"])
         with c:
             c.start_all()
-            print("PORTS", *[c.ports[i] for i in sorted(c.ports)], flush=True)
+            ids = sorted(c.ports)
+            print("PORTS", *[c.ports[i] for i in ids], *[c.procs[i].pid for i in ids], flush=True)
             sys.stdin.readline()
         return
     runs, shards = int(sys.argv[2]), int(sys.argv[3])

@@ -4,29 +4,18 @@
 // compaction merges them), so DBSIZE must not come from the engine.
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
 #include <map>
 #include <memory>
 #include <string>
 
 #include "server/shard/keyspace.h"
 #include "storage/engine.h"
+#include "tests/unit/testing/temp_dir.h"
 
 namespace ringkv::server {
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/ringkv-keyspace-count-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::string cmd = "rm -rf '" + path + "'";
-    if (std::system(cmd.c_str()) != 0) {
-    }
-  }
-};
+using ringkv::testing::TempDir;
 
 std::unique_ptr<Keyspace> Open(storage::EngineKind kind, const std::string& dir,
                                KeyspaceStats* stats) {
@@ -47,7 +36,7 @@ TEST_CASE("DBSIZE is exact on every engine through overwrites, deletes, expiry a
   CAPTURE(static_cast<int>(kind));
   TempDir dir;
   KeyspaceStats stats;
-  auto ks = Open(kind, dir.path, &stats);
+  auto ks = Open(kind, dir.path(), &stats);
   const int64_t now = 1'700'000'000'000;
   std::map<std::string, bool> model;  // key -> has a TTL
   const std::string payload(200, 'v');
@@ -87,7 +76,7 @@ TEST_CASE("DBSIZE is exact on every engine through overwrites, deletes, expiry a
   // A reopened engine is counted again from its contents.
   uint64_t expect = model.size();
   ks.reset();
-  ks = Open(kind, dir.path, &stats);
+  ks = Open(kind, dir.path(), &stats);
   if (kind == storage::EngineKind::kHash) {
     expect = 0;  // in memory only
   }

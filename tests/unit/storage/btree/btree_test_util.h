@@ -12,6 +12,7 @@
 
 #include "storage/btree/btree_engine_impl.h"
 #include "storage/env/mem_env.h"
+#include "tests/unit/testing/temp_dir.h"
 
 namespace ringkv::storage::btree::testing {
 
@@ -36,26 +37,8 @@ inline std::unique_ptr<BtreeEngine> OpenOrDie(const EngineOptions& o) {
   return std::move(r.value());
 }
 
-// A fresh directory under /tmp for tests on the real file system (PosixEnv,
-// where pages.db is memory-mapped); removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/ringkv-btree-test-XXXXXX";
-    if (mkdtemp(tmpl) == nullptr) std::abort();
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// Tests on the real file system (PosixEnv, where pages.db is memory-mapped).
+using ringkv::testing::TempDir;
 
 // The value of one EngineStats::extra entry as a number (0 when absent).
 inline uint64_t ExtraStat(const EngineStats& st, const std::string& name) {

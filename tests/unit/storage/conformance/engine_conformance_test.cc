@@ -18,6 +18,7 @@
 #include <string>
 
 #include "storage/engine.h"
+#include "tests/unit/testing/temp_dir.h"
 
 namespace ringkv::storage {
 namespace {
@@ -43,24 +44,7 @@ struct Variant {
   }
 };
 
-// A directory under /tmp, removed with its contents when destroyed.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/ringkv-conformance-XXXXXX";
-    char* p = mkdtemp(tmpl);
-    REQUIRE(p != nullptr);
-    path_ = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ringkv::testing::TempDir;
 
 // A fresh engine of one kind in its own directory. Destroys the engine before
 // the directory.

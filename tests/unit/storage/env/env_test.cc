@@ -11,24 +11,14 @@
 #include "storage/env/env.h"
 #include "storage/env/fault_injection_env.h"
 #include "storage/env/mem_env.h"
+#include "tests/unit/testing/temp_dir.h"
 
 using namespace ringkv;
 using namespace ringkv::storage;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/ringkv-env-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::string cmd = "rm -rf '" + path + "'";
-    if (system(cmd.c_str()) != 0) {
-    }
-  }
-};
+using ringkv::testing::TempDir;
 
 void CheckContract(Env* env, const std::string& dir) {
   REQUIRE(env->CreateDir(dir + "/a/b").ok());
@@ -101,13 +91,13 @@ void CheckContract(Env* env, const std::string& dir) {
 
 TEST_CASE("PosixEnv honours the Env contract", "[storage][env]") {
   TempDir tmp;
-  CheckContract(Env::Default(), tmp.path);
+  CheckContract(Env::Default(), tmp.path());
 }
 
 TEST_CASE("PosixEnv preallocated file: zeros ahead of the data, trimmed at Close", "[storage][env]") {
   TempDir tmp;
   Env* env = Env::Default();
-  const std::string f = tmp.path + "/seg";
+  const std::string f = tmp.path() + "/seg";
   const size_t grow = 64 << 10;
   std::unique_ptr<WritableFile> w;
   REQUIRE(env->NewPreallocatedWritableFile(f, grow, &w).ok());
