@@ -575,6 +575,12 @@ void ClusterNode::Stop() {
   if (host_) host_->Stop();
 }
 
+uv_loop_t* ClusterNode::replication_loop() const { return host_ ? host_->uv_loop() : nullptr; }
+
+bool ClusterNode::PostToReplication(std::function<void()> fn) {
+  return host_ && host_->Post(std::move(fn));
+}
+
 NodeId ClusterNode::LeaderOf(uint32_t shard) const {
   if (!host_) return kNoNode;
   if (shard < shard_count_ && !has_replica_[shard]) {

@@ -29,10 +29,13 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <uv.h>
 
 #include "ring/membership.h"
 #include "ring/placement.h"
@@ -67,6 +70,11 @@ class ClusterNode final : public ReplicationPort, public ClusterView {
   void Stop();
 
   ClusterRouter* router() { return router_.get(); }
+  // The replication thread's loop (nullptr unless started) and a way to run a
+  // task on it: what a loop thread needs to share that thread
+  // (`cluster.shared-loop`). PostToReplication returns false once stopped.
+  uv_loop_t* replication_loop() const;
+  bool PostToReplication(std::function<void()> fn);
 
   // ReplicationPort.
   NodeId self() const override { return self_; }

@@ -120,6 +120,8 @@ const std::vector<KeyDef>& Keys() {
        [](Config* c) { return &c->cluster.redirect; }},
       {"cluster.follower-reads", Kind::kBool, false, 0, 0, {}, nullptr, nullptr,
        [](Config* c) { return &c->cluster.follower_reads; }},
+      {"cluster.shared-loop", Kind::kBool, false, 0, 0, {}, nullptr, nullptr,
+       [](Config* c) { return &c->cluster.shared_loop; }},
       {"cluster.read-mode", Kind::kEnum, false, 0, 0, {"linearizable", "stale"},
        [](Config* c) { return &c->cluster.read_mode; }},
       {"cluster.fsync", Kind::kEnum, false, 0, 0, {"always", "batch", "never"},

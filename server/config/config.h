@@ -50,6 +50,9 @@ struct ClusterConfig {
   // a (batched) follower ReadIndex, instead of forwarded to the leader. Both are
   // linearizable; this one moves no command or reply bytes between nodes.
   bool follower_reads = false;
+  // Loop thread 0 runs on the replication thread's loop: its clients' writes
+  // reach Raft and their replies come back without a cross-thread wakeup.
+  bool shared_loop = true;
   std::string fsync = "always";            // always | batch | never
   int64_t tick_ms = 10;
   int64_t election_ticks = 20;

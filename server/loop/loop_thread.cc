@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
 #include <ctime>
 #include <string>
@@ -24,6 +25,9 @@
 namespace ringkv::server {
 
 namespace {
+// The loop whose callbacks this thread is running: Post from it needs no
+// wakeup (see Post).
+thread_local LoopThread* t_current_loop = nullptr;
 
 constexpr std::string_view kMaxClientsError = "-ERR max number of clients reached\r\n";
 
@@ -88,23 +92,52 @@ LoopThread::~LoopThread() {
 }
 
 Status LoopThread::Start() {
-  if (uv_loop_init(&loop_) != 0) return Status::IOError("uv_loop_init failed");
-  loop_.data = this;
-  uv_prepare_init(&loop_, &prepare_);
+  if (uv_loop_init(&own_loop_) != 0) return Status::IOError("uv_loop_init failed");
+  own_loop_.data = this;
+  loop_ = &own_loop_;
+  RINGKV_RETURN_IF_ERROR(InitHandles());
+  thread_ = std::thread([this] { Run(); });
+  return Status::OK();
+}
+
+Status LoopThread::StartOn(ExternalLoop external) {
+  if (external.loop == nullptr) return Status::InvalidArgument("no loop to share");
+  loop_ = external.loop;
+  external_ = true;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  Status status;
+  const bool posted = external.post([&] {
+    t_current_loop = this;
+    Status s = InitHandles();
+    std::lock_guard<std::mutex> l(mu);
+    status = s;
+    done = true;
+    cv.notify_all();
+  });
+  if (!posted) return Status::IOError("the shared loop is not running");
+  std::unique_lock<std::mutex> l(mu);
+  cv.wait(l, [&] { return done; });
+  return status;
+}
+
+Status LoopThread::InitHandles() {
+  uv_prepare_init(loop_, &prepare_);
   prepare_.data = this;
   uv_prepare_start(&prepare_, OnPrepare);
-  uv_idle_init(&loop_, &idle_);
+  uv_idle_init(loop_, &idle_);
   idle_.data = this;
-  uv_async_init(&loop_, &async_, OnAsync);
+  uv_async_init(loop_, &async_, OnAsync);
   async_.data = this;
-  uv_timer_init(&loop_, &timer_);
+  uv_timer_init(loop_, &timer_);
   timer_.data = this;
   current_hz_ = LoadRelaxed(server_->config->hz);
   uint64_t period = static_cast<uint64_t>(1000 / current_hz_);
   uv_timer_start(&timer_, OnTimer, period, period);
   for (int fd : listen_fds_) {
     auto* l = new uv_tcp_t;
-    uv_tcp_init(&loop_, l);
+    uv_tcp_init(loop_, l);
     l->data = this;
     int rc = uv_tcp_open(l, fd);
     if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(l),
@@ -115,16 +148,16 @@ Status LoopThread::Start() {
   }
   listen_fds_.clear();  // owned by the uv handles now
   now_ms_ = WallMs();
-  thread_ = std::thread([this] { Run(); });
   return Status::OK();
 }
 
 void LoopThread::Run() {
   NameThisThread(("rk-loop-" + std::to_string(index_)).c_str());
-  uv_run(&loop_, UV_RUN_DEFAULT);
+  t_current_loop = this;
+  uv_run(loop_, UV_RUN_DEFAULT);
   // Every handle is closed; run once more so their close callbacks finish.
-  uv_run(&loop_, UV_RUN_NOWAIT);
-  uv_loop_close(&loop_);
+  uv_run(loop_, UV_RUN_NOWAIT);
+  uv_loop_close(loop_);
 }
 
 void LoopThread::RequestStop() {
@@ -134,11 +167,29 @@ void LoopThread::RequestStop() {
 
 void LoopThread::Join() {
   if (thread_.joinable()) thread_.join();
+  if (external_) {
+    // The sharing thread goes on; what is left of our handles' closing
+    // finishes on it (this object must outlive that thread's loop).
+    std::unique_lock<std::mutex> lock(post_mu_);
+    stopped_cv_.wait(lock, [this] { return post_closed_; });
+  }
 }
 
 void LoopThread::Wake() { uv_async_send(&async_); }
 
 void LoopThread::Post(std::function<void()> task) {
+  if (t_current_loop == this) {
+    // From this loop's own thread (the replication thread sharing it): run
+    // before the next flush, no wakeup. The idle handle keeps the poll in
+    // between from blocking when this comes after the prepare phase.
+    if (stopping_) return;
+    local_posted_.push_back(std::move(task));
+    if (!idle_active_) {
+      uv_idle_start(&idle_, OnIdle);
+      idle_active_ = true;
+    }
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(post_mu_);
     if (post_closed_) return;
@@ -191,6 +242,11 @@ void LoopThread::OnConnection(uv_stream_t* listener, int status) {
 
 void LoopThread::OnPrepare(uv_prepare_t* p) {
   auto* self = static_cast<LoopThread*>(p->data);
+  while (!self->local_posted_.empty() && !self->stopping_) {
+    std::vector<std::function<void()>> tasks;
+    tasks.swap(self->local_posted_);
+    for (auto& task : tasks) task();
+  }
   if (self->flush_list_.empty()) {
     if (self->idle_active_) {
       uv_idle_stop(&self->idle_);
@@ -206,7 +262,7 @@ void LoopThread::OnPrepare(uv_prepare_t* p) {
   }
   self->flushing_.clear();
   // A flush that resumed parked input queued new output: poll must not block.
-  bool more = !self->flush_list_.empty();
+  bool more = !self->flush_list_.empty() || !self->local_posted_.empty();
   if (more && !self->idle_active_) {
     uv_idle_start(&self->idle_, OnIdle);
     self->idle_active_ = true;
@@ -279,11 +335,13 @@ void LoopThread::OnAsync(uv_async_t* a) {
 
 void LoopThread::BeginStop() {
   stopping_ = true;
+  local_posted_.clear();
   {
     std::lock_guard<std::mutex> lock(post_mu_);
     post_closed_ = true;
     posted_.clear();
   }
+  stopped_cv_.notify_all();
   for (uv_tcp_t* l : listeners_) {
     uv_close(reinterpret_cast<uv_handle_t*>(l),
              [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });

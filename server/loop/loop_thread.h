@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -34,6 +35,18 @@ class LoopThread : public LoopWaker {
   // Adopts bound, listening sockets (takes ownership). Call before Start.
   void AddListenFd(int fd) { listen_fds_.push_back(fd); }
   Status Start();
+  // Instead of a thread of its own, runs this loop's handles on another
+  // thread's libuv loop: `post` runs a task on that thread (false if it is not
+  // running). Used in cluster mode so that loop thread 0 and the replication
+  // engine share one thread (`cluster.shared-loop`): a write's hand-offs to
+  // Raft and back are then function calls, not cross-thread wakeups. Join
+  // returns once the loop began stopping; the rest of its closing runs on the
+  // sharing thread, so this object must outlive that thread's loop.
+  struct ExternalLoop {
+    uv_loop_t* loop = nullptr;
+    std::function<bool(std::function<void()>)> post;
+  };
+  Status StartOn(ExternalLoop external);
   // Thread-safe: stop accepting, flush what can be flushed, close everything,
   // then let the thread end.
   void RequestStop();
@@ -49,7 +62,7 @@ class LoopThread : public LoopWaker {
   ServerContext* server() { return server_; }
   LoopStats* stats() { return stats_; }
   uint32_t index() const { return index_; }
-  uv_loop_t* loop() { return &loop_; }
+  uv_loop_t* loop() { return loop_; }
   void AddToFlushList(Connection* c);
   void Forget(Connection* c);  // on close: drop from the lists
   // Wall-clock ms cached per loop pass (refreshed on each read callback).
@@ -62,6 +75,7 @@ class LoopThread : public LoopWaker {
   static void OnIdle(uv_idle_t* i);
   static void OnTimer(uv_timer_t* t);
   static void OnAsync(uv_async_t* a);
+  Status InitHandles();
   void Run();
   void Cron();
   void BeginStop();
@@ -70,7 +84,10 @@ class LoopThread : public LoopWaker {
   uint32_t index_;
   uint32_t threads_;
   LoopStats* stats_;
-  uv_loop_t loop_;
+  uv_loop_t own_loop_;
+  uv_loop_t* loop_ = &own_loop_;
+  bool external_ = false;  // StartOn
+  std::condition_variable stopped_cv_;  // external: BeginStop ran (post_closed_)
   uv_prepare_t prepare_;
   // Active only while a flush pass left work queued (a connection resumed
   // parked input): keeps the next poll from blocking.
@@ -88,6 +105,8 @@ class LoopThread : public LoopWaker {
   std::mutex post_mu_;
   std::vector<std::function<void()>> posted_;  // guarded by post_mu_
   bool post_closed_ = false;                   // guarded by post_mu_
+  // Posted from this loop's own thread: run in the next prepare phase.
+  std::vector<std::function<void()>> local_posted_;
   bool stopping_ = false;
   int64_t now_ms_ = 0;
   int64_t last_timeout_check_ms_ = 0;

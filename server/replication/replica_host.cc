@@ -30,6 +30,10 @@ namespace {
 constexpr std::string_view kNotLeader = "not leader";
 // Ready rounds handled back to back before the loop gets a chance to poll again.
 constexpr int kMaxRoundsPerIteration = 64;
+// The host whose loop this thread is running, if any: a request made on that
+// thread (a loop thread sharing the replication loop, or a callback of the
+// host itself) is queued without the task queue's mutex and eventfd.
+thread_local const ReplicaHost* t_running_host = nullptr;
 }  // namespace
 
 Status NotLeaderError(std::string_view why) {
@@ -102,6 +106,8 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
     uv_timer_init(uv_, &timer_);
     uv_async_init(uv_, &async_, [](uv_async_t* h) { static_cast<Loop*>(h->data)->OnAsync(); });
     uv_check_init(uv_, &check_);
+    uv_idle_init(uv_, &idle_);
+    idle_.data = this;
     uv_async_init(uv_, &sync_async_,
                   [](uv_async_t* h) { static_cast<Loop*>(h->data)->OnSyncDone(); });
     uv_async_init(uv_, &snap_async_,
@@ -160,6 +166,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
     StopSnapshotThread();
     uv_handle_t* own[] = {reinterpret_cast<uv_handle_t*>(&timer_),
                           reinterpret_cast<uv_handle_t*>(&check_),
+                          reinterpret_cast<uv_handle_t*>(&idle_),
                           reinterpret_cast<uv_handle_t*>(&async_),
                           reinterpret_cast<uv_handle_t*>(&sync_async_),
                           reinterpret_cast<uv_handle_t*>(&snap_async_)};
@@ -263,6 +270,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
 
   void OnFrame(NodeId from, uint8_t channel, std::string_view payload) {
     CallbackTimer timer(&st_, "raft frame");
+    work_pending_ = true;
     if (channel != kRaftChannel) {
       st_.bad_frames++;
       return;
@@ -370,6 +378,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
 
   void OnTick() {
     CallbackTimer timer(&st_, "tick");
+    work_pending_ = true;
     ticks_++;
     host_->Tick();
     const int64_t now_ms = MonotonicNowMs();
@@ -427,9 +436,36 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
         owner_->wakeup_ = nullptr;
       }
     }
+    work_pending_ = true;
     for (auto& t : tasks) t();
-    if (stop) Shutdown();
+    if (stop) {
+      RunLocalTasks();
+      Shutdown();
+    }
   }
+
+ public:
+  // A task posted on this thread: it runs in this iteration's Process (the
+  // check phase), or the next one's if posted later; the idle handle keeps the
+  // poll in between from blocking.
+  void PostLocal(std::function<void()> fn) {
+    local_tasks_.push_back(std::move(fn));
+    work_pending_ = true;
+    if (!idle_active_) {
+      uv_idle_start(&idle_, [](uv_idle_t*) {});
+      idle_active_ = true;
+    }
+  }
+
+  void RunLocalTasks() {
+    while (!local_tasks_.empty()) {
+      std::deque<std::function<void()>> tasks;
+      tasks.swap(local_tasks_);
+      for (auto& t : tasks) t();
+    }
+  }
+
+ private:
 
   void Shutdown() {
     SyncLog();  // completes a round in flight first
@@ -447,6 +483,15 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
 
   // One pass of the MultiRaftHost loop contract (see the header).
   void Process() {
+    RunLocalTasks();
+    if (idle_active_) {
+      uv_idle_stop(&idle_);
+      idle_active_ = false;
+    }
+    // Iterations that only served clients of a loop thread sharing this loop
+    // change nothing here.
+    if (!work_pending_) return;
+    work_pending_ = false;
     CallbackTimer timer(&st_, "process");
     st_.loop_passes++;
     IssueQueuedReads();
@@ -553,6 +598,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
   void OnSyncDone() {
     CallbackTimer timer(&st_, "sync done");
     if (!InFlight()) return;
+    work_pending_ = true;
     FinishInFlight(/*block=*/false);
     if (!InFlight()) Process();
   }
@@ -909,6 +955,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
 
   void OnSnapshotsWritten() {
     CallbackTimer timer(&st_, "snapshot written");
+    work_pending_ = true;
     std::deque<SnapshotJob> done;
     {
       std::lock_guard<std::mutex> l(snap_mu_);
@@ -957,6 +1004,12 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
   uv_timer_t timer_;
   uv_async_t async_;
   uv_check_t check_;
+  uv_idle_t idle_;  // active while local_tasks_ waits for the check phase
+  bool idle_active_ = false;
+  std::deque<std::function<void()>> local_tasks_;  // PostLocal
+  // Something arrived since the last Process (a task, frame, tick, sync or
+  // snapshot); without it a pass has nothing to do.
+  bool work_pending_ = true;
   // The sync thread and the round waiting for it (see Process).
   std::thread sync_thread_;
   // The snapshot thread: writes prepared snapshots (MaybeSnapshot, OnSnapshotsWritten).
@@ -1032,6 +1085,7 @@ Status ReplicaHost::Start(std::function<std::unique_ptr<PeerLink>(uv_loop_t*)> m
 void ReplicaHost::ThreadMain(std::function<std::unique_ptr<PeerLink>(uv_loop_t*)> make_link,
                              std::unique_ptr<RaftLog> log) {
   NameThisThread("rk-raft");
+  t_running_host = this;
   uv_loop_t uv;
   uv_loop_init(&uv);
   {
@@ -1045,6 +1099,7 @@ void ReplicaHost::ThreadMain(std::function<std::unique_ptr<PeerLink>(uv_loop_t*)
         accepting_ = true;
         wakeup_ = loop.async();
         loop_ = &loop;
+        uv_ = &uv;
       }
     }
     started_cv_.notify_all();
@@ -1052,9 +1107,11 @@ void ReplicaHost::ThreadMain(std::function<std::unique_ptr<PeerLink>(uv_loop_t*)
     {
       std::lock_guard<std::mutex> l(mu_);
       loop_ = nullptr;
+      uv_ = nullptr;
     }
     loop.Close();
   }
+  t_running_host = nullptr;
   int rc = uv_loop_close(&uv);
   RINGKV_CHECK_MSG(rc == 0, "replication loop still has handles");
 }
@@ -1073,12 +1130,21 @@ void ReplicaHost::Stop() {
 bool ReplicaHost::TryPost(std::function<void()> fn) {
   std::lock_guard<std::mutex> l(mu_);
   if (!accepting_ || stop_requested_) return false;
+  if (t_running_host == this) {
+    loop_->PostLocal(std::move(fn));
+    return true;
+  }
   tasks_.push_back(std::move(fn));
   uv_async_send(wakeup_);
   return true;
 }
 
-void ReplicaHost::Post(std::function<void()> fn) { (void)TryPost(std::move(fn)); }
+uv_loop_t* ReplicaHost::uv_loop() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return accepting_ ? uv_ : nullptr;
+}
+
+bool ReplicaHost::Post(std::function<void()> fn) { return TryPost(std::move(fn)); }
 
 void ReplicaHost::EnsureGroup(GroupId group, std::vector<NodeId> voters,
                               std::vector<NodeId> learners) {

@@ -213,7 +213,14 @@ class ReplicaHost {
   static constexpr GroupId kLeaseSlots = 16386;
   void TransferLeader(GroupId group, NodeId to);
   // Runs fn on the replication thread. Dropped if the host is not running.
-  void Post(std::function<void()> fn);
+  // Posted on that thread, fn runs in the same loop iteration's check phase,
+  // without waking the loop.
+  // Returns false (fn dropped) if the host is not running.
+  bool Post(std::function<void()> fn);
+  // The replication thread's libuv loop while the host runs, else nullptr.
+  // Other code may run handles on it (a loop thread sharing it) only from
+  // tasks Posted to that thread; they must be closed before Stop.
+  uv_loop_t* uv_loop() const;
   // Called on the replication thread when the link delivers a frame from a peer.
   void OnPeerFrame(NodeId from, uint8_t channel, std::string_view payload);
 
@@ -243,6 +250,7 @@ class ReplicaHost {
   bool stop_requested_ = false;
   std::deque<std::function<void()>> tasks_;
   uv_async_t* wakeup_ = nullptr;  // valid while accepting_
+  uv_loop_t* uv_ = nullptr;       // valid while accepting_
 
   // Monotonic ms until which the group's lease read is safe; 0 = not now.
   std::unique_ptr<std::atomic<int64_t>[]> lease_until_ms_;

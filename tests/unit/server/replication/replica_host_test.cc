@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -826,6 +827,97 @@ TEST_CASE("replica host: 64 groups on three hosts", "[replication]") {
   for (GroupId g = 1; g <= kGroups; g += 9) {
     REQUIRE(c.ProposeAnywhere(g, "SET again 1").status.ok());
   }
+}
+
+// A link with no peers: a one-node host never sends anything.
+class NoPeersLink : public PeerLink {
+ public:
+  void Send(NodeId, uint8_t, std::string) override {}
+};
+
+TEST_CASE("replica host: tasks posted on its own thread run in order without waiting for a tick",
+          "[replication]") {
+  char tmpl[] = "/tmp/repl-local-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string root = tmpl;
+  MapStateMachine sm;
+  ReplicaHostOptions o;
+  o.self = 1;
+  o.dir = root + "/n1";
+  // Ticks 5 s apart: a loop that blocked in poll between two of the chained
+  // tasks would take 5 s per link of the chain.
+  o.tick_ms = 5000;
+  ReplicaHost host(o, &sm);
+  REQUIRE(host.Start([](uv_loop_t*) { return std::make_unique<NoPeersLink>(); }).ok());
+  REQUIRE(host.uv_loop() != nullptr);
+
+  constexpr int kChain = 20;
+  std::mutex mu;
+  std::vector<int> order;
+  std::thread::id ran_on;
+  auto record = [&](int i) {
+    std::lock_guard<std::mutex> l(mu);
+    order.push_back(i);
+    ran_on = std::this_thread::get_id();
+  };
+  // Task i posts task i+1 from the replication thread; the first also posts
+  // three more at once (101, 102, 103), which must run in that order.
+  std::function<void(int)> link = [&](int i) {
+    record(i);
+    if (i == 1) {
+      for (int k = 101; k <= 103; ++k) REQUIRE(host.Post([&record, k] { record(k); }));
+    }
+    if (i < kChain) REQUIRE(host.Post([&link, i] { link(i + 1); }));
+  };
+  const auto start = std::chrono::steady_clock::now();
+  REQUIRE(host.Post([&link] { link(1); }));
+  CHECK(WaitFor([&] {
+    std::lock_guard<std::mutex> l(mu);
+    return std::count(order.begin(), order.end(), kChain) > 0;
+  }, 20s));
+  const auto took = std::chrono::steady_clock::now() - start;
+  CHECK(took < 4s);  // less than one tick for the whole chain
+  {
+    std::lock_guard<std::mutex> l(mu);
+    CHECK(ran_on != std::this_thread::get_id());
+    std::vector<int> chain, burst;
+    for (int v : order) (v > 100 ? burst : chain).push_back(v);
+    CHECK(burst == std::vector<int>{101, 102, 103});
+    REQUIRE(chain.size() == static_cast<size_t>(kChain));
+    for (int k = 0; k < kChain; ++k) CHECK(chain[k] == k + 1);
+  }
+  // Posted from the prepare phase (as a loop thread sharing the loop does when
+  // it flushes), after which the loop polls: the task must not wait there.
+  struct PrepareProbe {
+    uv_prepare_t handle;
+    ReplicaHost* host;
+    std::atomic<bool> ran{false};
+    std::atomic<bool> closed{false};
+  } probe;
+  probe.host = &host;
+  const auto start2 = std::chrono::steady_clock::now();
+  REQUIRE(host.Post([&probe, &host] {
+    uv_prepare_init(host.uv_loop(), &probe.handle);
+    probe.handle.data = &probe;
+    uv_prepare_start(&probe.handle, [](uv_prepare_t* h) {
+      auto* p = static_cast<PrepareProbe*>(h->data);
+      uv_prepare_stop(h);
+      // Closed by the task, not here: a closing handle would itself keep
+      // the next poll from blocking.
+      REQUIRE(p->host->Post([p] {
+        p->ran = true;
+        uv_close(reinterpret_cast<uv_handle_t*>(&p->handle),
+                 [](uv_handle_t* c) { static_cast<PrepareProbe*>(c->data)->closed = true; });
+      }));
+    });
+  }));
+  CHECK(WaitFor([&] { return probe.ran.load() && probe.closed.load(); }, 20s));
+  CHECK(std::chrono::steady_clock::now() - start2 < 4s);
+  host.Stop();
+  CHECK(host.uv_loop() == nullptr);
+  CHECK_FALSE(host.Post([] {}));
+  std::error_code ec;
+  std::filesystem::remove_all(root, ec);
 }
 
 }  // namespace
