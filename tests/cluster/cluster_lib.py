@@ -29,7 +29,9 @@ def free_ports(n):
 
 
 class Cluster:
-    def __init__(self, nodes=3, replicas=3, shards=16, engine="hash", extra=None):
+    # threads: loop threads per node; None leaves the server's default (one,
+    # shared with the replication thread: cluster.shared-loop).
+    def __init__(self, nodes=3, replicas=3, shards=16, engine="hash", extra=None, threads=None):
         self.n = nodes
         self.work = tempfile.mkdtemp(prefix="ringkv-cluster-")
         ports = free_ports(2 * nodes)
@@ -40,10 +42,12 @@ class Cluster:
         self.args = {}
         for i in self.ports:
             self.args[i] = [SERVER, "--port", str(self.ports[i]), "--bind", "127.0.0.1",
-                            "--threads", "2", "--dir", os.path.join(self.work, "node%d" % i),
+                            "--dir", os.path.join(self.work, "node%d" % i),
                             "--shards", str(shards), "--storage.engine", engine,
                             "--cluster.enabled", "yes", "--cluster.node-id", str(i),
                             "--cluster.nodes", members, "--cluster.replicas", str(replicas)]
+            if threads is not None:
+                self.args[i] += ["--threads", str(threads)]
             self.args[i] += extra or []
             # Set by CMake for sanitizer builds (slower nodes): see CMakeLists.txt.
             self.args[i] += os.environ.get("RINGKV_CLUSTER_EXTRA", "").split()

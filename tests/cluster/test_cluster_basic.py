@@ -13,7 +13,9 @@ from cluster_lib import Cluster, check, finish
 
 N = 100000
 
-with Cluster() as c:
+# Two loop threads: loop 0 shares the replication thread, loop 1 hands its
+# clients' commands across threads, and clients land on both.
+with Cluster(threads=2) as c:
     c.start_all()
     rng = random.Random(1)
     clients = {i: c.client(i) for i in c.ports}

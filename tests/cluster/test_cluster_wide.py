@@ -14,7 +14,10 @@ N = 5000
 # cluster.follower-reads: a node with a replica of the shard reads it locally
 # after a ReadIndex; a node without one forwards to the leader. Both must be
 # exact, before and after the kill.
-with Cluster(nodes=5, replicas=3, shards=16, extra=["--cluster.follower-reads", "yes"]) as c:
+# Also the layout without a shared loop: two loop threads, each handing its
+# clients' commands to the replication thread.
+with Cluster(nodes=5, replicas=3, shards=16, threads=2,
+             extra=["--cluster.follower-reads", "yes", "--cluster.shared-loop", "no"]) as c:
     c.start_all()
     rng = random.Random(5)
     clients = {i: c.client(i) for i in c.ports}
