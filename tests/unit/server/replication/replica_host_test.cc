@@ -852,6 +852,9 @@ TEST_CASE("replica host: tasks posted on its own thread run in order without wai
   REQUIRE(host.uv_loop() != nullptr);
 
   constexpr int kChain = 20;
+  // Catch's assertions are not thread-safe: the replication thread counts
+  // refused posts and the test thread checks the count.
+  std::atomic<int> refused{0};
   std::mutex mu;
   std::vector<int> order;
   std::thread::id ran_on;
@@ -865,9 +868,11 @@ TEST_CASE("replica host: tasks posted on its own thread run in order without wai
   std::function<void(int)> link = [&](int i) {
     record(i);
     if (i == 1) {
-      for (int k = 101; k <= 103; ++k) REQUIRE(host.Post([&record, k] { record(k); }));
+      for (int k = 101; k <= 103; ++k) {
+        if (!host.Post([&record, k] { record(k); })) refused++;
+      }
     }
-    if (i < kChain) REQUIRE(host.Post([&link, i] { link(i + 1); }));
+    if (i < kChain && !host.Post([&link, i] { link(i + 1); })) refused++;
   };
   const auto start = std::chrono::steady_clock::now();
   REQUIRE(host.Post([&link] { link(1); }));
@@ -877,6 +882,7 @@ TEST_CASE("replica host: tasks posted on its own thread run in order without wai
   }, 20s));
   const auto took = std::chrono::steady_clock::now() - start;
   CHECK(took < 4s);  // less than one tick for the whole chain
+  CHECK(refused.load() == 0);
   {
     std::lock_guard<std::mutex> l(mu);
     CHECK(ran_on != std::this_thread::get_id());
@@ -891,6 +897,7 @@ TEST_CASE("replica host: tasks posted on its own thread run in order without wai
   struct PrepareProbe {
     uv_prepare_t handle;
     ReplicaHost* host;
+    std::atomic<bool> refused{false};
     std::atomic<bool> ran{false};
     std::atomic<bool> closed{false};
   } probe;
@@ -904,15 +911,17 @@ TEST_CASE("replica host: tasks posted on its own thread run in order without wai
       uv_prepare_stop(h);
       // Closed by the task, not here: a closing handle would itself keep
       // the next poll from blocking.
-      REQUIRE(p->host->Post([p] {
+      const bool posted = p->host->Post([p] {
         p->ran = true;
         uv_close(reinterpret_cast<uv_handle_t*>(&p->handle),
                  [](uv_handle_t* c) { static_cast<PrepareProbe*>(c->data)->closed = true; });
-      }));
+      });
+      if (!posted) p->refused = true;
     });
   }));
   CHECK(WaitFor([&] { return probe.ran.load() && probe.closed.load(); }, 20s));
   CHECK(std::chrono::steady_clock::now() - start2 < 4s);
+  CHECK_FALSE(probe.refused.load());
   host.Stop();
   CHECK(host.uv_loop() == nullptr);
   CHECK_FALSE(host.Post([] {}));
