@@ -319,9 +319,16 @@ void Connection::CompleteDeferred(uint64_t ticket, std::string reply) {
 }
 
 bool Connection::MayDispatchWhileWaiting(std::string_view command_name) const {
-  if (outstanding_reads_ > 0) return false;
+  if (outstanding_ >= kMaxOutstanding) return false;
   const CommandSpec* spec = loop_->server()->commands->Find(command_name);
-  return spec != nullptr && (spec->flags & kCmdWrite) != 0;
+  if (spec == nullptr) return false;
+  // A write follows writes: their shards' logs order them.
+  if ((spec->flags & kCmdWrite) != 0) return outstanding_reads_ == 0;
+  // A read of keys follows reads: pipelined reads overlap in time, so any
+  // order of execution is linearizable, and a client's reads of one key
+  // travel one route in order. Behind a write it waits, so it sees the write.
+  const bool keyed_read = (spec->flags & kCmdReadonly) != 0 && spec->first_key > 0;
+  return keyed_read && outstanding_reads_ == outstanding_;
 }
 
 void Connection::TrimBuffers() {

@@ -17,9 +17,12 @@
 // Deferred replies (cluster mode): a command routed to a Raft group or
 // another node reserves a slot in `slots_`; replies of later commands queue
 // behind it, and completed slots drain into `out_` in command order. While a
-// reply is outstanding only writes may follow it into dispatch (they are
-// ordered by their shard's log); any other command waits in rbuf_ until every
-// outstanding reply arrived, so a read always sees this client's own writes.
+// reply is outstanding, writes may follow writes into dispatch (they are
+// ordered by their shard's log) and reads of keys may follow reads (a
+// pipeline of GETs to shards led elsewhere is forwarded at once, not one round
+// trip at a time); any other command waits in rbuf_ until every outstanding
+// reply arrived, so a read always sees this client's own writes and a write
+// never overtakes a read. At most kMaxOutstanding commands are in flight.
 #pragma once
 
 #include <uv.h>
@@ -105,6 +108,8 @@ class Connection : public Deferrer {
   };
   std::deque<Slot> slots_;       // non-empty only while a reply is outstanding
   uint64_t next_ticket_ = 1;
+  // Commands of one connection in flight at once (see the ordering gate).
+  static constexpr uint32_t kMaxOutstanding = 1024;
   uint32_t outstanding_ = 0;        // slots not yet ready
   uint32_t outstanding_reads_ = 0;  // of which were not writes
   // Completions hold a weak reference: a reply for a closed connection is dropped.

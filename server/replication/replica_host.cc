@@ -466,7 +466,6 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
   }
 
  private:
-
   void Shutdown() {
     SyncLog();  // completes a round in flight first
     for (auto& [gid, g] : groups_) {

@@ -84,6 +84,34 @@ with Cluster(threads=2) as c:
         for j in range(200):
             cl2.incr("counter")
     check(int(clients[1].get("counter")) == 600, "INCR through every node: %r" % clients[1].get("counter"))
+    # One pipeline of reads and writes of keys on every shard, through a plain
+    # client: reads that follow reads are dispatched together, a read behind a
+    # write waits for it, a write behind a read waits for the read; replies
+    # come back in command order.
+    for i, cl2 in clients.items():
+        p = cl2.pipeline(transaction=False)
+        expect = []
+        for k in range(0, 3000, 7):
+            p.get("key:%d" % k)
+            expect.append(("val:%d" % k).encode())
+        for r in range(50):
+            key = "pipe:%d:%d" % (i, r)
+            p.get(key)
+            expect.append(None)
+            p.set(key, "a%d" % r)
+            expect.append(True)
+            p.get(key)
+            expect.append(("a%d" % r).encode())
+            p.get("key:%d" % r)
+            expect.append(("val:%d" % r).encode())
+            p.set(key, "b%d" % r)
+            expect.append(True)
+            p.get(key)
+            expect.append(("b%d" % r).encode())
+        got = p.execute()
+        wrong = [(n, e, g) for n, (e, g) in enumerate(zip(expect, got)) if e != g]
+        check(len(got) == len(expect) and not wrong,
+              "node %d pipeline: %d replies, first wrong %r" % (i, len(got), wrong[:3]))
     # TTLs replicate with the leader's clock.
     clients[2].set("ttl", "x", px=300)
     check(0 < clients[3].pttl("ttl") <= 300, "PTTL through another node")
