@@ -325,8 +325,8 @@ bool Connection::MayDispatchWhileWaiting(std::string_view command_name) const {
   // A write follows writes: their shards' logs order them.
   if ((spec->flags & kCmdWrite) != 0) return outstanding_reads_ == 0;
   // A read of keys follows reads: pipelined reads overlap in time, so any
-  // order of execution is linearizable, and a client's reads of one key
-  // travel one route in order. Behind a write it waits, so it sees the write.
+  // order of execution is linearizable. Behind a write it waits, so it sees
+  // the write.
   const bool keyed_read = (spec->flags & kCmdReadonly) != 0 && spec->first_key > 0;
   return keyed_read && outstanding_reads_ == outstanding_;
 }
