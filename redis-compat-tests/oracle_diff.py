@@ -25,6 +25,7 @@ Exit status 0 when every reply matches, 1 otherwise (each mismatch printed).
 import argparse
 import os
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -237,6 +238,8 @@ def main():
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ Exit status 0 when every check agrees.
 
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -174,20 +175,23 @@ def start_oracle():
     for _ in range(100):
         try:
             if redis.Redis(port=port, socket_timeout=1).ping():
-                return proc, port
+                return proc, port, work
         except redis.ConnectionError:
             time.sleep(0.1)
     proc.kill()
+    proc.wait()
+    shutil.rmtree(work, ignore_errors=True)
     raise RuntimeError("redis-server did not start")
 
 
 def main():
     ours_port = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ["RINGKV_PORT"])
     oracle = None
+    oracle_dir = None
     if len(sys.argv) > 2:
         theirs_port = int(sys.argv[2])
     else:
-        oracle, theirs_port = start_oracle()
+        oracle, theirs_port, oracle_dir = start_oracle()
     try:
         ours = redis.Redis(port=ours_port, socket_timeout=10)
         theirs = redis.Redis(port=theirs_port, socket_timeout=10)
@@ -201,6 +205,8 @@ def main():
         if oracle is not None:
             oracle.terminate()
             oracle.wait(timeout=10)
+        if oracle_dir is not None:
+            shutil.rmtree(oracle_dir, ignore_errors=True)
     print("%d mismatches" % failures)
     return 1 if failures else 0
 

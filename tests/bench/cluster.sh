@@ -32,7 +32,7 @@ ETCD_LOAD=${ETCD_LOAD:-l}
 export RINGKV_SERVER
 results=$(mktemp)
 work=$(mktemp -d /tmp/ringkv-bench-cluster.XXXXXX)
-cleanup_all() { bench_cleanup; rm -rf "$work"; }
+cleanup_all() { bench_cleanup; rm -rf "$work" "$results"; }
 trap cleanup_all EXIT
 
 # CPU time (clock ticks, user + system, every thread) the processes SERVER_PIDS used so far.

@@ -4,6 +4,7 @@
 RINGKV_ROOT=${RINGKV_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 RINGKV_SERVER=${RINGKV_SERVER:-$RINGKV_ROOT/build/server/ringkv-server}
 BENCH_PIDS=()
+BENCH_DIRS=()  # data dirs of the servers started here, removed once they stopped
 
 bench_cleanup() {
   for pid in "${BENCH_PIDS[@]}"; do
@@ -13,6 +14,9 @@ bench_cleanup() {
     wait "$pid" 2>/dev/null || true
   done
   BENCH_PIDS=()
+  local d
+  for d in "${BENCH_DIRS[@]}"; do rm -rf "$d"; done
+  BENCH_DIRS=()
 }
 trap bench_cleanup EXIT
 
@@ -46,6 +50,7 @@ start_ringkv() {
   shift 3
   local dir
   dir=$(mktemp -d /tmp/ringkv-bench.XXXXXX)
+  BENCH_DIRS+=("$dir")
   taskset -c "$cpu" "$RINGKV_SERVER" --port "$port" --threads "$threads" --dir "$dir" \
     --loglevel warning "$@" 2>/dev/null &
   LAST_PID=$!
