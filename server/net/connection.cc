@@ -179,12 +179,22 @@ void Connection::ProcessInput() {
     Close();
     return;
   }
-  if (!out_.empty() || client_.close_after_reply) ScheduleFlush();
+  if (FlushDue()) ScheduleFlush();
   if (client_.close_after_reply && reading_) {
     uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
     reading_ = false;
   }
   UpdateReading();
+}
+
+bool Connection::FlushDue() const {
+  if (client_.close_after_reply) return true;
+  if (out_.empty()) return false;
+  // Replies of a pipeline whose later commands are still out (a Raft commit,
+  // another node) go out with theirs: one write for the batch instead of one
+  // per partial completion. Each of those replies arrives in bounded time
+  // (forward timeout, leaderless wait), and a large batch goes out anyway.
+  return outstanding_ == 0 || out_.size() >= kEagerFlushBytes;
 }
 
 void Connection::ScheduleFlush() {
@@ -313,7 +323,7 @@ void Connection::CompleteDeferred(uint64_t ticket, std::string reply) {
     out_.append(slots_.front().bytes);
     slots_.pop_front();
   }
-  if (!out_.empty() || client_.close_after_reply) ScheduleFlush();
+  if (FlushDue()) ScheduleFlush();
   // Input held back by the ordering gate can run now.
   if (outstanding_ == 0 && rstart_ < rend_ && !client_.close_after_reply) ProcessInput();
 }

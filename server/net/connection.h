@@ -80,6 +80,9 @@ class Connection : public Deferrer {
   bool MayDispatchWhileWaiting(std::string_view command_name) const;
   void EnsureReadSpace();
   void ScheduleFlush();
+  // Whether `out_` should be written this loop pass (see FlushDue in .cc).
+  bool FlushDue() const;
+  static constexpr size_t kEagerFlushBytes = 16 * 1024;
   void UpdateReading();
 
   uv_tcp_t handle_;
