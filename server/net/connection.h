@@ -23,6 +23,9 @@
 // trip at a time); any other command waits in rbuf_ until every outstanding
 // reply arrived, so a read always sees this client's own writes and a write
 // never overtakes a read. At most kMaxOutstanding commands are in flight.
+// Replies already complete wait for those still outstanding and go out in
+// one write with them (or once kEagerFlushBytes gathered), as a pipeline's
+// replies do from a single-threaded server.
 #pragma once
 
 #include <uv.h>
