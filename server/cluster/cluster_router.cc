@@ -157,7 +157,8 @@ struct ClusterRouter::ScanCall {
   bool readonly = false;
   int64_t now_ms = 0;
   ReplyCallback done;
-  std::vector<std::string> keys;  // encoded bulk strings gathered so far
+  std::string keys;       // the keys gathered so far, as encoded bulk strings
+  int64_t key_count = 0;  // how many keys `keys` holds
   int shards_visited = 0;
   bool cursor_as_given = false;  // the client's cursor text goes to one shard unchanged
 };
@@ -454,7 +455,7 @@ void ClusterRouter::ScanStep(std::shared_ptr<ScanCall> call, uint64_t cursor) {
   if (!call->cursor_as_given) call->args[1] = std::to_string(cursor);
   if (call->count > 0) {
     call->args[call->count_index] =
-        std::to_string(call->count - static_cast<int64_t>(call->keys.size()));
+        std::to_string(call->count - call->key_count);
   }
   std::vector<std::string_view> view(call->args.begin(), call->args.end());
   std::vector<std::string> owned;
@@ -473,20 +474,24 @@ void ClusterRouter::ScanPart(std::shared_ptr<ScanCall> call, uint32_t shard, std
   if (!SplitScanReply(reply, &cursor_text, &keys) || !ParseInt64(cursor_text, &next)) {
     return call->done(ErrorReply("ERR bad SCAN reply from a shard"));
   }
-  for (std::string_view k : keys) call->keys.emplace_back(k);
   call->shards_visited++;
   const uint64_t unext = static_cast<uint64_t>(next);
-  if (next != 0 && (unext >> 48) != shard && call->count > 0 && !call->cursor_as_given &&
-      static_cast<int64_t>(call->keys.size()) < call->count &&
-      call->shards_visited < kScanShardsPerCall) {
-    return ScanStep(std::move(call), unext);
-  }
+  const int64_t found = call->key_count + static_cast<int64_t>(keys.size());
+  const bool more = next != 0 && (unext >> 48) != shard && call->count > 0 &&
+                    !call->cursor_as_given && found < call->count &&
+                    call->shards_visited < kScanShardsPerCall;
+  // A call answered by its first shard alone: that shard's reply is the answer.
+  if (!more && call->shards_visited == 1) return call->done(std::move(reply));
+  for (std::string_view k : keys) call->keys.append(k);
+  call->key_count = found;
+  if (more) return ScanStep(std::move(call), unext);
   std::string out;
+  out.reserve(call->keys.size() + 64);  // the headers and the cursor
   ReplyBuilder rb(&out, call->resp);
   rb.ArrayHeader(2);
   rb.Bulk(std::to_string(unext));
-  rb.ArrayHeader(call->keys.size());
-  for (const std::string& k : call->keys) rb.Raw(k);
+  rb.ArrayHeader(static_cast<size_t>(call->key_count));
+  rb.Raw(call->keys);
   call->done(std::move(out));
 }
 

@@ -103,7 +103,6 @@ Status LoopThread::Start() {
 Status LoopThread::StartOn(ExternalLoop external) {
   if (external.loop == nullptr) return Status::InvalidArgument("no loop to share");
   loop_ = external.loop;
-  external_ = true;
   std::mutex mu;
   std::condition_variable cv;
   bool done = false;
@@ -167,7 +166,7 @@ void LoopThread::RequestStop() {
 
 void LoopThread::Join() {
   if (thread_.joinable()) thread_.join();
-  if (external_) {
+  if (loop_ != &own_loop_) {
     // The sharing thread goes on; what is left of our handles' closing
     // finishes on it (this object must outlive that thread's loop).
     std::unique_lock<std::mutex> lock(post_mu_);

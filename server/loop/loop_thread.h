@@ -85,8 +85,7 @@ class LoopThread : public LoopWaker {
   uint32_t threads_;
   LoopStats* stats_;
   uv_loop_t own_loop_;
-  uv_loop_t* loop_ = &own_loop_;
-  bool external_ = false;  // StartOn
+  uv_loop_t* loop_ = &own_loop_;  // another thread's loop after StartOn
   std::condition_variable stopped_cv_;  // external: BeginStop ran (post_closed_)
   uv_prepare_t prepare_;
   // Active only while a flush pass left work queued (a connection resumed

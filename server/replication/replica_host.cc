@@ -130,6 +130,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
   }
 
   uv_async_t* async() { return &async_; }
+  uv_loop_t* uv() const { return uv_; }
 
   // Shutdown already completed any round in flight (SyncLog); this only joins.
   void StopSyncThread() { StopWorker(&sync_thread_, &sync_mu_, &sync_cv_, &sync_quit_); }
@@ -1098,7 +1099,6 @@ void ReplicaHost::ThreadMain(std::function<std::unique_ptr<PeerLink>(uv_loop_t*)
         accepting_ = true;
         wakeup_ = loop.async();
         loop_ = &loop;
-        uv_ = &uv;
       }
     }
     started_cv_.notify_all();
@@ -1106,7 +1106,6 @@ void ReplicaHost::ThreadMain(std::function<std::unique_ptr<PeerLink>(uv_loop_t*)
     {
       std::lock_guard<std::mutex> l(mu_);
       loop_ = nullptr;
-      uv_ = nullptr;
     }
     loop.Close();
   }
@@ -1126,7 +1125,7 @@ void ReplicaHost::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-bool ReplicaHost::TryPost(std::function<void()> fn) {
+bool ReplicaHost::Post(std::function<void()> fn) {
   std::lock_guard<std::mutex> l(mu_);
   if (!accepting_ || stop_requested_) return false;
   if (t_running_host == this) {
@@ -1140,14 +1139,13 @@ bool ReplicaHost::TryPost(std::function<void()> fn) {
 
 uv_loop_t* ReplicaHost::uv_loop() const {
   std::lock_guard<std::mutex> l(mu_);
-  return accepting_ ? uv_ : nullptr;
+  return accepting_ ? loop_->uv() : nullptr;
 }
 
-bool ReplicaHost::Post(std::function<void()> fn) { return TryPost(std::move(fn)); }
 
 void ReplicaHost::EnsureGroup(GroupId group, std::vector<NodeId> voters,
                               std::vector<NodeId> learners) {
-  (void)TryPost([this, group, v = std::move(voters), l = std::move(learners)]() mutable {
+  (void)Post([this, group, v = std::move(voters), l = std::move(learners)]() mutable {
     loop_->EnsureGroup(group, std::move(v), std::move(l));
   });
 }
@@ -1155,7 +1153,7 @@ void ReplicaHost::EnsureGroup(GroupId group, std::vector<NodeId> voters,
 void ReplicaHost::Propose(GroupId group, std::string command,
                           std::function<void(Status, std::string, NodeId)> done) {
   auto shared = std::make_shared<std::function<void(Status, std::string, NodeId)>>(std::move(done));
-  bool posted = TryPost([this, group, c = std::move(command), shared]() mutable {
+  bool posted = Post([this, group, c = std::move(command), shared]() mutable {
     loop_->Propose(group, std::move(c), std::move(*shared));
   });
   if (!posted) (*shared)(Status::Aborted("replica host stopped"), "", 0);
@@ -1164,7 +1162,7 @@ void ReplicaHost::Propose(GroupId group, std::string command,
 void ReplicaHost::ProposeConfChange(GroupId group, consensus::ConfChange cc,
                                     std::function<void(Status, NodeId)> done) {
   auto shared = std::make_shared<std::function<void(Status, NodeId)>>(std::move(done));
-  bool posted = TryPost([this, group, cc = std::move(cc), shared]() mutable {
+  bool posted = Post([this, group, cc = std::move(cc), shared]() mutable {
     loop_->ProposeConfChange(group, std::move(cc), std::move(*shared));
   });
   if (!posted) (*shared)(Status::Aborted("replica host stopped"), 0);
@@ -1173,7 +1171,7 @@ void ReplicaHost::ProposeConfChange(GroupId group, consensus::ConfChange cc,
 void ReplicaHost::ReadBarrier(GroupId group, bool allow_follower,
                               std::function<void(Status, NodeId)> done) {
   auto shared = std::make_shared<std::function<void(Status, NodeId)>>(std::move(done));
-  bool posted = TryPost([this, group, allow_follower, shared]() {
+  bool posted = Post([this, group, allow_follower, shared]() {
     loop_->ReadBarrier(group, allow_follower, std::move(*shared));
   });
   if (!posted) (*shared)(Status::Aborted("replica host stopped"), 0);
@@ -1208,7 +1206,7 @@ void ReplicaHost::ClearLeaders() {
 }
 
 void ReplicaHost::TransferLeader(GroupId group, NodeId to) {
-  (void)TryPost([this, group, to] { loop_->TransferLeader(group, to); });
+  (void)Post([this, group, to] { loop_->TransferLeader(group, to); });
 }
 
 void ReplicaHost::OnPeerFrame(NodeId from, uint8_t channel, std::string_view payload) {

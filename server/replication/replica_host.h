@@ -212,10 +212,9 @@ class ReplicaHost {
   bool LeaseReadable(GroupId group) const;
   static constexpr GroupId kLeaseSlots = 16386;
   void TransferLeader(GroupId group, NodeId to);
-  // Runs fn on the replication thread. Dropped if the host is not running.
-  // Posted on that thread, fn runs in the same loop iteration's check phase,
-  // without waking the loop.
-  // Returns false (fn dropped) if the host is not running.
+  // Runs fn on the replication thread; false (fn dropped) if the host is not
+  // running. Posted on that thread itself, fn waits in a local queue for the
+  // next check phase instead of taking the mutex and waking the loop.
   bool Post(std::function<void()> fn);
   // The replication thread's libuv loop while the host runs, else nullptr.
   // Other code may run handles on it (a loop thread sharing it) only from
@@ -230,7 +229,6 @@ class ReplicaHost {
  private:
   class Loop;  // everything owned by the replication thread (replica_host.cc)
 
-  bool TryPost(std::function<void()> fn);
   void ThreadMain(std::function<std::unique_ptr<PeerLink>(uv_loop_t*)> make_link,
                   std::unique_ptr<storage::raftlog::RaftLog> log);
 
@@ -250,7 +248,6 @@ class ReplicaHost {
   bool stop_requested_ = false;
   std::deque<std::function<void()>> tasks_;
   uv_async_t* wakeup_ = nullptr;  // valid while accepting_
-  uv_loop_t* uv_ = nullptr;       // valid while accepting_
 
   // Monotonic ms until which the group's lease read is safe; 0 = not now.
   std::unique_ptr<std::atomic<int64_t>[]> lease_until_ms_;

@@ -18,6 +18,7 @@
 
 #include "server/replication/replica_host.h"
 #include "storage/base/coding.h"
+#include "tests/unit/testing/temp_dir.h"
 
 namespace ringkv::server::replication {
 namespace {
@@ -837,13 +838,11 @@ class NoPeersLink : public PeerLink {
 
 TEST_CASE("replica host: tasks posted on its own thread run in order without waiting for a tick",
           "[replication]") {
-  char tmpl[] = "/tmp/repl-local-XXXXXX";
-  REQUIRE(mkdtemp(tmpl) != nullptr);
-  const std::string root = tmpl;
+  ringkv::testing::TempDir root("repl-local");
   MapStateMachine sm;
   ReplicaHostOptions o;
   o.self = 1;
-  o.dir = root + "/n1";
+  o.dir = root.path() + "/n1";
   // Ticks 5 s apart: a loop that blocked in poll between two of the chained
   // tasks would take 5 s per link of the chain.
   o.tick_ms = 5000;
@@ -925,8 +924,6 @@ TEST_CASE("replica host: tasks posted on its own thread run in order without wai
   host.Stop();
   CHECK(host.uv_loop() == nullptr);
   CHECK_FALSE(host.Post([] {}));
-  std::error_code ec;
-  std::filesystem::remove_all(root, ec);
 }
 
 }  // namespace
