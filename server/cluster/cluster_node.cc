@@ -266,6 +266,7 @@ class ThreadState final : public replication::PeerLink {
         !transport_->Send(to, peer::Channel::kForwardRequest, std::move(payload))) {
       return done(false, "");
     }
+    node_->forwards_sent_.fetch_add(1, std::memory_order_relaxed);
     forwards_.emplace(id, Pending{to, MonotonicMs() + kForwardTimeoutMs, std::move(done)});
   }
 
@@ -286,6 +287,7 @@ class ThreadState final : public replication::PeerLink {
         if (payload.size() < 8) return;
         const uint64_t id = DecodeFixed64(payload.data());
         ClusterNode* node = node_;
+        node->forwards_served_.fetch_add(1, std::memory_order_relaxed);
         node_->router_->HandleForward(payload.substr(8), [node, from, id](std::string reply) {
           std::string out;
           PutFixed64(&out, id);
@@ -804,6 +806,8 @@ std::vector<std::pair<std::string, uint64_t>> ClusterNode::Stats() const {
           {"raft_ticks_late", st.ticks_late},
           {"raft_tick_gap_max_ms", st.tick_gap_max_ms},
           {"cluster_balance_transfers", balance_transfers_.load(std::memory_order_relaxed)},
+          {"cluster_forwards_sent", forwards_sent_.load(std::memory_order_relaxed)},
+          {"cluster_forwards_served", forwards_served_.load(std::memory_order_relaxed)},
           {"raft_snapshots_taken", st.snapshots_taken},
           {"raft_snapshot_write_errors", st.snapshot_write_errors},
           {"raft_snapshots_installed", st.snapshots_installed},

@@ -135,6 +135,8 @@ class ClusterNode final : public ReplicationPort, public ClusterView {
   uint64_t meta_applied_ = 0;  // guarded by meta_mu_; in memory, replayed from the WAL
   std::atomic<uint64_t> meta_epoch_{0};
   std::atomic<uint64_t> balance_transfers_{0};  // leadership transfers asked by the balancer
+  std::atomic<uint64_t> forwards_sent_{0};      // commands sent to another node's leader
+  std::atomic<uint64_t> forwards_served_{0};    // commands other nodes sent here
   std::atomic<uint64_t> housekeeping_max_us_{0};  // the longest housekeeping pass
   // Replication thread only.
   uint64_t meta_compared_epoch_ = 0;  // the epoch last compared with the config
