@@ -144,13 +144,9 @@ void Dispatch(ServerContext* server, LoopStats* stats, ClientState* client, Repl
   } else {
     const Config& cfg = *server->config;
     bool oom = false;
-    int64_t start_us = MonotonicUs();
     if ((spec->flags & kCmdDenyOom) && LoadRelaxed(cfg.maxmemory) > 0) {
-      int64_t used = CachedUsedMemory(server->stats, start_us);
-      if (used > LoadRelaxed(cfg.maxmemory)) {
-        oom = !PerformEvictions(server, now_ms);
-        start_us = MonotonicUs();
-      }
+      int64_t used = CachedUsedMemory(server->stats, MonotonicUs());
+      if (used > LoadRelaxed(cfg.maxmemory)) oom = !PerformEvictions(server, now_ms);
     }
     if (oom) {
       Reject(stats, spec, index, reply, errors::kOom);
@@ -166,6 +162,9 @@ void Dispatch(ServerContext* server, LoopStats* stats, ClientState* client, Repl
       client->last_command.store(CommandIndexForClientList(*spec, index, args),
                                  std::memory_order_relaxed);
       CommandContext ctx{args, reply, client, server, now_ms, deferrer};
+      // Only a command run here is timed (as Redis times call()): a routed one
+      // reads no clock, where two readings were 2.5% of a cluster node's CPU.
+      const int64_t start_us = MonotonicUs();
       spec->handler(ctx);
       int64_t duration_us = MonotonicUs() - start_us;
       CommandCounters& c = stats->commands[index];

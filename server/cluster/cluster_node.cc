@@ -267,7 +267,7 @@ class ThreadState final : public replication::PeerLink {
       return done(false, "");
     }
     node_->forwards_sent_.fetch_add(1, std::memory_order_relaxed);
-    forwards_.emplace(id, Pending{to, MonotonicMs() + kForwardTimeoutMs, std::move(done)});
+    forwards_.emplace(id, Pending{to, CoarseMonotonicMs() + kForwardTimeoutMs, std::move(done)});
   }
 
  private:

@@ -142,7 +142,7 @@ ClusterRouter::RequestPtr ClusterRouter::MakeRequest(std::span<const std::string
   req->resp = resp;
   req->readonly = readonly;
   req->now_ms = now_ms;
-  req->deadline_ms = MonotonicMs() + options_.leaderless_wait_ms;
+  req->deadline_ms = CoarseMonotonicMs() + options_.leaderless_wait_ms;
   if (is_write) req->id = WriteId{port_->self(), next_write_seq_.fetch_add(1)};
   req->done = std::move(done);
   return req;
