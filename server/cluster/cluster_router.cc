@@ -110,8 +110,8 @@ std::string SumIntegers(std::vector<std::string>& parts) {
 }  // namespace
 
 struct ClusterRouter::Request {
-  std::vector<std::string> owned;
-  std::vector<std::string_view> args;
+  std::string bytes;                   // every argument, back to back (one allocation)
+  std::vector<std::string_view> args;  // into `bytes`
   uint32_t shard = 0;
   bool is_write = false;
   int resp = 2;
@@ -135,8 +135,15 @@ ClusterRouter::RequestPtr ClusterRouter::MakeRequest(std::span<const std::string
                                                      bool readonly, int64_t now_ms,
                                                      ReplyCallback done) {
   auto req = std::make_shared<Request>();
-  req->owned.assign(args.begin(), args.end());
-  req->args.assign(req->owned.begin(), req->owned.end());
+  size_t total = 0;
+  for (std::string_view a : args) total += a.size();
+  req->bytes.reserve(total);  // no reallocation below: the views stay valid
+  req->args.reserve(args.size());
+  for (std::string_view a : args) {
+    const size_t at = req->bytes.size();
+    req->bytes.append(a);
+    req->args.emplace_back(req->bytes.data() + at, a.size());
+  }
   req->shard = shard;
   req->is_write = is_write;
   req->resp = resp;
