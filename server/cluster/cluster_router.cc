@@ -107,6 +107,26 @@ std::string SumIntegers(std::vector<std::string>& parts) {
   return out;
 }
 
+// Where a command's keys are among its arguments: the positions
+// CommandTable::KeyIndexes lists, first to last by step, without building the
+// vector every routed command would otherwise allocate.
+struct KeyPositions {
+  int first = 0;
+  int last = -1;
+  int step = 1;
+  bool empty() const { return last < first; }
+};
+
+KeyPositions KeyPositionsOf(const CommandSpec& spec, size_t argc) {
+  KeyPositions k;
+  if (spec.first_key <= 0) return k;
+  const int args = static_cast<int>(argc);
+  k.first = spec.first_key;
+  k.step = spec.key_step > 0 ? spec.key_step : 1;
+  k.last = std::min(spec.last_key < 0 ? args + spec.last_key : spec.last_key, args - 1);
+  return k;
+}
+
 }  // namespace
 
 struct ClusterRouter::Request {
@@ -182,8 +202,8 @@ bool ClusterRouter::Route(const CommandSpec& spec, std::span<const std::string_v
                           ClientState* client, ReplyBuilder* reply, Deferrer* deferrer,
                           int64_t now_ms) {
   const bool is_write = (spec.flags & kCmdWrite) != 0;
-  std::vector<int> key_indexes = CommandTable::KeyIndexes(spec, args.size());
-  if (key_indexes.empty() && args.size() >= 3 && EqualsIgnoreCase(spec.name, "cluster") &&
+  const KeyPositions keys = KeyPositionsOf(spec, args.size());
+  if (keys.empty() && args.size() >= 3 && EqualsIgnoreCase(spec.name, "cluster") &&
       (EqualsIgnoreCase(args[1], "countkeysinslot") || EqualsIgnoreCase(args[1], "getkeysinslot"))) {
     // Answered by the slot's shard leader (a read of that shard).
     int64_t slot = 0;
@@ -196,7 +216,7 @@ bool ClusterRouter::Route(const CommandSpec& spec, std::span<const std::string_v
                        deferrer->Defer(false)));
     return true;
   }
-  if (key_indexes.empty()) {
+  if (keys.empty()) {
     if (KeylessKind(spec.name) == Keyless::kNone) return false;
     if (deferrer == nullptr) {
       reply->Error("ERR this command cannot be routed from here");
@@ -206,14 +226,15 @@ bool ClusterRouter::Route(const CommandSpec& spec, std::span<const std::string_v
     return true;
   }
   const uint32_t shards = port_->shard_count();
-  const uint32_t shard = ShardOfKey(args[static_cast<size_t>(key_indexes[0])], shards);
-  for (size_t k = 1; k < key_indexes.size(); ++k) {
-    if (ShardOfKey(args[static_cast<size_t>(key_indexes[k])], shards) == shard) continue;
+  const uint32_t shard = ShardOfKey(args[static_cast<size_t>(keys.first)], shards);
+  for (int k = keys.first + keys.step; k <= keys.last; k += keys.step) {
+    if (ShardOfKey(args[static_cast<size_t>(k)], shards) == shard) continue;
     // Keys over several shards (rare): the per-key shards are needed only here.
     if (deferrer == nullptr) {
       reply->Error(kCrossSlot);
       return true;
     }
+    const std::vector<int> key_indexes = CommandTable::KeyIndexes(spec, args.size());
     std::vector<uint32_t> key_shards;
     key_shards.reserve(key_indexes.size());
     for (int i : key_indexes) key_shards.push_back(ShardOfKey(args[static_cast<size_t>(i)], shards));
@@ -225,7 +246,7 @@ bool ClusterRouter::Route(const CommandSpec& spec, std::span<const std::string_v
   const bool follower_read = !is_write && client->readonly && port_->HasReplica(shard);
   if (options_.redirect && leader != kNoNode && leader != port_->self() && !follower_read) {
     std::string addr = port_->ClientAddress(leader);
-    reply->Error("MOVED " + std::to_string(ring::KeySlot(args[static_cast<size_t>(key_indexes[0])])) +
+    reply->Error("MOVED " + std::to_string(ring::KeySlot(args[static_cast<size_t>(keys.first)])) +
                  " " + addr);
     return true;
   }
@@ -517,9 +538,9 @@ void ClusterRouter::HandleForward(std::string_view payload,
   if (only_shard >= 0) {
     shard = static_cast<uint32_t>(only_shard);
   } else {
-    std::vector<int> idx = CommandTable::KeyIndexes(*spec, command.size());
-    if (idx.empty()) return reply(ExecuteLocally(server_, fr.args, fr.resp, WallMs()));
-    shard = ShardOfKey(command[static_cast<size_t>(idx[0])], port_->shard_count());
+    const KeyPositions keys = KeyPositionsOf(*spec, command.size());
+    if (keys.empty()) return reply(ExecuteLocally(server_, fr.args, fr.resp, WallMs()));
+    shard = ShardOfKey(command[static_cast<size_t>(keys.first)], port_->shard_count());
   }
   if (shard >= port_->shard_count()) return reply(ErrorReply("ERR bad shard in forwarded command"));
   RequestPtr req = MakeRequest(fr.args, shard, (spec->flags & kCmdWrite) != 0, fr.resp,
