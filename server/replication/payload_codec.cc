@@ -32,12 +32,11 @@ Status DecodeProposal(std::string_view data, ProposalHeader* h, std::string_view
   return Status::OK();
 }
 
-std::string EncodeSnapshotData(std::string_view state) {
-  std::string out;
-  out.reserve(state.size() + 1);
-  out.push_back(static_cast<char>(kSnapshotVersion));
-  out.append(state);
-  return out;
+std::string EncodeSnapshotData(std::string state) {
+  // In place: a shard's image is megabytes, and a new buffer of that size is
+  // a page fault per 4 KB on top of the copy.
+  state.insert(state.begin(), static_cast<char>(kSnapshotVersion));
+  return state;
 }
 
 Status DecodeSnapshotData(std::string_view data, std::string_view* state) {

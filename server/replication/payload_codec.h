@@ -32,7 +32,7 @@ std::string EncodeProposal(const ProposalHeader& h, std::string_view command);
 // On success *command views into `data`. Corruption on a malformed envelope.
 Status DecodeProposal(std::string_view data, ProposalHeader* h, std::string_view* command);
 
-std::string EncodeSnapshotData(std::string_view state);
+std::string EncodeSnapshotData(std::string state);
 Status DecodeSnapshotData(std::string_view data, std::string_view* state);
 
 }  // namespace ringkv::server::replication

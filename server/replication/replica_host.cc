@@ -942,7 +942,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
       Result<std::string> data = job.image();
       job.image = nullptr;  // releases the engine iterator now, not on the replication thread
       if (data.ok()) {
-        job.snapshot->data = EncodeSnapshotData(*data);
+        job.snapshot->data = EncodeSnapshotData(std::move(*data));
         job.written = job.storage->WritePreparedSnapshot(*job.snapshot);
       } else {
         job.written = data.status();
