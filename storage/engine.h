@@ -166,6 +166,15 @@ class Engine {
   // Live key count (exact for hash and btree, an estimate for lsm).
   virtual uint64_t ApproximateCount() const = 0;
 
+  // The bytes one entry with a key and a stored value of these sizes takes
+  // (MEMORY USAGE): what the engine allocates for it and its place in the
+  // engine's index, without the engine's fixed costs (tables, buffer pools,
+  // caches), which no one key adds. Engines that keep their entries on disk
+  // count the bytes the entry stores.
+  virtual uint64_t EntryFootprint(size_t key_bytes, size_t value_bytes) const {
+    return key_bytes + value_bytes;
+  }
+
   virtual EngineStats Stats() const = 0;
   virtual std::string_view name() const = 0;
 };

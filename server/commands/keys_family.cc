@@ -544,19 +544,11 @@ constexpr std::string_view kMemoryHelp[] = {
     "    Prints this help.",
 };
 
-// Bytes a key costs: key and encoded value bytes plus the engine's average
-// per-entry overhead beyond them (memory_bytes minus user bytes, per key), so
-// the figure follows whichever engine holds the shard.
+// Bytes a key costs: what its engine holds for that one entry (key, encoded
+// value, per-entry bookkeeping), not a share of the engine's fixed costs, so
+// the figure does not depend on how many other keys the shard holds.
 int64_t KeyMemoryUsage(Keyspace& ks, std::string_view key, const Entry& e) {
-  const int64_t own = static_cast<int64_t>(key.size() + e.stored.size());
-  storage::EngineStats st = ks.engine()->Stats();
-  int64_t overhead = 0;
-  if (st.keys > 0 && st.memory_bytes > 0) {
-    const int64_t per_key = static_cast<int64_t>(st.memory_bytes / st.keys);
-    overhead = per_key > own ? per_key - own : 0;
-    // Average overhead of the shard, never more than the average key costs.
-  }
-  return own + overhead;
+  return static_cast<int64_t>(ks.engine()->EntryFootprint(key.size(), e.stored.size()));
 }
 
 void CmdMemory(CommandContext& ctx) {

@@ -56,6 +56,9 @@ class CachedEngine final : public Engine {
   Status Sync() override { return inner_->Sync(); }
   Status WaitForBackgroundWork() override { return inner_->WaitForBackgroundWork(); }
   uint64_t ApproximateCount() const override { return inner_->ApproximateCount(); }
+  uint64_t EntryFootprint(size_t key_bytes, size_t value_bytes) const override {
+    return inner_->EntryFootprint(key_bytes, value_bytes);
+  }
   EngineStats Stats() const override;
   // The inner name plus "+cache", e.g. "lsm+cache".
   std::string_view name() const override { return name_; }

@@ -137,6 +137,14 @@ Status HashEngine::Clear() {
   return Status::OK();
 }
 
+uint64_t HashEngine::EntryFootprint(size_t key_bytes, size_t value_bytes) const {
+  const size_t bytes = EntryBytes(key_bytes, value_bytes);
+  const size_t held = bytes <= EntryArena::kMaxSlotBytes
+                          ? EntryArena::SlotBytes(EntryArena::ClassFor(bytes))
+                          : bytes;
+  return held + sizeof(uint64_t);
+}
+
 EngineStats HashEngine::Stats() const {
   EngineStats s;
   s.keys = table_->count();

@@ -76,6 +76,9 @@ class HashEngine final : public Engine {
   void set_applied_index(uint64_t index) override { applied_index_ = index; }
   Status Sync() override { return Status::OK(); }
   uint64_t ApproximateCount() const override { return table_->count(); }
+  // The entry's arena slot (or heap block, past the largest slot) and its
+  // 8-byte slot in a bucket.
+  uint64_t EntryFootprint(size_t key_bytes, size_t value_bytes) const override;
   EngineStats Stats() const override;
   std::string_view name() const override { return "hash"; }
 

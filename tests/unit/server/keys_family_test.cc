@@ -303,6 +303,16 @@ TEST_CASE("OBJECT and MEMORY subcommands", "[server][keys]") {
           "ERR wrong number of arguments for 'memory|usage' command");
   h.Run({"set", "big", std::string(10000, 'x')});
   REQUIRE(h.RunInt({"memory", "usage", "big"}) >= 10000);
+  // The key's own bytes, not a share of the table: the same with one key
+  // or with thousands beside it, and close to Redis's 56 for a short string.
+  h.Run({"set", "foo", "bar"});
+  const int64_t alone = h.RunInt({"memory", "usage", "foo"});
+  CHECK(alone >= 6);
+  CHECK(alone <= 80);
+  for (int i = 0; i < 5000; i++) h.Run({"set", "key:" + std::to_string(i), "v"});
+  CHECK(h.RunInt({"memory", "usage", "foo"}) == alone);
+  h.Run({"set", "foo", std::string(300, 'y')});
+  CHECK(h.RunInt({"memory", "usage", "foo"}) >= 303);
 }
 
 }  // namespace
