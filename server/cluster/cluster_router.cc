@@ -543,7 +543,14 @@ void ClusterRouter::HandleForward(std::string_view payload,
     shard = ShardOfKey(command[static_cast<size_t>(keys.first)], port_->shard_count());
   }
   if (shard >= port_->shard_count()) return reply(ErrorReply("ERR bad shard in forwarded command"));
-  RequestPtr req = MakeRequest(fr.args, shard, (spec->flags & kCmdWrite) != 0, fr.resp,
+  const bool is_write = (spec->flags & kCmdWrite) != 0;
+  // The common case of a forwarded read: this node leads the shard and may
+  // read now. Submit would run it here at once too; this skips building the
+  // request (a copy of the command and three allocations).
+  if (!is_write && port_->CanReadNow(shard, false)) {
+    return reply(ExecuteLocally(server_, fr.args, fr.resp, WallMs()));
+  }
+  RequestPtr req = MakeRequest(fr.args, shard, is_write, fr.resp,
                                (fr.flags & kForwardReadonly) != 0, WallMs(), std::move(reply));
   req->hops = fr.hops;
   if (!fr.id.empty()) req->id = fr.id;  // the origin's id: its retries dedup here too
