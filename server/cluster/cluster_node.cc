@@ -257,7 +257,8 @@ class ThreadState final : public replication::PeerLink {
     if (due < armed_due_ms_) Arm(due, now);
   }
 
-  void SendForward(NodeId to, std::string request, ReplicationPort::ForwardDone done) {
+  void SendForward(NodeId to, uint32_t shard, std::string request,
+                   ReplicationPort::ForwardDone done) {
     const uint64_t id = next_forward_id_++;
     std::string payload;
     PutFixed64(&payload, id);
@@ -267,12 +268,14 @@ class ThreadState final : public replication::PeerLink {
       return done(false, "");
     }
     node_->forwards_sent_.fetch_add(1, std::memory_order_relaxed);
-    forwards_.emplace(id, Pending{to, CoarseMonotonicMs() + kForwardTimeoutMs, std::move(done)});
+    forwards_.emplace(id,
+                      Pending{to, shard, CoarseMonotonicMs() + kForwardTimeoutMs, std::move(done)});
   }
 
  private:
   struct Pending {
     NodeId node;
+    uint32_t shard;
     int64_t deadline_ms;
     ReplicationPort::ForwardDone done;
   };
@@ -371,7 +374,15 @@ class ThreadState final : public replication::PeerLink {
       delayed_.erase(delayed_.begin());
       fn();
     }
-    FailForwards([now](const Pending& p) { return p.deadline_ms <= now; });
+    // Also the forwards whose node no longer leads their shard as we see it: a
+    // hung or cut-off leader keeps its connection open, and its forwards would
+    // otherwise wait out the timeout after the others elected a new leader.
+    ClusterNode* node = node_;
+    FailForwards([now, node](const Pending& p) {
+      if (p.deadline_ms <= now) return true;
+      const NodeId leader = node->LeaderOf(p.shard);
+      return leader != kNoNode && leader != p.node;
+    });
     if (now - last_expire_ms_ >= kExpireEveryMs) {
       last_expire_ms_ = now;
       ProposeExpiredDeletes();
@@ -634,10 +645,10 @@ void ClusterNode::ReadBarrier(uint32_t shard, bool follower, BarrierDone done) {
                      [done = std::move(done)](Status s, NodeId hint) { done(s.ok(), hint); });
 }
 
-void ClusterNode::Forward(NodeId node, std::string request, ForwardDone done) {
-  host_->Post([this, node, request = std::move(request), done = std::move(done)]() mutable {
+void ClusterNode::Forward(NodeId node, uint32_t shard, std::string request, ForwardDone done) {
+  host_->Post([this, node, shard, request = std::move(request), done = std::move(done)]() mutable {
     if (thread_state_ == nullptr) return done(false, "");
-    thread_state_->SendForward(node, std::move(request), std::move(done));
+    thread_state_->SendForward(node, shard, std::move(request), std::move(done));
   });
 }
 

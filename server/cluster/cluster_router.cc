@@ -300,7 +300,7 @@ void ClusterRouter::Submit(RequestPtr req) {
   std::string payload;
   EncodeForwardRequest(req->resp, req->readonly ? kForwardReadonly : 0,
                        static_cast<uint8_t>(req->hops + 1), req->args, &payload, req->id);
-  port_->Forward(leader, std::move(payload), [this, req](bool ok, std::string reply) {
+  port_->Forward(leader, req->shard, std::move(payload), [this, req](bool ok, std::string reply) {
     if (ok) return req->done(std::move(reply));
     SubmitAfterDelay(req);
   });

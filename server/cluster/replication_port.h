@@ -49,11 +49,13 @@ class ReplicationPort {
   using BarrierDone = std::function<void(bool ok, NodeId leader_hint)>;
   virtual void ReadBarrier(uint32_t shard, bool follower, BarrierDone done) = 0;
 
-  // Sends an encoded forward request (command_codec.h) to `node`; `done` gets
-  // the relayed reply, or !ok if the peer could not be reached or did not
-  // answer in time.
+  // Sends an encoded forward request (command_codec.h) for `shard` to `node`,
+  // its leader; `done` gets the relayed reply, or !ok if the peer could not be
+  // reached, did not answer in time, or stopped leading the shard as this node
+  // sees it (a hung or cut-off leader keeps its connections; the retry goes to
+  // the new leader, and the write id keeps a retried write from applying twice).
   using ForwardDone = std::function<void(bool ok, std::string reply)>;
-  virtual void Forward(NodeId node, std::string request, ForwardDone done) = 0;
+  virtual void Forward(NodeId node, uint32_t shard, std::string request, ForwardDone done) = 0;
 
   // Runs `fn` on the replication thread after `delay_ms`.
   virtual void RunAfter(uint32_t delay_ms, std::function<void()> fn) = 0;

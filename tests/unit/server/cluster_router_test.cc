@@ -61,7 +61,7 @@ class FakePort : public ReplicationPort {
     ++barriers;
     done(true, 1);
   }
-  void Forward(NodeId to, std::string request, ForwardDone done) override {
+  void Forward(NodeId to, uint32_t, std::string request, ForwardDone done) override {
     cluster::ForwardRequest fr;
     REQUIRE(cluster::DecodeForwardRequest(request, &fr).ok());
     forwarded.push_back({to, std::vector<std::string>(fr.args.begin(), fr.args.end())});
