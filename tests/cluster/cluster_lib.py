@@ -186,6 +186,27 @@ class Cluster:
         return False
 
 
+def write_numbers(c, node_ids, prefix, acked, stop, errors, gaps, socket_timeout=10, limit=200000):
+    """Writes prefix:n = n through the given nodes in turn, one key per write
+    (so every shard), until `stop` or `limit` writes: appends each acknowledged
+    n to `acked`, the time since the previous acknowledgement to `gaps`, and
+    counts failures by exception name in `errors`."""
+    n = 0
+    last_ok = time.time()
+    clients = [c.client(i, socket_timeout=socket_timeout) for i in node_ids]
+    while not stop.is_set() and n < limit:
+        cl = clients[n % len(clients)]
+        try:
+            cl.set("%s:%d" % (prefix, n), n)
+            acked.append(n)
+            now = time.time()
+            gaps.append(now - last_ok)
+            last_ok = now
+        except redis.exceptions.RedisError as e:
+            errors[type(e).__name__] += 1
+        n += 1
+
+
 FAILURES = []
 
 

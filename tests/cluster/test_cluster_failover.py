@@ -11,7 +11,7 @@ import time
 import redis
 from redis.cluster import ClusterNode, RedisCluster
 
-from cluster_lib import Cluster, check, finish
+from cluster_lib import Cluster, check, finish, write_numbers
 
 
 def cluster_client_phase(c, victim):
@@ -59,28 +59,11 @@ def cluster_client_phase(c, victim):
     rc2.close()
 
 
-def writer(c, node_ids, prefix, acked, stop, errors, gaps):
-    """Writes prefix:n = n through the given nodes in turn; records acked n."""
-    n = 0
-    last_ok = time.time()
-    clients = [c.client(i, socket_timeout=10) for i in node_ids]
-    while not stop.is_set() and n < 200000:
-        cl = clients[n % len(clients)]
-        try:
-            cl.set("%s:%d" % (prefix, n), n)
-            acked.append(n)
-            now = time.time()
-            gaps.append(now - last_ok)
-            last_ok = now
-        except redis.exceptions.RedisError as e:
-            errors[type(e).__name__] += 1
-        n += 1
-
-
 def run_phase(c, victim, survivors, prefix):
     acked, errors, gaps = [], collections.Counter(), []
     stop = threading.Event()
-    t = threading.Thread(target=writer, args=(c, survivors, prefix, acked, stop, errors, gaps))
+    t = threading.Thread(target=write_numbers,
+                         args=(c, survivors, prefix, acked, stop, errors, gaps))
     t.start()
     time.sleep(1.0)
     before = len(acked)

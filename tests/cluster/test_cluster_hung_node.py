@@ -10,29 +10,10 @@ import signal
 import threading
 import time
 
-import redis
-
-from cluster_lib import Cluster, check, finish
+from cluster_lib import Cluster, check, finish, write_numbers
 
 HANG_S = 7.0          # longer than the forward timeout (5 s)
 MAX_GAP_S = 3.5       # election (0.2-0.8 s) + retry, well short of the timeout
-
-
-def writer(c, node, acked, stop, errors, gaps):
-    """Writes hung:n = n through `node`, one key per write (every shard)."""
-    cl = c.client(node, socket_timeout=20)
-    n = 0
-    last_ok = time.time()
-    while not stop.is_set() and n < 500000:
-        try:
-            cl.set("hung:%d" % n, n)
-            acked.append(n)
-            now = time.time()
-            gaps.append(now - last_ok)
-            last_ok = now
-        except redis.exceptions.RedisError as e:
-            errors[type(e).__name__] += 1
-        n += 1
 
 
 with Cluster() as c:
@@ -43,7 +24,8 @@ with Cluster() as c:
     led_before = sum(1 for v in leaders.values() if v == victim)
     acked, errors, gaps = [], collections.Counter(), []
     stop = threading.Event()
-    t = threading.Thread(target=writer, args=(c, survivor, acked, stop, errors, gaps))
+    t = threading.Thread(target=write_numbers, args=(c, [survivor], "hung", acked, stop, errors,
+                                                   gaps, 20, 500000))
     t.start()
     time.sleep(1.0)
     before = len(acked)
