@@ -107,26 +107,6 @@ std::string SumIntegers(std::vector<std::string>& parts) {
   return out;
 }
 
-// Where a command's keys are among its arguments: the positions
-// CommandTable::KeyIndexes lists, first to last by step, without building the
-// vector every routed command would otherwise allocate.
-struct KeyPositions {
-  int first = 0;
-  int last = -1;
-  int step = 1;
-  bool empty() const { return last < first; }
-};
-
-KeyPositions KeyPositionsOf(const CommandSpec& spec, size_t argc) {
-  KeyPositions k;
-  if (spec.first_key <= 0) return k;
-  const int args = static_cast<int>(argc);
-  k.first = spec.first_key;
-  k.step = spec.key_step > 0 ? spec.key_step : 1;
-  k.last = std::min(spec.last_key < 0 ? args + spec.last_key : spec.last_key, args - 1);
-  return k;
-}
-
 }  // namespace
 
 struct ClusterRouter::Request {
@@ -202,7 +182,7 @@ bool ClusterRouter::Route(const CommandSpec& spec, std::span<const std::string_v
                           ClientState* client, ReplyBuilder* reply, Deferrer* deferrer,
                           int64_t now_ms) {
   const bool is_write = (spec.flags & kCmdWrite) != 0;
-  const KeyPositions keys = KeyPositionsOf(spec, args.size());
+  const CommandTable::KeyPositions keys = CommandTable::KeyPositionsOf(spec, args.size());
   if (keys.empty() && args.size() >= 3 && EqualsIgnoreCase(spec.name, "cluster") &&
       (EqualsIgnoreCase(args[1], "countkeysinslot") || EqualsIgnoreCase(args[1], "getkeysinslot"))) {
     // Answered by the slot's shard leader (a read of that shard).
@@ -538,19 +518,12 @@ void ClusterRouter::HandleForward(std::string_view payload,
   if (only_shard >= 0) {
     shard = static_cast<uint32_t>(only_shard);
   } else {
-    const KeyPositions keys = KeyPositionsOf(*spec, command.size());
+    const CommandTable::KeyPositions keys = CommandTable::KeyPositionsOf(*spec, command.size());
     if (keys.empty()) return reply(ExecuteLocally(server_, fr.args, fr.resp, WallMs()));
     shard = ShardOfKey(command[static_cast<size_t>(keys.first)], port_->shard_count());
   }
   if (shard >= port_->shard_count()) return reply(ErrorReply("ERR bad shard in forwarded command"));
-  const bool is_write = (spec->flags & kCmdWrite) != 0;
-  // The common case of a forwarded read: this node leads the shard and may
-  // read now. Submit would run it here at once too; this skips building the
-  // request (a copy of the command and three allocations).
-  if (!is_write && port_->CanReadNow(shard, false)) {
-    return reply(ExecuteLocally(server_, fr.args, fr.resp, WallMs()));
-  }
-  RequestPtr req = MakeRequest(fr.args, shard, is_write, fr.resp,
+  RequestPtr req = MakeRequest(fr.args, shard, (spec->flags & kCmdWrite) != 0, fr.resp,
                                (fr.flags & kForwardReadonly) != 0, WallMs(), std::move(reply));
   req->hops = fr.hops;
   if (!fr.id.empty()) req->id = fr.id;  // the origin's id: its retries dedup here too

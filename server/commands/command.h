@@ -89,7 +89,17 @@ class CommandTable {
   const CommandSpec* Find(std::string_view name) const;
   const std::vector<CommandSpec>& all() const { return specs_; }
 
-  // Key positions of a parsed command (indexes into args), per the spec.
+  // Where a parsed command's keys are among its args, per the spec: first to
+  // last (inclusive) by step; empty for a keyless command. No allocation, for
+  // the per-command paths that need only the first key or a walk over them.
+  struct KeyPositions {
+    int first = 0;
+    int last = -1;
+    int step = 1;
+    bool empty() const { return last < first; }
+  };
+  static KeyPositions KeyPositionsOf(const CommandSpec& spec, size_t argc);
+  // The same positions as a list (indexes into args).
   static std::vector<int> KeyIndexes(const CommandSpec& spec, size_t argc);
 
  private:

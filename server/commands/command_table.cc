@@ -3,6 +3,8 @@
 // allocation.
 #include "server/commands/command.h"
 
+#include <algorithm>
+
 #include "storage/base/check.h"
 
 namespace ringkv::server {
@@ -66,15 +68,20 @@ const CommandSpec* CommandTable::Find(std::string_view name) const {
   }
 }
 
+CommandTable::KeyPositions CommandTable::KeyPositionsOf(const CommandSpec& spec, size_t argc) {
+  KeyPositions k;
+  if (spec.first_key <= 0) return k;
+  const int args = static_cast<int>(argc);
+  k.first = spec.first_key;
+  k.step = spec.key_step > 0 ? spec.key_step : 1;
+  k.last = std::min(spec.last_key < 0 ? args + spec.last_key : spec.last_key, args - 1);
+  return k;
+}
+
 std::vector<int> CommandTable::KeyIndexes(const CommandSpec& spec, size_t argc) {
   std::vector<int> out;
-  if (spec.first_key <= 0) return out;
-  int last = spec.last_key;
-  if (last < 0) last = static_cast<int>(argc) + last;
-  int step = spec.key_step > 0 ? spec.key_step : 1;
-  for (int i = spec.first_key; i <= last && i < static_cast<int>(argc); i += step) {
-    out.push_back(i);
-  }
+  const KeyPositions k = KeyPositionsOf(spec, argc);
+  for (int i = k.first; i <= k.last; i += k.step) out.push_back(i);
   return out;
 }
 

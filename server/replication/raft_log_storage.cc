@@ -95,20 +95,12 @@ std::string SnapshotFileTail(std::string_view head, std::string_view data) {
   return tail;
 }
 
-// Writes the file in three appends: a shard's data (megabytes) goes from the
-// snapshot to the file without a whole encoded copy in between.
+// The data (a shard's megabytes) goes to the file as it is, between its head
+// and its checksum, without a whole encoded copy in between.
 Status WriteSnapshotTo(storage::Env* env, const Snapshot& snap, const std::string& path) {
   const std::string head = SnapshotFileHead(snap);
-  std::unique_ptr<storage::WritableFile> file;
-  RINGKV_RETURN_IF_ERROR(env->NewWritableFile(path, &file));
-  Status s = file->Append(head);
-  if (s.ok()) s = file->Append(snap.data);
-  if (s.ok()) s = file->Append(SnapshotFileTail(head, snap.data));
-  if (s.ok()) s = file->Sync();
-  Status c = file->Close();
-  if (s.ok()) s = c;
-  if (!s.ok()) env->RemoveFile(path).IgnoreError();
-  return s;
+  return storage::WriteStringsToFile(env, {head, snap.data, SnapshotFileTail(head, snap.data)},
+                                     path, true);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -140,6 +141,10 @@ class Env {
 
 // Helpers built on Env.
 Status WriteStringToFile(Env* env, std::string_view data, const std::string& path, bool sync);
+// The parts back to back, as one file: large data need not be copied next to
+// a header first. On failure the file is removed.
+Status WriteStringsToFile(Env* env, std::initializer_list<std::string_view> parts,
+                          const std::string& path, bool sync);
 Status ReadFileToString(Env* env, const std::string& path, std::string* data);
 
 }  // namespace ringkv::storage

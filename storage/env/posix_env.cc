@@ -478,9 +478,17 @@ Env* Env::Default() {
 }
 
 Status WriteStringToFile(Env* env, std::string_view data, const std::string& path, bool sync) {
+  return WriteStringsToFile(env, {data}, path, sync);
+}
+
+Status WriteStringsToFile(Env* env, std::initializer_list<std::string_view> parts,
+                          const std::string& path, bool sync) {
   std::unique_ptr<WritableFile> file;
   RINGKV_RETURN_IF_ERROR(env->NewWritableFile(path, &file));
-  Status s = file->Append(data);
+  Status s;
+  for (std::string_view part : parts) {
+    if (s.ok()) s = file->Append(part);
+  }
   if (s.ok() && sync) s = file->Sync();
   Status c = file->Close();
   if (s.ok()) s = c;
