@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ringkv::server {
 
@@ -42,6 +43,9 @@ struct ClientState {
   // to this shard. -1 (every client connection) means all shards.
   int64_t only_shard = -1;
   int db = 0;
+  // Cluster mode: the shards this connection has sent writes to, one bit each
+  // (WAIT counts the replicas of these). Loop thread only.
+  std::vector<uint64_t> written_shards;
   int fd = -1;
   uint32_t thread_index = 0;
   std::string addr;   // "ip:port" of the peer

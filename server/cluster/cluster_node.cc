@@ -652,6 +652,12 @@ void ClusterNode::Forward(NodeId node, uint32_t shard, std::string request, Forw
   });
 }
 
+void ClusterNode::ReplicaAcks(uint32_t shard, uint64_t term, uint64_t target, AcksDone done) {
+  host_->ReplicaAcks(GroupOf(shard), term, target,
+                     [done = std::move(done)](Status s, uint64_t t, uint64_t target, uint32_t acked,
+                                              NodeId) { done(s.ok(), t, target, acked); });
+}
+
 void ClusterNode::RunAfter(uint32_t delay_ms, std::function<void()> fn) {
   host_->Post([this, delay_ms, fn = std::move(fn)]() mutable {
     if (thread_state_ != nullptr) thread_state_->Schedule(delay_ms, std::move(fn));

@@ -88,6 +88,7 @@ class ClusterNode final : public ReplicationPort, public ClusterView {
   void Propose(uint32_t shard, std::string command, ProposeDone done) override;
   void ReadBarrier(uint32_t shard, bool follower, BarrierDone done) override;
   void Forward(NodeId node, uint32_t shard, std::string request, ForwardDone done) override;
+  void ReplicaAcks(uint32_t shard, uint64_t term, uint64_t target, AcksDone done) override;
   void RunAfter(uint32_t delay_ms, std::function<void()> fn) override;
 
   // ClusterView.

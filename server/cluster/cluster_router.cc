@@ -234,6 +234,7 @@ bool ClusterRouter::Route(const CommandSpec& spec, std::span<const std::string_v
     reply->Error("ERR this command cannot be routed from here");
     return true;
   }
+  if (is_write) NoteWrite(client, shard);
   Submit(MakeRequest(args, shard, is_write, client->resp, client->readonly, now_ms,
                      deferrer->Defer(is_write)));
   return true;
@@ -315,6 +316,9 @@ bool ClusterRouter::RouteMulti(const CommandSpec& spec, std::span<const std::str
   // Shard -> positions (into key_indexes) of its keys, in request order.
   std::map<uint32_t, std::vector<size_t>> by_shard;
   for (size_t k = 0; k < key_shards.size(); ++k) by_shard[key_shards[k]].push_back(k);
+  if (is_write) {
+    for (const auto& entry : by_shard) NoteWrite(client, entry.first);
+  }
 
   Gather::Combine combine;
   if (is_count) {
@@ -442,6 +446,9 @@ void ClusterRouter::RouteKeyless(const CommandSpec& spec, std::span<const std::s
       };
       break;
   }
+  if (is_write) {
+    for (uint32_t shard = 0; shard < shards; ++shard) NoteWrite(client, shard);
+  }
   auto gather = std::make_shared<Gather>(shards, std::move(combine), deferrer->Defer(is_write));
   for (uint32_t shard = 0; shard < shards; ++shard) {
     std::vector<std::string_view> sub = WrapForShard(shard, args, &owned);
@@ -508,6 +515,7 @@ void ClusterRouter::HandleForward(std::string_view payload,
   ForwardRequest fr;
   Status s = DecodeForwardRequest(payload, &fr);
   if (!s.ok()) return reply(ErrorReply("ERR bad forwarded command: " + s.ToString()));
+  if (EqualsIgnoreCase(fr.args[0], kReplicaAcks)) return AnswerAcksQuery(fr.args, std::move(reply));
   std::span<const std::string_view> command = fr.args;
   int64_t only_shard = -1;
   std::span<const std::string_view> inner;

@@ -65,6 +65,16 @@ class ClusterRouter {
   // `reply` is called once with the encoded kForwardReply payload.
   void HandleForward(std::string_view payload, std::function<void(std::string)> reply);
 
+  // WAIT numreplicas timeout_ms in cluster mode (the WAIT handler calls it):
+  // replies, through `deferrer`, how many replicas besides the leader hold
+  // every write this connection sent, the least over the shards it wrote to
+  // (every shard if it wrote none). It asks the shards' leaders again every
+  // few ms until that reaches `numreplicas`, `timeout_ms` passes (0: no limit,
+  // as in Redis) or the client goes away. cluster_router_wait.cc.
+  void Wait(int64_t numreplicas, int64_t timeout_ms, ClientState* client, Deferrer* deferrer);
+  // Records that this client sent a write for `shard` (WAIT's shard set).
+  void NoteWrite(ClientState* client, uint32_t shard) const;
+
   // Applies a committed replicated command (command_codec.h) to the local
   // shards and returns the reply (the StateMachine hook of each shard group).
   // With the shard given, a write whose id the shard applied recently is not
@@ -95,6 +105,14 @@ class ClusterRouter {
   struct ScanCall;
   void ScanStep(std::shared_ptr<ScanCall> call, uint64_t cursor);
   void ScanPart(std::shared_ptr<ScanCall> call, uint32_t shard, std::string reply);
+
+  // WAIT (cluster_router_wait.cc): one poll of every shard's leader per round.
+  struct WaitCall;
+  void WaitRound(std::shared_ptr<WaitCall> call);
+  void QueryAcks(std::shared_ptr<WaitCall> call, size_t i);
+  void WaitArrived(std::shared_ptr<WaitCall> call);
+  // The leader's side of a forwarded acks query ["ringkv.acks", shard, term, target].
+  void AnswerAcksQuery(std::span<const std::string_view> args, std::function<void(std::string)> reply);
 
   ServerContext* server_;
   ReplicationPort* port_;

@@ -25,6 +25,11 @@ inline constexpr std::string_view kShardPrefix = "ringkv.shard";
 // keys it found expired; each is deleted only if expired at the entry's clock.
 inline constexpr std::string_view kDelExpired = "ringkv.delexpired";
 
+// ["ringkv.acks", shard, term, target]: WAIT's question to a shard's leader,
+// sent as a forward request; answered "*3 :term :target :acked" or an error
+// (cluster_router_wait.cc).
+inline constexpr std::string_view kReplicaAcks = "ringkv.acks";
+
 // Executes `args` with the given RESP version and clock; returns the encoded
 // reply. Unknown commands get Redis's unknown-command error (cannot happen for
 // entries this server proposed; guards against a newer peer's entries).

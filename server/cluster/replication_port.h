@@ -57,6 +57,13 @@ class ReplicationPort {
   using ForwardDone = std::function<void(bool ok, std::string reply)>;
   virtual void Forward(NodeId node, uint32_t shard, std::string request, ForwardDone done) = 0;
 
+  // WAIT: how many of the shard's other replicas hold its log up to `target`
+  // (ReplicaHost::ReplicaAcks: a target of 0, or one from another term, is
+  // replaced by the leader's last index). Only the shard's leader knows:
+  // `done(ok, term, target, acked)`, !ok on any other node.
+  using AcksDone = std::function<void(bool ok, uint64_t term, uint64_t target, uint32_t acked)>;
+  virtual void ReplicaAcks(uint32_t shard, uint64_t term, uint64_t target, AcksDone done) = 0;
+
   // Runs `fn` on the replication thread after `delay_ms`.
   virtual void RunAfter(uint32_t delay_ms, std::function<void()> fn) = 0;
 };

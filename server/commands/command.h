@@ -80,6 +80,11 @@ struct CommandSpec {
   // Subcommands (CLIENT ID, CONFIG GET, ...), dispatched by the parent's handler
   // but listed by COMMAND with their own arity and flags.
   std::vector<CommandSpec> subcommands = {};
+  // COMMAND INFO: ACL categories when they do not follow from the flags and
+  // group (space-separated, e.g. "@slow @connection"), and Redis's command
+  // tips ("request_policy:all_shards ...").
+  std::string_view acl_categories = {};
+  std::string_view tips = {};
 };
 
 class CommandTable {

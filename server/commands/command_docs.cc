@@ -79,6 +79,7 @@ constexpr CommandDoc kDocs[] = {
     {"role", "", "O(1)"},
     {"shutdown", "[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]", "O(N) when saving, where N is the total number of keys in all databases"},
     {"debug", "subcommand [argument ...]", "Depends on subcommand."},
+    {"wait", "numreplicas timeout", "O(1)"},
     {"slowlog|get", "[count]", "O(N) where N is the number of entries returned"},
     {"slowlog|len", "", "O(1)"},
     {"slowlog|reset", "", "O(N) where N is the number of entries in the slowlog"},

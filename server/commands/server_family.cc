@@ -10,6 +10,9 @@
 #include <thread>
 
 #include "server/client_state.h"
+#include "server/cluster/cluster_router.h"
+#include "server/loop/loop_thread.h"
+#include "server/net/deferred_reply.h"
 #include "server/commands/arg_parse.h"
 #include "server/commands/command.h"
 #include "server/commands/command_docs.h"
@@ -123,7 +126,18 @@ void CmdConfig(CommandContext& ctx) {
 
 // ---- COMMAND ----------------------------------------------------------------
 
+// Space-separated words.
+void SplitWords(std::string_view text, std::vector<std::string_view>* out) {
+  while (!text.empty()) {
+    const size_t space = text.find(' ');
+    if (space != 0) out->push_back(text.substr(0, space));
+    if (space == std::string_view::npos) break;
+    text.remove_prefix(space + 1);
+  }
+}
+
 void AclCategories(const CommandSpec& s, std::vector<std::string_view>* out) {
+  if (!s.acl_categories.empty()) return SplitWords(s.acl_categories, out);
   if (s.flags & kCmdWrite) out->push_back("@write");
   if (s.flags & kCmdReadonly) out->push_back("@read");
   if (s.group == "string") out->push_back("@string");
@@ -164,7 +178,10 @@ void ReplyCommandInfo(ReplyBuilder* r, const CommandSpec& s) {
   AclCategories(s, &names);
   r->SetHeader(names.size());
   for (auto n : names) r->SimpleString(n);
-  r->SetHeader(0);  // tips
+  names.clear();
+  SplitWords(s.tips, &names);
+  r->SetHeader(names.size());  // tips
+  for (auto n : names) r->Bulk(n);
   if (s.first_key > 0) {
     r->ArrayHeader(1);
     r->MapHeader(3);
@@ -388,6 +405,41 @@ void CmdTime(CommandContext& ctx) {
 // ringkv has no Redis replication: a node answers as a master without
 // replicas, as a Redis master with none does, and as CLUSTER NODES shows it
 // (a shard's copies are Raft replicas, reported by INFO cluster instead).
+// WAIT numreplicas timeout. A standalone server has no replicas, so it
+// answers 0, as a Redis master without replicas does: at once when no replica
+// is asked for, else when the timeout passes (never, for timeout 0: the client
+// stays blocked until it disconnects). In a cluster the router counts the
+// replicas of the shards this connection wrote to.
+void CmdWait(CommandContext& ctx) {
+  int64_t numreplicas = 0, timeout_ms = 0;
+  if (!ParseInt64OrReply(ctx.reply, ctx.args[1], &numreplicas)) return;
+  if (!ParseInt64OrReply(ctx.reply, ctx.args[2], &timeout_ms,
+                         "ERR timeout is not an integer or out of range")) {
+    return;
+  }
+  if (timeout_ms < 0) {
+    ctx.reply->Error("ERR timeout is negative");
+    return;
+  }
+  // Where nothing may block (no deferrer), the count now, as in MULTI.
+  if (ctx.deferrer == nullptr || (ctx.server->router == nullptr && numreplicas <= 0)) {
+    ctx.reply->Integer(0);
+    return;
+  }
+  if (ctx.server->router != nullptr) {
+    ctx.server->router->Wait(numreplicas, timeout_ms, ctx.client, ctx.deferrer);
+    return;
+  }
+  LoopThread* loop = LoopThread::Current();
+  if (loop == nullptr) {
+    ctx.reply->Integer(0);
+    return;
+  }
+  ReplyCallback done = ctx.deferrer->Defer(false);
+  if (timeout_ms == 0) return;  // the reply slot stays open: blocked for good
+  loop->RunAfter(static_cast<uint64_t>(timeout_ms), [done] { done(":0\r\n"); });
+}
+
 void CmdRole(CommandContext& ctx) {
   ctx.reply->ArrayHeader(3);
   ctx.reply->Bulk("master");
@@ -531,6 +583,11 @@ void RegisterServerFamily(CommandTable* table) {
   table->Register({"shutdown", -1, kAdmin | kCmdAllowBusy, 0, 0, 0, CmdShutdown, "server",
                    "Synchronously saves the database(s) to disk and shuts down the Redis server.",
                    "1.0.0"});
+  table->Register({"wait", 3, kCmdNoscript, 0, 0, 0, CmdWait, "generic",
+                   "Wait for the synchronous replication of all the write commands sent in the "
+                   "context of the current connection",
+                   "3.0.0", {}, "@slow @connection",
+                   "request_policy:all_shards response_policy:agg_min"});
   table->Register({"debug", -2, kAdmin, 0, 0, 0, CmdDebug, "server",
                    "A container for debugging commands.", "1.0.0"});
   table->Register({"slowlog", -2, 0, 0, 0, 0, CmdSlowlog, "server",

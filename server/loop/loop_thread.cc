@@ -176,6 +176,30 @@ void LoopThread::Join() {
 
 void LoopThread::Wake() { uv_async_send(&async_); }
 
+struct LoopThread::DelayedTask {
+  uv_timer_t timer;
+  LoopThread* owner;
+  std::function<void()> task;
+};
+
+LoopThread* LoopThread::Current() { return t_current_loop; }
+
+void LoopThread::RunAfter(uint64_t delay_ms, std::function<void()> task) {
+  if (stopping_) return;
+  auto* d = new DelayedTask{{}, this, std::move(task)};
+  uv_timer_init(loop_, &d->timer);
+  d->timer.data = d;
+  delayed_.insert(d);
+  uv_timer_start(&d->timer, [](uv_timer_t* t) {
+    auto* d = static_cast<DelayedTask*>(t->data);
+    d->owner->delayed_.erase(d);
+    std::function<void()> task = std::move(d->task);
+    uv_close(reinterpret_cast<uv_handle_t*>(&d->timer),
+             [](uv_handle_t* h) { delete static_cast<DelayedTask*>(h->data); });
+    task();
+  }, delay_ms, 0);
+}
+
 void LoopThread::Post(std::function<void()> task) {
   if (t_current_loop == this) {
     // From this loop's own thread (the replication thread sharing it): run
@@ -351,6 +375,11 @@ void LoopThread::BeginStop() {
   for (Connection* c : all) c->Flush();
   all.assign(conns_.begin(), conns_.end());
   for (Connection* c : all) c->Close();
+  for (DelayedTask* d : delayed_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&d->timer),
+             [](uv_handle_t* h) { delete static_cast<DelayedTask*>(h->data); });
+  }
+  delayed_.clear();
   uv_close(reinterpret_cast<uv_handle_t*>(&prepare_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);

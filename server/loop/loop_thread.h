@@ -57,6 +57,11 @@ class LoopThread : public LoopWaker {
   // that completed on the replication thread come back this way). Tasks
   // posted after the loop began stopping are dropped, never run.
   void Post(std::function<void()> task);
+  // Loop thread only: runs `task` on this loop after `delay_ms` (a one-shot
+  // timer); dropped, never run, if the loop stops first.
+  void RunAfter(uint64_t delay_ms, std::function<void()> task);
+  // The loop whose callbacks the calling thread is running, else nullptr.
+  static LoopThread* Current();
 
   // Loop-thread API for connections.
   ServerContext* server() { return server_; }
@@ -107,6 +112,8 @@ class LoopThread : public LoopWaker {
   // Posted from this loop's own thread: run in the next prepare phase.
   std::vector<std::function<void()>> local_posted_;
   bool stopping_ = false;
+  struct DelayedTask;
+  std::unordered_set<DelayedTask*> delayed_;  // RunAfter's pending timers
   int64_t now_ms_ = 0;
   int64_t last_timeout_check_ms_ = 0;
   int64_t last_ops_sample_ms_ = 0;

@@ -66,6 +66,7 @@ class Connection : public Deferrer {
 
   // Deferrer: reserves the reply slot of the command being dispatched.
   ReplyCallback Defer(bool is_write) override;
+  std::weak_ptr<void> Liveness() const override { return self_ref_; }
 
   // Intrusive membership in the loop's lists.
   bool in_flush_list = false;

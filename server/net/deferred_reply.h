@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace ringkv::server {
@@ -23,6 +24,10 @@ class Deferrer {
   // reply arrives (writes to Raft groups are ordered by their logs; a read
   // must wait for every earlier command's reply).
   virtual ReplyCallback Defer(bool is_write) = 0;
+  // Expires when the client goes away, so work done for a command that may
+  // wait indefinitely (WAIT 1 0) can stop. Empty (never alive) where nobody
+  // tracks it.
+  virtual std::weak_ptr<void> Liveness() const { return {}; }
 };
 
 }  // namespace ringkv::server

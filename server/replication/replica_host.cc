@@ -269,6 +269,25 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
 
   void TransferLeader(GroupId gid, NodeId to) { host_->TransferLeader(gid, to).IgnoreError(); }
 
+  void ReplicaAcks(GroupId gid, uint64_t term, uint64_t target, const AcksDone& done) {
+    auto it = groups_.find(gid);
+    const consensus::RawNode* node = host_->Group(gid);
+    if (it == groups_.end() || node == nullptr) {
+      return done(Status::NotFound("no such group"), 0, 0, 0, 0);
+    }
+    if (it->second.role != Role::kLeader) {
+      return done(NotLeaderError("replica acks"), 0, 0, 0, it->second.leader);
+    }
+    const consensus::RaftStatus status = node->GetStatus();
+    const uint64_t now_term = status.hard_state.term;
+    if (target == 0 || term != now_term) target = status.last_index;
+    uint32_t acked = 0;
+    for (const auto& [id, pr] : status.progress) {
+      if (id != opt_.self && pr.match >= target) ++acked;
+    }
+    done(Status::OK(), now_term, target, acked, opt_.self);
+  }
+
   void OnFrame(NodeId from, uint8_t channel, std::string_view payload) {
     CallbackTimer timer(&st_, "raft frame");
     work_pending_ = true;
@@ -1203,6 +1222,14 @@ void ReplicaHost::ClearLeaders() {
   for (GroupId g = 0; g < kLeaseSlots; g++) dense_leaders_[g].store(0, std::memory_order_release);
   std::lock_guard<std::mutex> l(leaders_mu_);
   leaders_.clear();
+}
+
+void ReplicaHost::ReplicaAcks(GroupId group, uint64_t term, uint64_t target, AcksDone done) {
+  auto shared = std::make_shared<AcksDone>(std::move(done));
+  bool posted = Post([this, group, term, target, shared] {
+    loop_->ReplicaAcks(group, term, target, *shared);
+  });
+  if (!posted) (*shared)(Status::Aborted("replica host stopped"), 0, 0, 0, 0);
 }
 
 void ReplicaHost::TransferLeader(GroupId group, NodeId to) {

@@ -204,6 +204,17 @@ class ReplicaHost {
                    std::function<void(Status, NodeId leader_hint)> done);
   // The group's leader as last seen by this node, 0 if unknown. Any thread.
   NodeId LeaderOf(GroupId group) const;
+  // How many of the group's other replicas hold its log up to `target` (WAIT).
+  // Only a leader knows (its followers' match indexes): `done` gets OK, the
+  // leader's term, the target and the count; NotLeader (with the known leader)
+  // elsewhere. A target of 0, or one given for another `term`, becomes the
+  // leader's last index now: every entry committed so far is at or below it
+  // (a new leader's log holds every committed entry, even before its commit
+  // index catches up), and a target from an older term may name entries that
+  // were never committed and may never be reached.
+  using AcksDone =
+      std::function<void(Status, uint64_t term, uint64_t target, uint32_t acked, NodeId hint)>;
+  void ReplicaAcks(GroupId group, uint64_t term, uint64_t target, AcksDone done);
   // Any thread, lock-free: true when a read of the local state machine is
   // linearizable right now without a barrier (this node leads the group, its
   // lease holds, it applied everything committed). Published by the

@@ -5,6 +5,7 @@
 // the leader's node would), so every reply is real.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <deque>
 #include <map>
 #include <set>
@@ -65,10 +66,32 @@ class FakePort : public ReplicationPort {
     cluster::ForwardRequest fr;
     REQUIRE(cluster::DecodeForwardRequest(request, &fr).ok());
     forwarded.push_back({to, std::vector<std::string>(fr.args.begin(), fr.args.end())});
+    if (fr.args[0] == cluster::kReplicaAcks) {
+      // Answered as the leader `to` would: through its router (the same code).
+      return router->HandleForward(request, [done](std::string r) { done(true, std::move(r)); });
+    }
     Keyspace::ApplyScope scope;
     done(true, cluster::ExecuteLocally(&h_->server(), fr.args, fr.resp, h_->now_ms()));
   }
   void RunAfter(uint32_t, std::function<void()> fn) override { delayed.push_back(std::move(fn)); }
+  // Replicas holding the log: `acks` per shard (default 2); the leader's
+  // last index is `last_index`, its term `term`.
+  void ReplicaAcks(uint32_t shard, uint64_t t, uint64_t target, AcksDone done) override {
+    acks_queries.push_back({shard, t, target});
+    if (t != term || target == 0) target = last_index;
+    auto it = acks.find(shard);
+    done(true, term, target, it == acks.end() ? 2 : it->second);
+  }
+
+  std::map<uint32_t, uint32_t> acks;
+  uint64_t term = 1;
+  uint64_t last_index = 10;
+  struct AcksQuery {
+    uint32_t shard;
+    uint64_t term;
+    uint64_t target;
+  };
+  std::vector<AcksQuery> acks_queries;
 
   std::map<uint32_t, NodeId> leaders;
   bool lease = true;
@@ -91,7 +114,9 @@ class Collect : public Deferrer {
     replies.emplace_back();
     return [this, i](std::string r) { replies[i] = std::move(r); };
   }
+  std::weak_ptr<void> Liveness() const override { return alive; }
   std::vector<std::string> replies;
+  std::shared_ptr<int> alive = std::make_shared<int>(0);  // reset: the client left
 };
 
 struct Fixture {
@@ -421,6 +446,136 @@ TEST_CASE("router: a retried write whose first attempt committed is applied once
   REQUIRE(f.Run({"incr", "n"}) == ":12\r\n");
   REQUIRE(cluster::DecodeReplicatedCommand(f.port.proposed_commands.back(), &c2).ok());
   REQUIRE(!(c2.id == c1.id));
+}
+
+// Runs the port's delayed tasks (WAIT's polls) until `c` holds a reply, for
+// at most `limit_ms` of real time; "" if none came.
+std::string PumpWait(Fixture& f, Collect& c, int64_t limit_ms = 5000) {
+  const auto start = std::chrono::steady_clock::now();
+  while (c.replies.empty() || c.replies[0].empty()) {
+    if (std::chrono::steady_clock::now() - start > std::chrono::milliseconds(limit_ms)) return "";
+    if (f.port.delayed.empty()) return "";
+    auto fn = std::move(f.port.delayed.front());
+    f.port.delayed.pop_front();
+    fn();
+  }
+  return c.replies[0];
+}
+
+// Runs `n` rounds of delayed tasks (each WAIT round schedules the next).
+void RunRounds(Fixture& f, int n) {
+  for (int i = 0; i < n && !f.port.delayed.empty(); ++i) {
+    auto fn = std::move(f.port.delayed.front());
+    f.port.delayed.pop_front();
+    fn();
+  }
+}
+
+TEST_CASE("router: WAIT counts the replicas of the shards the connection wrote", "[cluster]") {
+  Fixture f;
+  const std::string a = f.KeyIn(1), b = f.KeyIn(5);
+  REQUIRE(f.Run({"set", a, "1"}) == "+OK\r\n");
+  REQUIRE(f.Run({"mset", b, "1", a, "2"}) == "+OK\r\n");
+  f.port.acks[1] = 2;
+  f.port.acks[5] = 1;
+  Collect c;
+  f.router.Wait(1, 0, &f.h.client(), &c);
+  REQUIRE(PumpWait(f, c) == ":1\r\n");
+  REQUIRE(f.port.acks_queries.size() == 2);  // shards 1 and 5 only, once each
+  for (const auto& q : f.port.acks_queries) CHECK((q.shard == 1 || q.shard == 5));
+
+  // Two replicas wanted: it keeps asking until shard 5's second replica holds
+  // the index the first answer fixed, even as the leader's log grows.
+  f.port.acks_queries.clear();
+  Collect c2;
+  f.router.Wait(2, 0, &f.h.client(), &c2);
+  RunRounds(f, 4);
+  REQUIRE(c2.replies.size() == 1);
+  REQUIRE(c2.replies[0].empty());
+  f.port.last_index = 20;
+  RunRounds(f, 2);
+  f.port.acks[5] = 2;
+  REQUIRE(PumpWait(f, c2) == ":2\r\n");
+  size_t later = 0;
+  for (size_t i = 2; i < f.port.acks_queries.size(); ++i, ++later) {
+    CHECK(f.port.acks_queries[i].target == 10);  // fixed by the first round
+    CHECK(f.port.acks_queries[i].term == 1);
+  }
+  CHECK(later >= 6);
+}
+
+TEST_CASE("router: WAIT asks remote leaders, resets its target on a new term, times out",
+          "[cluster]") {
+  Fixture f;
+  const std::string a = f.KeyIn(2), b = f.KeyIn(3);
+  REQUIRE(f.Run({"set", a, "1"}) == "+OK\r\n");
+  f.port.leaders[3] = 2;
+  REQUIRE(f.Run({"set", b, "1"}) == "+OK\r\n");  // forwarded to node 2
+  f.port.forwarded.clear();
+  f.port.acks[2] = 2;
+  f.port.acks[3] = 2;
+  Collect c;
+  f.router.Wait(2, 1000, &f.h.client(), &c);
+  REQUIRE(PumpWait(f, c) == ":2\r\n");
+  // Shard 3's question went to its leader, node 2, as a forward.
+  REQUIRE(f.port.forwarded.size() == 1);
+  CHECK(f.port.forwarded[0].first == 2);
+  CHECK(f.port.forwarded[0].second ==
+        std::vector<std::string>{std::string(cluster::kReplicaAcks), "3", "0", "0"});
+
+  // A leader change: the target from the old term is dropped for the new
+  // leader's last index. Meanwhile shard 2 has no leader and counts 0.
+  f.port.acks[3] = 1;
+  f.port.leaders[2] = cluster::kNoNode;
+  f.port.acks_queries.clear();
+  Collect c2;
+  const auto start = std::chrono::steady_clock::now();
+  f.router.Wait(1, 40, &f.h.client(), &c2);
+  RunRounds(f, 2);
+  f.port.term = 2;
+  f.port.last_index = 7;
+  REQUIRE(PumpWait(f, c2) == ":0\r\n");  // shard 2 never answered: timed out
+  // The deadline is kept in whole milliseconds, so it may end up to 1 ms early.
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(39));
+  bool saw_new_term = false;
+  for (const auto& q : f.port.acks_queries) {
+    if (q.term == 2) saw_new_term = true;
+  }
+  CHECK(saw_new_term);
+
+  // Once shard 2 has a leader again, one replica of each holds the writes.
+  f.port.leaders[2] = 1;
+  Collect c3;
+  f.router.Wait(1, 40, &f.h.client(), &c3);
+  REQUIRE(PumpWait(f, c3) == ":1\r\n");
+}
+
+TEST_CASE("router: WAIT without writes counts over every shard; a bad acks query is refused",
+          "[cluster]") {
+  Fixture f;
+  ClientState fresh;
+  f.port.acks[6] = 1;
+  Collect c;
+  f.router.Wait(0, 0, &fresh, &c);
+  REQUIRE(PumpWait(f, c) == ":1\r\n");
+  CHECK(f.port.acks_queries.size() == f.h.shards().shard_count());
+
+  // Timeout 0 and a count nobody reaches: it polls until the client leaves.
+  Collect blocked;
+  f.router.Wait(3, 0, &fresh, &blocked);
+  RunRounds(f, 50);
+  REQUIRE(blocked.replies[0].empty());
+  REQUIRE(!f.port.delayed.empty());
+  blocked.alive.reset();
+  RunRounds(f, 2);
+  CHECK(f.port.delayed.empty());  // no more polling
+
+  std::string reply;
+  const std::string_view bad[] = {cluster::kReplicaAcks, "999999", "0", "0"};
+  std::string payload;
+  cluster::EncodeForwardRequest(2, 0, 1, bad, &payload);
+  f.router.HandleForward(payload, [&](std::string r) { reply = std::move(r); });
+  CHECK(reply == "-ERR bad replica acks query\r\n");
 }
 
 }  // namespace ringkv::server
