@@ -4,27 +4,84 @@
 
 namespace ringkv::server::cluster {
 
+size_t DedupWindow::Probe(const WriteId& id) const {
+  const size_t mask = table_.size() - 1;
+  for (size_t i = HashOf(id) & mask;; i = (i + 1) & mask) {
+    const uint32_t at = table_[i];
+    if (at == kEmpty || ring_[at].id == id) return i;
+  }
+}
+
 const std::string* DedupWindow::Find(WriteId id) const {
-  auto it = replies_.find(id);
-  return it == replies_.end() ? nullptr : &it->second;
+  if (count_ == 0) return nullptr;
+  const uint32_t at = table_[Probe(id)];
+  return at == kEmpty ? nullptr : &ring_[at].reply;
+}
+
+void DedupWindow::Grow() {
+  const size_t cap = ring_.empty() ? 16 : ring_.size() * 2;
+  std::vector<Applied> ring(cap);
+  for (size_t age = 0; age < count_; ++age) ring[age] = std::move(At(age));
+  ring_ = std::move(ring);
+  head_ = 0;
+  table_.assign(cap * 2, kEmpty);
+  for (size_t at = 0; at < count_; ++at) table_[Probe(ring_[at].id)] = static_cast<uint32_t>(at);
+}
+
+void DedupWindow::ForgetOldest() {
+  Applied& old = ring_[head_];
+  // Backward-shift deletion keeps every probe sequence unbroken without
+  // tombstones: later entries of the run move into the hole when their home
+  // slot is not between the hole and themselves.
+  const size_t mask = table_.size() - 1;
+  size_t hole = Probe(old.id);
+  for (size_t i = (hole + 1) & mask; table_[i] != kEmpty; i = (i + 1) & mask) {
+    const size_t home = HashOf(ring_[table_[i]].id) & mask;
+    const bool movable = hole <= i ? (home <= hole || home > i) : (home <= hole && home > i);
+    if (movable) {
+      table_[hole] = table_[i];
+      hole = i;
+    }
+  }
+  table_[hole] = kEmpty;
+  bytes_ -= old.reply.size();
+  old.reply.clear();
+  head_ = (head_ + 1) & (ring_.size() - 1);
+  --count_;
 }
 
 void DedupWindow::Remember(WriteId id, int64_t now_ms, std::string reply) {
-  auto [it, inserted] = replies_.try_emplace(id);
-  if (!inserted) return;  // the first reply stands
+  if (table_.empty()) Grow();
+  size_t slot = Probe(id);
+  if (table_[slot] != kEmpty) return;  // the first reply stands
+  // A full window forgets its oldest write first, as it would right after
+  // (so the ring never needs more than kMaxEntries slots).
+  if (count_ == kMaxEntries) {
+    ForgetOldest();
+    slot = Probe(id);
+  }
+  if (count_ == ring_.size()) {
+    Grow();
+    slot = Probe(id);
+  }
+  const size_t at = (head_ + count_) & (ring_.size() - 1);
+  Applied& a = ring_[at];
+  a.id = id;
+  a.now_ms = now_ms;
   bytes_ += reply.size();
-  it->second = std::move(reply);
-  order_.push_back(Applied{id, now_ms});
+  if (reply.size() <= a.reply.capacity()) {
+    a.reply.assign(reply);  // keeps the slot's buffer
+  } else {
+    a.reply = std::move(reply);
+  }
+  table_[slot] = static_cast<uint32_t>(at);
+  ++count_;
   // Entry clocks come from successive leaders and may step back a little;
   // age is measured from the newest entry seen, so it only grows.
   newest_ms_ = std::max(newest_ms_, now_ms);
-  while (!order_.empty() &&
-         (order_.size() > kMaxEntries || bytes_ > kMaxBytes ||
-          order_.front().now_ms < newest_ms_ - kMaxAgeMs)) {
-    auto old = replies_.find(order_.front().id);
-    bytes_ -= old->second.size();
-    replies_.erase(old);
-    order_.pop_front();
+  while (count_ > 0 && (count_ > kMaxEntries || bytes_ > kMaxBytes ||
+                        ring_[head_].now_ms < newest_ms_ - kMaxAgeMs)) {
+    ForgetOldest();
   }
 }
 
@@ -32,12 +89,13 @@ void DedupWindow::Remember(WriteId id, int64_t now_ms, std::string reply) {
 // first: fixed64 origin, fixed64 seq, fixed64 entry clock (ms, two's
 // complement), lenprefixed reply.
 void DedupWindow::EncodeTo(std::string* out) const {
-  PutVarint64(out, order_.size());
-  for (const Applied& a : order_) {
+  PutVarint64(out, count_);
+  for (size_t age = 0; age < count_; ++age) {
+    const Applied& a = At(age);
     PutFixed64(out, a.id.origin);
     PutFixed64(out, a.id.seq);
     PutFixed64(out, static_cast<uint64_t>(a.now_ms));
-    PutLengthPrefixed(out, replies_.at(a.id));
+    PutLengthPrefixed(out, a.reply);
   }
 }
 

@@ -20,9 +20,8 @@
 #include <algorithm>
 #include <climits>
 #include <cstdint>
-#include <deque>
 #include <string>
-#include <unordered_map>
+#include <vector>
 
 #include "server/cluster/command_codec.h"
 #include "storage/base/status.h"
@@ -34,6 +33,7 @@ class DedupWindow {
   static constexpr int64_t kMaxAgeMs = 60'000;
   static constexpr size_t kMaxEntries = 8192;
   static constexpr size_t kMaxBytes = 1 << 20;
+  static_assert((kMaxEntries & (kMaxEntries - 1)) == 0, "the ring doubles up to kMaxEntries");
 
   // The reply of the applied write `id`, or nullptr.
   const std::string* Find(WriteId id) const;
@@ -41,7 +41,7 @@ class DedupWindow {
   // forgets the oldest writes beyond the bounds.
   void Remember(WriteId id, int64_t now_ms, std::string reply);
 
-  size_t size() const { return replies_.size(); }
+  size_t size() const { return count_; }
 
   // Appends the window to *out, oldest first (format in dedup_window.cc).
   void EncodeTo(std::string* out) const;
@@ -50,17 +50,36 @@ class DedupWindow {
   Status DecodeFrom(std::string_view in);
 
  private:
-  struct Hash {
-    size_t operator()(const WriteId& id) const {
-      return static_cast<size_t>(id.origin * 0x9e3779b97f4a7c15ull ^ id.seq);
-    }
-  };
+  // The writes live in a ring, oldest at `head_`, in apply order, which is
+  // also the order they are forgotten in; an open-addressed table (linear
+  // probing, power-of-two size, at most half full) maps a write id to its
+  // ring position. Both grow by doubling up to kMaxEntries, so a quiet shard
+  // keeps a small window. Per applied write: no allocation once warm (replies
+  // such as "+OK" fit in the string's own buffer) and two or three probes,
+  // where a node-based map allocated and freed a node and hashed three times.
   struct Applied {
     WriteId id;
-    int64_t now_ms;
+    int64_t now_ms = 0;
+    std::string reply;
   };
-  std::unordered_map<WriteId, std::string, Hash> replies_;
-  std::deque<Applied> order_;  // oldest first
+  static size_t HashOf(const WriteId& id) {
+    uint64_t h = id.origin * 0x9e3779b97f4a7c15ull ^ id.seq;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return static_cast<size_t>(h ^ (h >> 32));
+  }
+  static constexpr uint32_t kEmpty = UINT32_MAX;
+  // The table index holding `id`, or of the empty slot where it would go.
+  size_t Probe(const WriteId& id) const;
+  void Grow();
+  void ForgetOldest();
+  Applied& At(size_t age) { return ring_[(head_ + age) & (ring_.size() - 1)]; }
+  const Applied& At(size_t age) const { return ring_[(head_ + age) & (ring_.size() - 1)]; }
+
+  std::vector<Applied> ring_;     // capacity: a power of two
+  size_t head_ = 0;               // ring index of the oldest write
+  size_t count_ = 0;
+  std::vector<uint32_t> table_;   // ring index per slot, or kEmpty
   size_t bytes_ = 0;
   int64_t newest_ms_ = INT64_MIN;
 };

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <deque>
 #include <map>
+#include <random>
 #include <set>
 
 #include "harness.h"
@@ -18,6 +19,7 @@
 #include "server/cluster/local_exec.h"
 #include "server/cluster/resp_reply.h"
 #include "server/shard/keyspace.h"
+#include "storage/base/coding.h"
 
 namespace ringkv::server {
 namespace {
@@ -391,6 +393,66 @@ TEST_CASE("dedup window: first reply stands, forgets by count and entry clock", 
   REQUIRE(w.size() == cluster::DedupWindow::kMaxEntries);
   REQUIRE(w.Find(cluster::WriteId{3, 0}) == nullptr);
   REQUIRE(w.Find(cluster::WriteId{3, cluster::DedupWindow::kMaxEntries + 9}) != nullptr);
+}
+
+// The window's contract, written the plainest way (a map and a queue), to
+// compare the flat one against.
+struct ModelWindow {
+  std::map<std::pair<uint64_t, uint64_t>, std::string> replies;
+  std::deque<std::pair<std::pair<uint64_t, uint64_t>, int64_t>> order;
+  size_t bytes = 0;
+  int64_t newest = INT64_MIN;
+  void Remember(cluster::WriteId id, int64_t now_ms, const std::string& reply) {
+    auto key = std::make_pair(id.origin, id.seq);
+    if (!replies.emplace(key, reply).second) return;
+    bytes += reply.size();
+    order.push_back({key, now_ms});
+    newest = std::max(newest, now_ms);
+    while (!order.empty() && (order.size() > cluster::DedupWindow::kMaxEntries ||
+                              bytes > cluster::DedupWindow::kMaxBytes ||
+                              order.front().second < newest - cluster::DedupWindow::kMaxAgeMs)) {
+      bytes -= replies[order.front().first].size();
+      replies.erase(order.front().first);
+      order.pop_front();
+    }
+  }
+};
+
+TEST_CASE("dedup window: agrees with a plain model over random writes", "[cluster]") {
+  std::mt19937_64 rng(GENERATE(1, 2, 3));
+  cluster::DedupWindow w;
+  ModelWindow m;
+  int64_t clock = 1'000'000;
+  std::vector<cluster::WriteId> seen;
+  for (int step = 0; step < 60000; ++step) {
+    // Mostly new ids from a few origins, some retries of recent or old ones.
+    cluster::WriteId id{1 + rng() % 3, rng()};
+    if (!seen.empty() && rng() % 8 == 0) id = seen[seen.size() - 1 - rng() % std::min<size_t>(seen.size(), 20000)];
+    seen.push_back(id);
+    // The entry clock mostly advances; successive leaders may step it back.
+    clock += static_cast<int64_t>(rng() % 5) - (rng() % 50 == 0 ? 40 : 0);
+    if (rng() % 20000 == 0) clock += cluster::DedupWindow::kMaxAgeMs / 2;
+    std::string reply = rng() % 100 == 0 ? std::string(rng() % 20000, 'x') : "+OK\r\n";
+    w.Remember(id, clock, reply);
+    m.Remember(id, clock, reply);
+    REQUIRE(w.size() == m.replies.size());
+    const cluster::WriteId probe = seen[rng() % seen.size()];
+    const std::string* got = w.Find(probe);
+    auto it = m.replies.find({probe.origin, probe.seq});
+    REQUIRE((got != nullptr) == (it != m.replies.end()));
+    if (got != nullptr) REQUIRE(*got == it->second);
+  }
+  // Same contents in the same order: the encoding matches the model's.
+  std::string enc, want;
+  w.EncodeTo(&enc);
+  PutVarint64(&want, m.order.size());
+  for (const auto& [key, ms] : m.order) {
+    PutFixed64(&want, key.first);
+    PutFixed64(&want, key.second);
+    PutFixed64(&want, static_cast<uint64_t>(ms));
+    PutLengthPrefixed(&want, m.replies[key]);
+  }
+  REQUIRE(enc == want);
 }
 
 TEST_CASE("dedup window: survives its snapshot encoding; bad bytes are refused", "[cluster]") {
