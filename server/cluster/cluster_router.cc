@@ -16,6 +16,7 @@
 #include "server/cluster/resp_reply.h"
 #include "server/commands/arg_parse.h"
 #include "server/commands/command.h"
+#include "server/commands/errors.h"
 #include "server/resp/reply_builder.h"
 #include "server/server_context.h"
 #include "server/shard/shard_set.h"
@@ -313,6 +314,14 @@ bool ClusterRouter::RouteMulti(const CommandSpec& spec, std::span<const std::str
     return true;
   }
   const bool is_write = (spec.flags & kCmdWrite) != 0;
+  if (is_mset && args.size() % 2 == 0) {
+    // Checked here: once split, no part would see the lone key (the handler
+    // checks it on one shard).
+    std::string out;
+    ReplyBuilder(&out, client->resp).Error(errors::WrongArity("mset"));
+    deferrer->Defer(false)(std::move(out));
+    return true;
+  }
   // Shard -> positions (into key_indexes) of its keys, in request order.
   std::map<uint32_t, std::vector<size_t>> by_shard;
   for (size_t k = 0; k < key_shards.size(); ++k) by_shard[key_shards[k]].push_back(k);
@@ -396,7 +405,11 @@ void ClusterRouter::RouteKeyless(const CommandSpec& spec, std::span<const std::s
       call->count_index = i + 1;
       if (!ParseInt64(call->args[i + 1], &call->count) || call->count < 1) call->count = 0;
     }
-    if (call->count_index == 0) {
+    // An option without its value (SCAN 0 COUNT): sent as given, so the
+    // shard answers Redis's syntax error.
+    const bool option_missing_value = call->args.size() % 2 != 0;
+    if (option_missing_value) call->cursor_as_given = true;
+    if (call->count_index == 0 && !option_missing_value) {
       call->args.push_back("COUNT");
       call->args.push_back("10");
       call->count_index = call->args.size() - 1;
@@ -468,7 +481,7 @@ void ClusterRouter::ScanStep(std::shared_ptr<ScanCall> call, uint64_t cursor) {
     return ScanPart(std::move(call), port_->shard_count(), "*2\r\n$1\r\n0\r\n*0\r\n");
   }
   if (!call->cursor_as_given) call->args[1] = std::to_string(cursor);
-  if (call->count > 0) {
+  if (call->count > 0 && call->count_index != 0) {
     call->args[call->count_index] =
         std::to_string(call->count - call->key_count);
   }
