@@ -22,6 +22,10 @@ namespace ringkv::server::cluster {
 
 namespace {
 
+// Forward replies above this are replaced by an error (the transport drops
+// frames over its max_frame_bytes).
+const size_t kMaxForwardReplyBytes = peer::PeerTransportOptions{}.max_frame_bytes - 64;
+
 // The housekeeping timer is armed for the next thing due: a delayed retry, or
 // the expiry sweep (this often, which also bounds how late a forward's timeout
 // fires), the balance or the meta round. A fixed 5 ms period woke an idle node
@@ -292,6 +296,14 @@ class ThreadState final : public replication::PeerLink {
         ClusterNode* node = node_;
         node->forwards_served_.fetch_add(1, std::memory_order_relaxed);
         node_->router_->HandleForward(payload.substr(8), [node, from, id](std::string reply) {
+          // A reply the transport would refuse (a value grown by APPEND or
+          // SETRANGE past the frame limit) becomes an error the client sees,
+          // not a forward that times out and is retried until -CLUSTERDOWN.
+          if (reply.size() + 8 > kMaxForwardReplyBytes) {
+            reply = "-ERR reply of " + std::to_string(reply.size()) +
+                    " bytes is too large to relay between nodes; read it through the node "
+                    "that leads its shard (CLUSTER SLOTS, redis-cli -c)\r\n";
+          }
           std::string out;
           PutFixed64(&out, id);
           out.append(reply);
@@ -538,6 +550,7 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Create(ServerContext* server,
   ro.stale_reads = config.cluster.read_mode == "stale";
   ro.follower_reads = config.cluster.follower_reads;
   ro.leaderless_wait_ms = static_cast<uint32_t>(config.cluster.leaderless_wait_ms);
+  ro.max_write_bytes = static_cast<uint64_t>(config.cluster.max_write_bytes);
   node->router_ = std::make_unique<ClusterRouter>(server, node.get(), ro);
   node->machine_ = std::make_unique<Machine>(node.get());
   return node;

@@ -183,6 +183,25 @@ bool ClusterRouter::Route(const CommandSpec& spec, std::span<const std::string_v
                           ClientState* client, ReplyBuilder* reply, Deferrer* deferrer,
                           int64_t now_ms) {
   const bool is_write = (spec.flags & kCmdWrite) != 0;
+  if (is_write && options_.max_write_bytes != 0) {
+    uint64_t bytes = 0;
+    for (std::string_view a : args) bytes += a.size();
+    if (bytes > options_.max_write_bytes) {
+      reply->Error("ERR write of " + std::to_string(bytes) + " bytes exceeds cluster.max-write-bytes (" +
+                   std::to_string(options_.max_write_bytes) + ")");
+      return true;
+    }
+    // SETRANGE makes a value of offset + length bytes from a small command; the
+    // same bound holds for what it builds (APPEND, growing a value step by
+    // step, is not bounded here).
+    int64_t offset = 0;
+    if (args.size() == 4 && !args[3].empty() && EqualsIgnoreCase(spec.name, "setrange") &&
+        ParseInt64(args[2], &offset) &&
+        offset >= 0 && static_cast<uint64_t>(offset) + args[3].size() > options_.max_write_bytes) {
+      reply->Error("ERR string exceeds maximum allowed size (cluster.max-write-bytes)");
+      return true;
+    }
+  }
   const CommandTable::KeyPositions keys = CommandTable::KeyPositionsOf(spec, args.size());
   if (keys.empty() && args.size() >= 3 && EqualsIgnoreCase(spec.name, "cluster") &&
       (EqualsIgnoreCase(args[1], "countkeysinslot") || EqualsIgnoreCase(args[1], "getkeysinslot"))) {

@@ -49,6 +49,8 @@ struct RouterOptions {
   bool follower_reads = false;  // every connection's reads use a local replica (ReadIndex)
   uint32_t leaderless_wait_ms = 3000;
   uint32_t max_forward_hops = 2;
+  // Writes whose arguments add up to more bytes get an error (0: no limit).
+  uint64_t max_write_bytes = 4 << 20;
 };
 
 class ClusterRouter {

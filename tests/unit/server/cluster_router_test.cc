@@ -640,4 +640,23 @@ TEST_CASE("router: WAIT without writes counts over every shard; a bad acks query
   CHECK(reply == "-ERR bad replica acks query\r\n");
 }
 
+TEST_CASE("router: writes over cluster.max-write-bytes are refused before Raft", "[cluster]") {
+  cluster::RouterOptions o;
+  o.max_write_bytes = 1000;
+  Fixture f(o);
+  const std::string big(995, 'v');
+  REQUIRE(f.Run({"set", "k", big}) == "+OK\r\n");  // 3 + 1 + 995 bytes
+  REQUIRE(f.Run({"set", "k", big + "xx"}) ==
+          "-ERR write of 1001 bytes exceeds cluster.max-write-bytes (1000)\r\n");
+  REQUIRE(f.Run({"mset", "a", big, "b", "c"}).rfind("-ERR write of", 0) == 0);
+  REQUIRE(f.port.proposals.size() == 1);  // only the first SET reached Raft
+  // Reads are not limited; SETRANGE is, by the size of what it builds.
+  REQUIRE(f.Run({"get", "k"}).size() > 995);
+  REQUIRE(f.Run({"setrange", "r", "995", "abcdef"}) ==
+          "-ERR string exceeds maximum allowed size (cluster.max-write-bytes)\r\n");
+  REQUIRE(f.Run({"setrange", "r", "990", "abcde"}) == ":995\r\n");
+  REQUIRE(f.Run({"setrange", "r", "5000", ""}) == ":995\r\n");  // writes nothing
+  REQUIRE(f.Run({"setrange", "r", "-1", "x"}) == "-ERR offset is out of range\r\n");
+}
+
 }  // namespace ringkv::server
