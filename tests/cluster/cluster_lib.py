@@ -1,5 +1,6 @@
 """Starts and stops real ringkv-server processes as a local cluster for the
-tests in this folder. Every node listens on 127.0.0.1 on free ports; data goes
+tests in this folder. Every node listens on 127.0.0.1 (or its own loopback
+address, `hosts`) on free ports; data goes
 to a fresh temporary directory; every process started is stopped by PID (the
 context manager kills whatever is left); every wait is bounded."""
 import os
@@ -31,17 +32,21 @@ def free_ports(n):
 class Cluster:
     # threads: loop threads per node; None leaves the server's default (one,
     # shared with the replication thread: cluster.shared-loop).
-    def __init__(self, nodes=3, replicas=3, shards=16, engine="hash", extra=None, threads=None):
+    # hosts: node i's address is hosts[i - 1] (clients and peers; its outgoing
+    # peer connections start from it too), else 127.0.0.1 for every node.
+    def __init__(self, nodes=3, replicas=3, shards=16, engine="hash", extra=None, threads=None,
+                 hosts=None):
         self.n = nodes
+        self.hosts = {i + 1: (hosts[i] if hosts else "127.0.0.1") for i in range(nodes)}
         self.work = tempfile.mkdtemp(prefix="ringkv-cluster-")
         ports = free_ports(2 * nodes)
         self.ports = {i + 1: ports[i] for i in range(nodes)}
         self.peer_ports = {i + 1: ports[nodes + i] for i in range(nodes)}
-        members = " ".join("%d@127.0.0.1:%d:%d" % (i, self.ports[i], self.peer_ports[i])
+        members = " ".join("%d@%s:%d:%d" % (i, self.hosts[i], self.ports[i], self.peer_ports[i])
                            for i in self.ports)
         self.args = {}
         for i in self.ports:
-            self.args[i] = [SERVER, "--port", str(self.ports[i]), "--bind", "127.0.0.1",
+            self.args[i] = [SERVER, "--port", str(self.ports[i]), "--bind", self.hosts[i],
                             "--dir", os.path.join(self.work, "node%d" % i),
                             "--shards", str(shards), "--storage.engine", engine,
                             "--cluster.enabled", "yes", "--cluster.node-id", str(i),
@@ -64,7 +69,7 @@ class Cluster:
 
     def client(self, i, **kw):
         kw.setdefault("socket_timeout", 30)
-        return redis.Redis(host="127.0.0.1", port=self.ports[i], **kw)
+        return redis.Redis(host=self.hosts[i], port=self.ports[i], **kw)
 
     def alive(self):
         return [i for i, p in self.procs.items() if p.poll() is None]
