@@ -6,8 +6,8 @@
 // leader's last index, which is at or above every write the client was
 // acknowledged for, since WAIT runs only after the replies of the client's
 // earlier commands (Connection's ordering gate). The answer is the least count
-// over those shards; the leaders are asked again every kWaitPollMs until it
-// reaches numreplicas or the timeout passes.
+// over those shards; the leaders not there yet are asked again until it
+// reaches numreplicas or the timeout passes (2 ms, then backing off to 100 ms).
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -26,7 +26,10 @@ namespace ringkv::server::cluster {
 
 namespace {
 
-constexpr uint32_t kWaitPollMs = 5;
+// The first polls come soon (the last replica is usually a round trip behind);
+// a WAIT that cannot be satisfied yet (a replica down, timeout 0) backs off.
+constexpr uint32_t kWaitFirstPollMs = 2;
+constexpr uint32_t kWaitMaxPollMs = 100;
 
 std::string IntegerReply(int64_t value) {
   std::string out;
@@ -59,6 +62,7 @@ struct ClusterRouter::WaitCall {
   std::vector<uint32_t> acked;
   int64_t numreplicas = 0;
   int64_t deadline_ms = 0;  // monotonic; 0: wait until reached
+  uint32_t poll_ms = kWaitFirstPollMs;
   std::weak_ptr<void> liveness;
   bool tracked = false;  // liveness was alive at the start
   size_t pending = 0;
@@ -104,6 +108,12 @@ void ClusterRouter::WaitRound(std::shared_ptr<WaitCall> call) {
   // queries are still being sent cannot end the round early.
   call->pending = call->shards.size() + 1;
   for (size_t i = 0; i < call->shards.size(); ++i) {
+    // A shard that reached the count stays reached: those replicas hold the
+    // target (a new leader may not know their match yet, but they do).
+    if (static_cast<int64_t>(call->acked[i]) >= call->numreplicas && call->targets[i] != 0) {
+      --call->pending;
+      continue;
+    }
     call->acked[i] = 0;
     QueryAcks(call, i);
   }
@@ -146,7 +156,8 @@ void ClusterRouter::WaitArrived(std::shared_ptr<WaitCall> call) {
   const bool timed_out = call->deadline_ms != 0 && now >= call->deadline_ms;
   const bool gone = call->tracked && call->liveness.expired();
   if (reached || timed_out || gone) return call->done(IntegerReply(least));
-  uint32_t delay = kWaitPollMs;
+  uint32_t delay = call->poll_ms;
+  call->poll_ms = std::min(call->poll_ms * 2, kWaitMaxPollMs);
   if (call->deadline_ms != 0) {
     delay = static_cast<uint32_t>(std::min<int64_t>(delay, call->deadline_ms - now));
   }
