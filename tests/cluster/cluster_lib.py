@@ -212,6 +212,17 @@ def write_numbers(c, node_ids, prefix, acked, stop, errors, gaps, socket_timeout
         n += 1
 
 
+def count_missing(cl, prefix, acked):
+    """How many of the acknowledged writes prefix:n = n (write_numbers) client
+    `cl` does not read back, in MGETs of 1000 keys."""
+    missing = 0
+    for i in range(0, len(acked), 1000):
+        chunk = acked[i:i + 1000]
+        vals = cl.mget(["%s:%d" % (prefix, n) for n in chunk])
+        missing += sum(1 for n, v in zip(chunk, vals) if v != str(n).encode())
+    return missing
+
+
 FAILURES = []
 
 

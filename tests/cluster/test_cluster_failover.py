@@ -11,7 +11,7 @@ import time
 import redis
 from redis.cluster import ClusterNode, RedisCluster
 
-from cluster_lib import Cluster, check, finish, write_numbers
+from cluster_lib import Cluster, check, count_missing, finish, write_numbers
 
 
 def cluster_client_phase(c, victim):
@@ -81,12 +81,7 @@ def run_phase(c, victim, survivors, prefix):
     print("%s: killed node %d; %d writes acknowledged, errors %s, longest gap %.3f s"
           % (prefix, victim, len(acked), dict(errors), max(gaps) if gaps else -1))
     # Every acknowledged write is there, read through a survivor.
-    cl = c.client(survivors[0])
-    missing = 0
-    for i in range(0, len(acked), 1000):
-        chunk = acked[i:i + 1000]
-        vals = cl.mget(["%s:%d" % (prefix, n) for n in chunk])
-        missing += sum(1 for n, v in zip(chunk, vals) if v != str(n).encode())
+    missing = count_missing(c.client(survivors[0]), prefix, acked)
     check(missing == 0, "%s: %d acknowledged writes lost" % (prefix, missing))
     return acked
 
@@ -126,11 +121,7 @@ with Cluster() as c:
     c.wait_ready()
     cl = c.client(1)
     for prefix, acked in (("p1", a1), ("p2", a2)):
-        missing = 0
-        for i in range(0, len(acked), 1000):
-            chunk = acked[i:i + 1000]
-            vals = cl.mget(["%s:%d" % (prefix, n) for n in chunk])
-            missing += sum(1 for n, v in zip(chunk, vals) if v != str(n).encode())
+        missing = count_missing(cl, prefix, acked)
         check(missing == 0, "after full restart: %d %s writes lost" % (missing, prefix))
 
 finish()

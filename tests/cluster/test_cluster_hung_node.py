@@ -10,7 +10,7 @@ import signal
 import threading
 import time
 
-from cluster_lib import Cluster, check, finish, write_numbers
+from cluster_lib import Cluster, check, count_missing, finish, write_numbers
 
 HANG_S = 7.0          # longer than the forward timeout (5 s)
 MAX_GAP_S = 3.5       # election (0.2-0.8 s) + retry, well short of the timeout
@@ -48,12 +48,7 @@ with Cluster() as c:
           "timeout)" % longest)
     c.wait_ready()
     for via in (victim, survivor):
-        cl = c.client(via, socket_timeout=20)
-        missing = 0
-        for i in range(0, len(acked), 1000):
-            chunk = acked[i:i + 1000]
-            vals = cl.mget(["hung:%d" % n for n in chunk])
-            missing += sum(1 for n, v in zip(chunk, vals) if v != str(n).encode())
+        missing = count_missing(c.client(via, socket_timeout=20), "hung", acked)
         check(missing == 0, "%d acknowledged writes unreadable through node %d" % (missing, via))
 
 finish()

@@ -32,7 +32,7 @@ if os.environ.get("RINGKV_IN_NETNS") != "1":
 
 import redis  # noqa: E402
 
-from cluster_lib import Cluster, check, finish, wait_for, write_numbers  # noqa: E402
+from cluster_lib import Cluster, check, count_missing, finish, wait_for, write_numbers  # noqa: E402
 
 HOSTS = ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
 
@@ -156,11 +156,7 @@ with Cluster(hosts=HOSTS) as c:
         vals = cl.mget(list(before))
         check(vals == [v.encode() for v in before.values()],
               "writes from before the partition through node %d" % via)
-        missing = 0
-        for i in range(0, len(acked), 1000):
-            chunk = acked[i:i + 1000]
-            got = cl.mget(["during:%d" % n for n in chunk])
-            missing += sum(1 for n, v in zip(chunk, got) if v != str(n).encode())
+        missing = count_missing(cl, "during", acked)
         check(missing == 0, "%d acknowledged writes missing through node %d" % (missing, via))
     print("healed: %d writes acknowledged during the test, all readable through nodes 3 and 1"
           % len(acked))
