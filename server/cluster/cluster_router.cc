@@ -187,7 +187,8 @@ bool ClusterRouter::Route(const CommandSpec& spec, std::span<const std::string_v
     uint64_t bytes = 0;
     for (std::string_view a : args) bytes += a.size();
     if (bytes > options_.max_write_bytes) {
-      reply->Error("ERR write of " + std::to_string(bytes) + " bytes exceeds cluster.max-write-bytes (" +
+      reply->Error("ERR write of " + std::to_string(bytes) +
+                   " bytes exceeds cluster.max-write-bytes (" +
                    std::to_string(options_.max_write_bytes) + ")");
       return true;
     }

@@ -114,7 +114,8 @@ class ClusterRouter {
   void QueryAcks(std::shared_ptr<WaitCall> call, size_t i);
   void WaitArrived(std::shared_ptr<WaitCall> call);
   // The leader's side of a forwarded acks query ["ringkv.acks", shard, term, target].
-  void AnswerAcksQuery(std::span<const std::string_view> args, std::function<void(std::string)> reply);
+  void AnswerAcksQuery(std::span<const std::string_view> args,
+                       std::function<void(std::string)> reply);
 
   ServerContext* server_;
   ReplicationPort* port_;

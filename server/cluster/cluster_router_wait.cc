@@ -131,7 +131,9 @@ void ClusterRouter::QueryAcks(std::shared_ptr<WaitCall> call, size_t i) {
     WaitArrived(call);
   };
   const NodeId leader = port_->LeaderOf(shard);
-  if (leader == port_->self()) return port_->ReplicaAcks(shard, call->terms[i], call->targets[i], got);
+  if (leader == port_->self()) {
+    return port_->ReplicaAcks(shard, call->terms[i], call->targets[i], got);
+  }
   if (leader == kNoNode) return got(false, 0, 0, 0);
   const std::string fields[3] = {std::to_string(shard), std::to_string(call->terms[i]),
                                  std::to_string(call->targets[i])};

@@ -427,7 +427,9 @@ TEST_CASE("dedup window: agrees with a plain model over random writes", "[cluste
   for (int step = 0; step < 60000; ++step) {
     // Mostly new ids from a few origins, some retries of recent or old ones.
     cluster::WriteId id{1 + rng() % 3, rng()};
-    if (!seen.empty() && rng() % 8 == 0) id = seen[seen.size() - 1 - rng() % std::min<size_t>(seen.size(), 20000)];
+    if (!seen.empty() && rng() % 8 == 0) {
+      id = seen[seen.size() - 1 - rng() % std::min<size_t>(seen.size(), 20000)];
+    }
     seen.push_back(id);
     // The entry clock mostly advances; successive leaders may step it back.
     clock += static_cast<int64_t>(rng() % 5) - (rng() % 50 == 0 ? 40 : 0);
