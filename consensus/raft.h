@@ -73,6 +73,10 @@ struct Config {
   uint64_t max_uncommitted_entries_size = 0;
   // Max kApp messages in flight to one follower (pipelining window).
   int max_inflight_msgs = 256;
+  // Max bytes of entries in flight to one follower; 0 means no limit. Without
+  // it a follower far behind gets max_inflight_msgs * max_size_per_msg built
+  // in one go once it acknowledges (256 MB with the defaults).
+  uint64_t max_inflight_bytes = 0;
   // Max bytes of snapshot data per kSnap chunk.
   uint64_t max_snapshot_chunk_bytes = 1 << 20;
   // Leader steps down if it has not heard from a quorum for an election timeout.

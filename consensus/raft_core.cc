@@ -43,6 +43,7 @@ Raft::Raft(const Config& c)
       election_timeout_(c.election_tick),
       heartbeat_timeout_(c.heartbeat_tick),
       max_msg_size_(c.max_size_per_msg),
+      max_inflight_bytes_(c.max_inflight_bytes),
       max_snapshot_chunk_bytes_(c.max_snapshot_chunk_bytes),
       check_quorum_(c.check_quorum),
       pre_vote_(c.pre_vote),

@@ -158,6 +158,9 @@ class Raft {
   const int election_timeout_;
   const int heartbeat_timeout_;
   const uint64_t max_msg_size_;
+  const uint64_t max_inflight_bytes_;
+  // A replicating follower whose window is full by bytes (max_inflight_bytes).
+  bool InflightBytesFull(const progress::Progress& pr) const;
   const uint64_t max_snapshot_chunk_bytes_;
   const bool check_quorum_;
   const bool pre_vote_;

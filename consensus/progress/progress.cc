@@ -59,12 +59,12 @@ bool Progress::MaybeUpdate(uint64_t n) {
   return updated;
 }
 
-void Progress::SentEntries(uint64_t last, bool any) {
+void Progress::SentEntries(uint64_t last, bool any, uint64_t bytes) {
   switch (state) {
     case State::kReplicate:
       if (any) {
         next = last + 1;
-        inflights.Add(last);
+        inflights.Add(last, bytes);
       }
       break;
     case State::kProbe:

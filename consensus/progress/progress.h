@@ -53,7 +53,7 @@ struct Progress {
   // stale (n <= match).
   bool MaybeUpdate(uint64_t n);
   // kReplicate: entries up to `last` were just sent.
-  void SentEntries(uint64_t last, bool any);
+  void SentEntries(uint64_t last, bool any, uint64_t bytes = 0);
   // A rejection of the probe at `rejected`; `match_hint` is the follower's
   // suggested index. Returns false if the rejection is stale.
   bool MaybeDecrTo(uint64_t rejected, uint64_t match_hint);

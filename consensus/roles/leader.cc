@@ -118,15 +118,24 @@ bool Raft::MaybeCommit() {
   return log_.MaybeCommit(trk_.Committed(), term_);
 }
 
+bool Raft::InflightBytesFull(const Progress& pr) const {
+  return max_inflight_bytes_ != 0 && pr.state == State::kReplicate &&
+         pr.inflights.Bytes() >= max_inflight_bytes_;
+}
+
 bool Raft::MaybeSendAppend(NodeId to, bool send_if_empty) {
   if (to == id_) return false;
   auto it = trk_.progress.find(to);
   if (it == trk_.progress.end()) return false;
   Progress* pr = &it->second;
-  if (pr->IsPaused()) return false;
+  if (pr->IsPaused() || InflightBytesFull(*pr)) return false;
   uint64_t prev_index = pr->next - 1;
   auto prev_term = log_.Term(prev_index);
-  auto ents = log_.EntriesFrom(pr->next, max_msg_size_);
+  // A probe may be rejected (the follower's log may not match there): it
+  // carries a sixteenth of a full message, and full ones follow its success.
+  const uint64_t max_bytes =
+      pr->state == State::kProbe ? std::max<uint64_t>(1, max_msg_size_ / 16) : max_msg_size_;
+  auto ents = log_.EntriesFrom(pr->next, max_bytes);
   if (!prev_term.ok() || !ents.ok()) {
     // The entries this follower needs were compacted: send a snapshot (§7).
     return StartSnapshot(to, pr);
@@ -140,8 +149,10 @@ bool Raft::MaybeSendAppend(NodeId to, bool send_if_empty) {
   m.commit = log_.committed();
   uint64_t last = ents->empty() ? 0 : ents->back().index;
   bool any = !ents->empty();
+  uint64_t bytes = 0;
+  for (const Entry& e : *ents) bytes += EntrySize(e);
   m.entries = std::move(*ents);
-  pr->SentEntries(last, any);
+  pr->SentEntries(last, any, bytes);
   Send(std::move(m));
   return true;
 }
@@ -236,7 +247,9 @@ void Raft::LeaderHandleHeartbeatResp(const Message& m, Progress* pr) {
   // A full window with a live follower means kApp messages (or their acks)
   // were lost; free one slot so replication resumes. If entries were lost
   // the follower rejects the next message and we fall back to probing.
-  if (pr->state == State::kReplicate && pr->inflights.Full()) pr->inflights.FreeFirstOne();
+  if (pr->state == State::kReplicate && (pr->inflights.Full() || InflightBytesFull(*pr))) {
+    pr->inflights.FreeFirstOne();
+  }
   if (pr->state == State::kSnapshot) {
     // No acknowledged snapshot bytes since the last heartbeat: assume the
     // chunks in flight were lost and resend from the acknowledged offset.

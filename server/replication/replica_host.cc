@@ -367,6 +367,11 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
     c.applied = std::min(applied, storage->hard_state().commit);
     if (c.applied + 1 < storage->FirstIndex()) c.applied = 0;
     c.max_snapshot_chunk_bytes = opt_.snapshot_chunk_bytes;
+    // A follower back from a partition or a restart, far behind: without a
+    // byte bound its first acknowledgement had the leader read and encode up to
+    // 256 MB of entries in one callback, stalling every group of the node
+    // (and its clients) for seconds (test_cluster_partition.py).
+    c.max_inflight_bytes = 4 << 20;
     c.check_quorum = true;
     c.pre_vote = true;
     c.read_only_option = opt_.lease_reads ? consensus::ReadOnlyOption::kLeaseBased
