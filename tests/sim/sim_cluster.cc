@@ -58,6 +58,7 @@ struct Knobs {
   // durable part of a Ready's committed entries before the sync (as the server's
   // replication host does).
   bool pipelined = false;
+  uint64_t max_inflight_bytes = 0;
   int snapshot_every = 20;
   int64_t client_timeout_ticks = 30;
   double fault_rate = 0.02;  // chance per tick of a fault action
@@ -206,6 +207,7 @@ void Simulation::DrawKnobs() {
   // Not drawn from rng_, so the runs of older seeds (and their regressions)
   // stay what they were when pipelined is off.
   k_.pipelined = ((opt_.seed * 0x9e3779b97f4a7c15ull) >> 40) % 2 == 1;
+  k_.max_inflight_bytes = ((opt_.seed * 0xbf58476d1ce4e5b9ull) >> 40) % 2 == 1 ? 8192 : 0;
   NetworkConfig& nc = net_.config();
   nc.loss = rng_.Chance(0.5) ? 0.0 : 0.1 * static_cast<double>(rng_.Uniform(100)) / 100;
   nc.duplicate = rng_.Chance(0.5) ? 0.0 : 0.05;
@@ -215,9 +217,10 @@ void Simulation::DrawKnobs() {
   if (opt_.verbose) {
     std::fprintf(stderr,
                  "knobs: heartbeat=%d prevote=%d checkquorum=%d lease=%d quiesce=%d pipelined=%d "
+                 "inflight_bytes=%llu "
                  "torn=%d sync<=%lld snap_every=%d fault_rate=%.3f loss=%.3f dup=%.2f delay<=%lld\n",
                  k_.heartbeat_tick, k_.pre_vote, k_.check_quorum, k_.lease_reads, k_.quiesce,
-                 k_.pipelined,
+                 k_.pipelined, static_cast<unsigned long long>(k_.max_inflight_bytes),
                  k_.torn_writes, static_cast<long long>(k_.max_sync_delay), k_.snapshot_every,
                  k_.fault_rate, nc.loss, nc.duplicate, static_cast<long long>(nc.max_delay));
   }
@@ -232,6 +235,7 @@ consensus::Config Simulation::MakeConfig(NodeId id, MemoryLogStorage* storage, u
   c.applied = applied;
   c.max_size_per_msg = k_.max_size_per_msg;
   c.max_inflight_msgs = 16;
+  c.max_inflight_bytes = k_.max_inflight_bytes;
   c.max_snapshot_chunk_bytes = 256;  // small chunks: exercise chunked InstallSnapshot
   c.check_quorum = k_.check_quorum;
   c.pre_vote = k_.pre_vote;

@@ -22,6 +22,23 @@ TEST_CASE("inflights: add, full, free", "[consensus][progress]") {
   CHECK(in.Count() == 0);
 }
 
+TEST_CASE("inflights: bytes follow the messages added and freed", "[consensus][progress]") {
+  Inflights in(8);
+  in.Add(5, 100);
+  in.Add(7, 50);
+  in.Add(9, 25);
+  CHECK(in.Bytes() == 175);
+  in.FreeLE(7);
+  CHECK(in.Bytes() == 25);
+  in.FreeFirstOne();
+  CHECK(in.Bytes() == 0);
+  in.FreeFirstOne();  // empty: nothing to free
+  CHECK(in.Bytes() == 0);
+  in.Add(12, 40);
+  in.Reset();
+  CHECK(in.Bytes() == 0);
+}
+
 TEST_CASE("progress: probe pauses after one send until answered", "[consensus][progress]") {
   Progress p(4);
   p.match = 3;
