@@ -127,6 +127,8 @@ class Raft {
   bool AppendEntry(std::vector<Entry> ents);
   bool MaybeCommit();
   bool MaybeSendAppend(NodeId to, bool send_if_empty);
+  // A replicating follower whose window is full by bytes (max_inflight_bytes).
+  bool InflightBytesFull(const progress::Progress& pr) const;
   void SendAppend(NodeId to) { MaybeSendAppend(to, true); }
   void BcastAppend();
   void BcastHeartbeat();
@@ -159,8 +161,6 @@ class Raft {
   const int heartbeat_timeout_;
   const uint64_t max_msg_size_;
   const uint64_t max_inflight_bytes_;
-  // A replicating follower whose window is full by bytes (max_inflight_bytes).
-  bool InflightBytesFull(const progress::Progress& pr) const;
   const uint64_t max_snapshot_chunk_bytes_;
   const bool check_quorum_;
   const bool pre_vote_;

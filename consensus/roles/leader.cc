@@ -149,8 +149,10 @@ bool Raft::MaybeSendAppend(NodeId to, bool send_if_empty) {
   m.commit = log_.committed();
   uint64_t last = ents->empty() ? 0 : ents->back().index;
   bool any = !ents->empty();
-  uint64_t bytes = 0;
-  for (const Entry& e : *ents) bytes += EntrySize(e);
+  uint64_t bytes = 0;  // counted only when bounded
+  if (max_inflight_bytes_ != 0) {
+    for (const Entry& e : *ents) bytes += EntrySize(e);
+  }
   m.entries = std::move(*ents);
   pr->SentEntries(last, any, bytes);
   Send(std::move(m));

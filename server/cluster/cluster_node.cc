@@ -22,10 +22,6 @@ namespace ringkv::server::cluster {
 
 namespace {
 
-// Forward replies above this are replaced by an error (the transport drops
-// frames over its max_frame_bytes).
-const size_t kMaxForwardReplyBytes = peer::PeerTransportOptions{}.max_frame_bytes - 64;
-
 // The housekeeping timer is armed for the next thing due: a delayed retry, or
 // the expiry sweep (this often, which also bounds how late a forward's timeout
 // fires), the balance or the meta round. A fixed 5 ms period woke an idle node
@@ -253,6 +249,22 @@ class ThreadState final : public replication::PeerLink {
     transport_->Send(to, static_cast<peer::Channel>(channel), std::move(payload));
   }
 
+  // The reply to forward request `id` from node `to`. One the transport would
+  // refuse (a value grown by APPEND past a frame) becomes an error the client
+  // sees, not a forward that times out and is retried until -CLUSTERDOWN.
+  void SendForwardReply(NodeId to, uint64_t id, std::string_view reply) {
+    std::string out;
+    PutFixed64(&out, id);
+    if (out.size() + reply.size() > transport_->max_frame_bytes()) {
+      out.append("-ERR reply of " + std::to_string(reply.size()) +
+                 " bytes is too large to relay between nodes; read it through the node that "
+                 "leads its shard (CLUSTER SLOTS, redis-cli -c)\r\n");
+    } else {
+      out.append(reply);
+    }
+    Send(to, static_cast<uint8_t>(peer::Channel::kForwardReply), std::move(out));
+  }
+
   void Schedule(uint32_t delay_ms, std::function<void()> fn) {
     const int64_t now = MonotonicMs();
     const int64_t due = now + delay_ms;
@@ -296,23 +308,9 @@ class ThreadState final : public replication::PeerLink {
         ClusterNode* node = node_;
         node->forwards_served_.fetch_add(1, std::memory_order_relaxed);
         node_->router_->HandleForward(payload.substr(8), [node, from, id](std::string reply) {
-          // A reply the transport would refuse (a value grown by APPEND or
-          // SETRANGE past the frame limit) becomes an error the client sees,
-          // not a forward that times out and is retried until -CLUSTERDOWN.
-          if (reply.size() + 8 > kMaxForwardReplyBytes) {
-            reply = "-ERR reply of " + std::to_string(reply.size()) +
-                    " bytes is too large to relay between nodes; read it through the node "
-                    "that leads its shard (CLUSTER SLOTS, redis-cli -c)\r\n";
-          }
-          std::string out;
-          PutFixed64(&out, id);
-          out.append(reply);
           // Replies may complete on any thread; the transport is ours only.
-          node->host_->Post([node, from, out = std::move(out)]() mutable {
-            if (node->thread_state_ != nullptr) {
-              node->thread_state_->Send(from, static_cast<uint8_t>(peer::Channel::kForwardReply),
-                                        std::move(out));
-            }
+          node->host_->Post([node, from, id, reply = std::move(reply)] {
+            if (node->thread_state_ != nullptr) node->thread_state_->SendForwardReply(from, id, reply);
           });
         });
         break;

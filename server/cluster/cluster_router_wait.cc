@@ -54,12 +54,15 @@ bool ParseAcksReply(std::string_view reply, uint64_t* term, uint64_t* target, ui
 }  // namespace
 
 struct ClusterRouter::WaitCall {
-  std::vector<uint32_t> shards;
-  // Per shard: the leader's term and the target index it chose (0 until one
-  // answers), and this round's count (0 while its leader is unknown).
-  std::vector<uint64_t> terms;
-  std::vector<uint64_t> targets;
-  std::vector<uint32_t> acked;
+  struct Shard {
+    uint32_t shard = 0;
+    // The leader's term and the target index it chose (0 until one answers),
+    // and this round's count (0 while its leader is unknown).
+    uint64_t term = 0;
+    uint64_t target = 0;
+    uint32_t acked = 0;
+  };
+  std::vector<Shard> shards;
   int64_t numreplicas = 0;
   int64_t deadline_ms = 0;  // monotonic; 0: wait until reached
   uint32_t poll_ms = kWaitFirstPollMs;
@@ -71,29 +74,21 @@ struct ClusterRouter::WaitCall {
 
 void ClusterRouter::NoteWrite(ClientState* client, uint32_t shard) const {
   std::vector<uint64_t>& bits = client->written_shards;
-  if (bits.size() * 64 <= shard) bits.resize((port_->shard_count() + 63) / 64, 0);
-  if (bits.size() * 64 <= shard) return;  // not a shard of this cluster
+  if (bits.empty()) bits.resize((port_->shard_count() + 63) / 64, 0);
   bits[shard / 64] |= uint64_t{1} << (shard % 64);
 }
 
 void ClusterRouter::Wait(int64_t numreplicas, int64_t timeout_ms, ClientState* client,
                          Deferrer* deferrer) {
   auto call = std::make_shared<WaitCall>();
-  const uint32_t shard_count = port_->shard_count();
-  for (uint32_t shard = 0; shard < shard_count; ++shard) {
-    const std::vector<uint64_t>& bits = client->written_shards;
-    if (shard / 64 < bits.size() && ((bits[shard / 64] >> (shard % 64)) & 1) != 0) {
-      call->shards.push_back(shard);
-    }
-  }
   // Nothing written: every replica holds "all of it"; count the replicas that
   // hold what every shard has now, as Redis counts its connected replicas.
-  if (call->shards.empty()) {
-    for (uint32_t shard = 0; shard < shard_count; ++shard) call->shards.push_back(shard);
+  const std::vector<uint64_t>& bits = client->written_shards;
+  for (uint32_t shard = 0; shard < port_->shard_count(); ++shard) {
+    if (bits.empty() || ((bits[shard / 64] >> (shard % 64)) & 1) != 0) {
+      call->shards.push_back(WaitCall::Shard{shard});
+    }
   }
-  call->terms.assign(call->shards.size(), 0);
-  call->targets.assign(call->shards.size(), 0);
-  call->acked.assign(call->shards.size(), 0);
   call->numreplicas = numreplicas;
   if (timeout_ms > 0) call->deadline_ms = MonotonicMs() + timeout_ms;
   call->liveness = deferrer->Liveness();
@@ -108,39 +103,39 @@ void ClusterRouter::WaitRound(std::shared_ptr<WaitCall> call) {
   // queries are still being sent cannot end the round early.
   call->pending = call->shards.size() + 1;
   for (size_t i = 0; i < call->shards.size(); ++i) {
+    WaitCall::Shard& s = call->shards[i];
     // A shard that reached the count stays reached: those replicas hold the
     // target (a new leader may not know their match yet, but they do).
-    if (static_cast<int64_t>(call->acked[i]) >= call->numreplicas && call->targets[i] != 0) {
+    if (static_cast<int64_t>(s.acked) >= call->numreplicas && s.target != 0) {
       --call->pending;
       continue;
     }
-    call->acked[i] = 0;
+    s.acked = 0;
     QueryAcks(call, i);
   }
   WaitArrived(std::move(call));
 }
 
 void ClusterRouter::QueryAcks(std::shared_ptr<WaitCall> call, size_t i) {
-  const uint32_t shard = call->shards[i];
+  const WaitCall::Shard& s = call->shards[i];
   auto got = [this, call, i](bool ok, uint64_t term, uint64_t target, uint32_t acked) {
     if (ok) {
-      call->terms[i] = term;
-      call->targets[i] = target;
-      call->acked[i] = acked;
+      WaitCall::Shard& answered = call->shards[i];
+      answered.term = term;
+      answered.target = target;
+      answered.acked = acked;
     }
     WaitArrived(call);
   };
-  const NodeId leader = port_->LeaderOf(shard);
-  if (leader == port_->self()) {
-    return port_->ReplicaAcks(shard, call->terms[i], call->targets[i], got);
-  }
+  const NodeId leader = port_->LeaderOf(s.shard);
+  if (leader == port_->self()) return port_->ReplicaAcks(s.shard, s.term, s.target, got);
   if (leader == kNoNode) return got(false, 0, 0, 0);
-  const std::string fields[3] = {std::to_string(shard), std::to_string(call->terms[i]),
-                                 std::to_string(call->targets[i])};
+  const std::string fields[3] = {std::to_string(s.shard), std::to_string(s.term),
+                                 std::to_string(s.target)};
   const std::string_view args[4] = {kReplicaAcks, fields[0], fields[1], fields[2]};
   std::string payload;
   EncodeForwardRequest(2, 0, 1, args, &payload);
-  port_->Forward(leader, shard, std::move(payload), [got](bool ok, std::string reply) {
+  port_->Forward(leader, s.shard, std::move(payload), [got](bool ok, std::string reply) {
     uint64_t term = 0, target = 0;
     uint32_t acked = 0;
     if (ok && ParseAcksReply(reply, &term, &target, &acked)) return got(true, term, target, acked);
@@ -151,8 +146,7 @@ void ClusterRouter::QueryAcks(std::shared_ptr<WaitCall> call, size_t i) {
 void ClusterRouter::WaitArrived(std::shared_ptr<WaitCall> call) {
   if (--call->pending > 0) return;
   uint32_t least = UINT32_MAX;
-  for (uint32_t a : call->acked) least = std::min(least, a);
-  if (call->shards.empty()) least = 0;
+  for (const WaitCall::Shard& s : call->shards) least = std::min(least, s.acked);
   const bool reached = static_cast<int64_t>(least) >= call->numreplicas;
   const int64_t now = MonotonicMs();
   const bool timed_out = call->deadline_ms != 0 && now >= call->deadline_ms;
@@ -176,8 +170,9 @@ void ClusterRouter::AnswerAcksQuery(std::span<const std::string_view> args,
   port_->ReplicaAcks(static_cast<uint32_t>(shard), term, target,
                      [reply = std::move(reply)](bool ok, uint64_t t, uint64_t tg, uint32_t acked) {
                        if (!ok) return reply("-ERR not the shard's leader\r\n");
-                       std::string out = "*3\r\n";
+                       std::string out;
                        ReplyBuilder rb(&out);
+                       rb.ArrayHeader(3);
                        rb.Integer(static_cast<int64_t>(t));
                        rb.Integer(static_cast<int64_t>(tg));
                        rb.Integer(acked);

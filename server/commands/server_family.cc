@@ -402,14 +402,12 @@ void CmdTime(CommandContext& ctx) {
   ctx.reply->Bulk(us);
 }
 
-// ringkv has no Redis replication: a node answers as a master without
-// replicas, as a Redis master with none does, and as CLUSTER NODES shows it
-// (a shard's copies are Raft replicas, reported by INFO cluster instead).
-// WAIT numreplicas timeout. A standalone server has no replicas, so it
-// answers 0, as a Redis master without replicas does: at once when no replica
-// is asked for, else when the timeout passes (never, for timeout 0: the client
-// stays blocked until it disconnects). In a cluster the router counts the
-// replicas of the shards this connection wrote to.
+// WAIT numreplicas timeout. In a cluster the router counts the replicas of
+// the shards this connection wrote to. A standalone server has no replicas, so
+// it answers 0, as a Redis master without replicas does: at once when no
+// replica is asked for, or where nothing may block (no deferrer, as in MULTI),
+// else when the timeout passes (never, for timeout 0: the client stays blocked
+// until it disconnects).
 void CmdWait(CommandContext& ctx) {
   int64_t numreplicas = 0, timeout_ms = 0;
   if (!ParseInt64OrReply(ctx.reply, ctx.args[1], &numreplicas)) return;
@@ -421,17 +419,12 @@ void CmdWait(CommandContext& ctx) {
     ctx.reply->Error("ERR timeout is negative");
     return;
   }
-  // Where nothing may block (no deferrer), the count now, as in MULTI.
-  if (ctx.deferrer == nullptr || (ctx.server->router == nullptr && numreplicas <= 0)) {
-    ctx.reply->Integer(0);
-    return;
-  }
-  if (ctx.server->router != nullptr) {
+  if (ctx.server->router != nullptr && ctx.deferrer != nullptr) {
     ctx.server->router->Wait(numreplicas, timeout_ms, ctx.client, ctx.deferrer);
     return;
   }
   LoopThread* loop = LoopThread::Current();
-  if (loop == nullptr) {
+  if (numreplicas <= 0 || ctx.deferrer == nullptr || loop == nullptr) {
     ctx.reply->Integer(0);
     return;
   }
@@ -440,6 +433,9 @@ void CmdWait(CommandContext& ctx) {
   loop->RunAfter(static_cast<uint64_t>(timeout_ms), [done] { done(":0\r\n"); });
 }
 
+// ringkv has no Redis replication: a node answers as a master without
+// replicas, as a Redis master with none does, and as CLUSTER NODES shows it
+// (a shard's copies are Raft replicas, reported by INFO cluster instead).
 void CmdRole(CommandContext& ctx) {
   ctx.reply->ArrayHeader(3);
   ctx.reply->Bulk("master");

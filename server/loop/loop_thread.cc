@@ -184,6 +184,12 @@ struct LoopThread::DelayedTask {
 
 LoopThread* LoopThread::Current() { return t_current_loop; }
 
+// Closes a RunAfter timer; the task is freed once libuv is done with it.
+void LoopThread::CloseDelayed(DelayedTask* d) {
+  uv_close(reinterpret_cast<uv_handle_t*>(&d->timer),
+           [](uv_handle_t* h) { delete static_cast<DelayedTask*>(h->data); });
+}
+
 void LoopThread::RunAfter(uint64_t delay_ms, std::function<void()> task) {
   if (stopping_) return;
   auto* d = new DelayedTask{{}, this, std::move(task)};
@@ -194,8 +200,7 @@ void LoopThread::RunAfter(uint64_t delay_ms, std::function<void()> task) {
     auto* d = static_cast<DelayedTask*>(t->data);
     d->owner->delayed_.erase(d);
     std::function<void()> task = std::move(d->task);
-    uv_close(reinterpret_cast<uv_handle_t*>(&d->timer),
-             [](uv_handle_t* h) { delete static_cast<DelayedTask*>(h->data); });
+    CloseDelayed(d);
     task();
   }, delay_ms, 0);
 }
@@ -375,10 +380,7 @@ void LoopThread::BeginStop() {
   for (Connection* c : all) c->Flush();
   all.assign(conns_.begin(), conns_.end());
   for (Connection* c : all) c->Close();
-  for (DelayedTask* d : delayed_) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&d->timer),
-             [](uv_handle_t* h) { delete static_cast<DelayedTask*>(h->data); });
-  }
+  for (DelayedTask* d : delayed_) CloseDelayed(d);
   delayed_.clear();
   uv_close(reinterpret_cast<uv_handle_t*>(&prepare_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);

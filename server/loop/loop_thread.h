@@ -114,6 +114,7 @@ class LoopThread : public LoopWaker {
   bool stopping_ = false;
   struct DelayedTask;
   std::unordered_set<DelayedTask*> delayed_;  // RunAfter's pending timers
+  static void CloseDelayed(DelayedTask* d);
   int64_t now_ms_ = 0;
   int64_t last_timeout_check_ms_ = 0;
   int64_t last_ops_sample_ms_ = 0;

@@ -100,6 +100,8 @@ class PeerTransport {
   Status Start();
   // The bound port (valid after Start() succeeded).
   uint16_t port() const { return port_; }
+  // The largest payload Send accepts.
+  uint32_t max_frame_bytes() const { return options_.max_frame_bytes; }
 
   // Adds a peer, or updates its address (an open connection to the old address
   // is closed and a new one dialed at once). Dialing starts immediately.

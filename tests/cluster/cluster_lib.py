@@ -74,6 +74,13 @@ class Cluster:
     def alive(self):
         return [i for i, p in self.procs.items() if p.poll() is None]
 
+    def serving(self, i, socket_timeout=30):
+        """Whether node i answers CLUSTER INFO with every slot served."""
+        info = self.client(i, socket_timeout=socket_timeout).execute_command("CLUSTER", "INFO")
+        if isinstance(info, bytes):
+            info = info.decode()
+        return "cluster_state:ok" in info
+
     def wait_ready(self, nodes=None, timeout=30):
         """Until every listed node answers and reports every shard led."""
         nodes = nodes or self.alive()
@@ -85,11 +92,7 @@ class Cluster:
                     raise RuntimeError("node %d exited with %s; log:\n%s"
                                        % (i, self.procs[i].returncode, self.log(i)))
                 try:
-                    info = self.client(i).execute_command("CLUSTER", "INFO")
-                    if isinstance(info, bytes):
-                        info = info.decode()
-                    if "cluster_state:ok" in info:
-                        ok += 1
+                    ok += self.serving(i)
                 except redis.exceptions.RedisError:
                     pass
             if ok == len(nodes):

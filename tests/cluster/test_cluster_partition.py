@@ -162,15 +162,8 @@ with Cluster(hosts=HOSTS) as c:
 
     # Node 3 is far behind: catching it up must not stall the leaders (their
     # clients time out) nor leave slots unserved for long.
-    def all_serving():
-        for i in c.ports:
-            info = c.client(i, socket_timeout=1).execute_command("CLUSTER", "INFO")
-            if b"cluster_state:ok" not in info and "cluster_state:ok" not in str(info):
-                return False
-        return True
-
-    wait_for("every node answering with every slot served after the heal", all_serving,
-             timeout=HEAL_S)
+    wait_for("every node answering with every slot served after the heal",
+             lambda: all(c.serving(i, socket_timeout=1) for i in c.ports), timeout=HEAL_S)
     print("every node answers and serves every slot %.1f s after the heal"
           % (time.time() - t_heal))
     time.sleep(1.0)
