@@ -43,6 +43,11 @@ struct LoopStats {
   RelaxedCounter error_replies;
   RelaxedCounter reads_processed;   // read callbacks that delivered bytes
   RelaxedCounter writes_processed;  // write syscalls issued
+  // Times a connection held a write back at cluster.max-pending-write-bytes.
+  RelaxedCounter write_gate_holds;
+  // Bytes of deferred writes awaiting their replies (LoopThread::AddPendingWriteBytes;
+  // written by the loop thread only, read by INFO).
+  std::atomic<int64_t> pending_write_bytes{0};
   // Error replies by prefix ("ERR", "WRONGTYPE" ...) are not broken down.
 };
 

@@ -192,6 +192,13 @@ void StatsSection(ServerContext* s, Writer& w) {
         static_cast<int64_t>(st->Sum([](LoopStats& l) -> RelaxedCounter& { return l.reads_processed; })));
   w.Int("total_writes_processed",
         static_cast<int64_t>(st->Sum([](LoopStats& l) -> RelaxedCounter& { return l.writes_processed; })));
+  int64_t pending_write_bytes = 0;
+  for (size_t i = 0; i < st->loop_count(); ++i) {
+    pending_write_bytes += st->loop(i)->pending_write_bytes.load(std::memory_order_relaxed);
+  }
+  w.Int("cluster_pending_write_bytes", pending_write_bytes);
+  w.Int("cluster_write_gate_holds",
+        static_cast<int64_t>(st->Sum([](LoopStats& l) -> RelaxedCounter& { return l.write_gate_holds; })));
 }
 
 void ReplicationSection(Writer& w) {

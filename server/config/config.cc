@@ -136,6 +136,8 @@ const std::vector<KeyDef>& Keys() {
        [](Config* c) { return &c->cluster.leaderless_wait_ms; }},
       {"cluster.max-write-bytes", Kind::kInt, false, 1024, 32 << 20, {}, nullptr,
        [](Config* c) { return &c->cluster.max_write_bytes; }},
+      {"cluster.max-pending-write-bytes", Kind::kInt, false, 0, 1ll << 30, {}, nullptr,
+       [](Config* c) { return &c->cluster.max_pending_write_bytes; }},
       {"cluster.snapshot-entries", Kind::kInt, false, 100, kMax, {}, nullptr,
        [](Config* c) { return &c->cluster.snapshot_entries; }},
       {"cluster.vnodes", Kind::kInt, false, 1, 1024, {}, nullptr,

@@ -68,6 +68,12 @@ struct ClusterConfig {
   // stops Raft's ticks meanwhile: 16 MB stalled it for 0.3-0.5 s and re-elected
   // every shard; 4 MB for 20 ms.
   int64_t max_write_bytes = 4 << 20;
+  // Bytes of writes a loop thread's clients may have waiting for Raft at once
+  // before a pipelining connection stops dispatching more (0: no bound). Every
+  // byte of a round is written, encoded, sent and applied in one callback on
+  // the thread that ticks Raft; 50 clients with -P 1000 of 1 KB put 50 MB in
+  // one round and stalled it past the election timeout.
+  int64_t max_pending_write_bytes = 4 << 20;
   int64_t snapshot_entries = 100000;  // log entries per group between snapshots
   int64_t vnodes = 16;                // tokens per node on the ring (its weight)
 };

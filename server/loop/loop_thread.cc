@@ -231,6 +231,16 @@ int64_t LoopThread::RefreshNow() {
   return now_ms_;
 }
 
+void LoopThread::AddPendingWriteBytes(int64_t delta) {
+  std::atomic<int64_t>& pending = stats_->pending_write_bytes;
+  pending.store(pending.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+}
+
+bool LoopThread::PendingWritesOverBound() const {
+  const int64_t bound = server_->config->cluster.max_pending_write_bytes;
+  return bound > 0 && stats_->pending_write_bytes.load(std::memory_order_relaxed) > bound;
+}
+
 void LoopThread::AddToFlushList(Connection* c) {
   c->in_flush_list = true;
   flush_list_.push_back(c);

@@ -73,6 +73,12 @@ class LoopThread : public LoopWaker {
   // Wall-clock ms cached per loop pass (refreshed on each read callback).
   int64_t RefreshNow();
   int64_t now_ms() const { return now_ms_; }
+  // Bytes of this loop's clients' writes deferred to Raft or another node
+  // and not yet answered (Connection adds and removes them). Past the
+  // configured bound a connection that already waits for a reply dispatches
+  // no further write until its replies arrive: see Connection's header.
+  void AddPendingWriteBytes(int64_t delta);
+  bool PendingWritesOverBound() const;
 
  private:
   static void OnConnection(uv_stream_t* server, int status);

@@ -5,6 +5,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "server/commands/command.h"
@@ -167,7 +169,10 @@ void Connection::ProcessInput() {
       // and is parsed again once the outstanding replies arrived.
       if (outstanding_ > 0 && !MayDispatchWhileWaiting(args[0])) break;
       reply_.set_buffer(slots_.empty() ? &out_ : &slots_.back().bytes);
+      dispatching_bytes_ = consumed;
+      held_by_gate_ = false;
       Dispatch(server, loop_->stats(), &client_, &reply_, args, now_ms, this);
+      dispatching_bytes_ = 0;
     }
     rstart_ += consumed;
   }
@@ -290,9 +295,12 @@ ReplyCallback Connection::Defer(bool is_write) {
   uint64_t ticket = next_ticket_++;
   // A reply under CLIENT REPLY OFF/SKIP is dropped when it arrives.
   bool drop = client_.reply_mode == ReplyMode::kOff || client_.reply_mode == ReplyMode::kSkip;
-  slots_.push_back(Slot{ticket, false, {}});
+  const uint32_t write_bytes =
+      is_write ? static_cast<uint32_t>(std::min<size_t>(dispatching_bytes_, UINT32_MAX)) : 0;
+  loop_->AddPendingWriteBytes(write_bytes);
+  slots_.push_back(Slot{ticket, false, write_bytes, {}});
   // Replies of later commands gather behind it.
-  slots_.push_back(Slot{0, true, {}});
+  slots_.push_back(Slot{0, true, 0, {}});
   ++outstanding_;
   if (!is_write) ++outstanding_reads_;
   std::weak_ptr<Connection*> weak = self_ref_;
@@ -316,6 +324,8 @@ void Connection::CompleteDeferred(uint64_t ticket, std::string reply) {
       slot.bytes = std::move(reply);
       slot.ready = true;
       --outstanding_;
+      loop_->AddPendingWriteBytes(-static_cast<int64_t>(slot.write_bytes));
+      slot.write_bytes = 0;
       break;
     }
   }
@@ -328,12 +338,20 @@ void Connection::CompleteDeferred(uint64_t ticket, std::string reply) {
   if (outstanding_ == 0 && rstart_ < rend_ && !client_.close_after_reply) ProcessInput();
 }
 
-bool Connection::MayDispatchWhileWaiting(std::string_view command_name) const {
+bool Connection::MayDispatchWhileWaiting(std::string_view command_name) {
   if (outstanding_ >= kMaxOutstanding) return false;
   const CommandSpec* spec = loop_->server()->commands->Find(command_name);
   if (spec == nullptr) return false;
   // A write follows writes: their shards' logs order them.
-  if ((spec->flags & kCmdWrite) != 0) return outstanding_reads_ == 0;
+  if ((spec->flags & kCmdWrite) != 0) {
+    if (outstanding_reads_ != 0) return false;
+    if (loop_->PendingWritesOverBound()) {
+      if (!held_by_gate_) loop_->stats()->write_gate_holds.Add(1);
+      held_by_gate_ = true;
+      return false;
+    }
+    return true;
+  }
   // A read of keys follows reads: pipelined reads overlap in time, so any
   // order of execution is linearizable. Behind a write it waits, so it sees
   // the write.
@@ -355,6 +373,8 @@ void Connection::TrimBuffers() {
 void Connection::Close() {
   if (closing_) return;
   closing_ = true;
+  // Replies still owed are dropped when they come: their bytes stop counting now.
+  for (Slot& slot : slots_) loop_->AddPendingWriteBytes(-static_cast<int64_t>(slot.write_bytes));
   loop_->server()->clients->Remove(&client_);
   loop_->Forget(this);
   uv_close(reinterpret_cast<uv_handle_t*>(&handle_), OnClose);

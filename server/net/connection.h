@@ -22,7 +22,10 @@
 // pipeline of GETs to shards led elsewhere is forwarded at once, not one round
 // trip at a time); any other command waits in rbuf_ until every outstanding
 // reply arrived, so a read always sees this client's own writes and a write
-// never overtakes a read. At most kMaxOutstanding commands are in flight.
+// never overtakes a read. At most kMaxOutstanding commands are in flight,
+// and a write waits too while the loop's pending write bytes are over
+// cluster.max-pending-write-bytes (a connection with nothing outstanding
+// always proceeds, so every client makes progress).
 // Replies already complete wait for those still outstanding and go out in
 // one write with them (or once kEagerFlushBytes gathered), as a pipeline's
 // replies do from a single-threaded server.
@@ -80,8 +83,9 @@ class Connection : public Deferrer {
   void ProcessInput();
   // Fills slot `ticket` and moves every leading completed slot to out_.
   void CompleteDeferred(uint64_t ticket, std::string reply);
-  // Whether the next command may be dispatched while replies are outstanding.
-  bool MayDispatchWhileWaiting(std::string_view command_name) const;
+  // Whether the next command may be dispatched while replies are outstanding
+  // (notes a hold by the pending-write bound in the loop stats).
+  bool MayDispatchWhileWaiting(std::string_view command_name);
   void EnsureReadSpace();
   void ScheduleFlush();
   // Whether `out_` should be written this loop pass (see FlushDue in .cc).
@@ -111,8 +115,13 @@ class Connection : public Deferrer {
   struct Slot {
     uint64_t ticket = 0;  // 0: an ordinary slot gathering later replies
     bool ready = false;
+    uint32_t write_bytes = 0;  // a deferred write's share of the loop's pending bytes
     std::string bytes;
   };
+  // The RESP size of the command being dispatched (Defer charges it to a write).
+  size_t dispatching_bytes_ = 0;
+  // Held back by the pending-write bound since the last dispatch (counts a hold once).
+  bool held_by_gate_ = false;
   std::deque<Slot> slots_;       // non-empty only while a reply is outstanding
   uint64_t next_ticket_ = 1;
   // Commands of one connection in flight at once (see the ordering gate).
