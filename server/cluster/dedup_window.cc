@@ -4,18 +4,18 @@
 
 namespace ringkv::server::cluster {
 
-size_t DedupWindow::Probe(const WriteId& id) const {
+size_t DedupWindow::Probe(const WriteId& id, uint32_t hash) const {
   const size_t mask = table_.size() - 1;
-  for (size_t i = HashOf(id) & mask;; i = (i + 1) & mask) {
-    const uint32_t at = table_[i];
-    if (at == kEmpty || ring_[at].id == id) return i;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const uint64_t slot = table_[i];
+    if (slot == kEmpty || (SlotHash(slot) == hash && ring_[SlotRing(slot)].id == id)) return i;
   }
 }
 
 const std::string* DedupWindow::Find(WriteId id) const {
   if (count_ == 0) return nullptr;
-  const uint32_t at = table_[Probe(id)];
-  return at == kEmpty ? nullptr : &ring_[at].reply;
+  const uint64_t slot = table_[Probe(id, static_cast<uint32_t>(HashOf(id)))];
+  return slot == kEmpty ? nullptr : &ring_[SlotRing(slot)].reply;
 }
 
 void DedupWindow::Grow() {
@@ -25,7 +25,10 @@ void DedupWindow::Grow() {
   ring_ = std::move(ring);
   head_ = 0;
   table_.assign(cap * 2, kEmpty);
-  for (size_t at = 0; at < count_; ++at) table_[Probe(ring_[at].id)] = static_cast<uint32_t>(at);
+  for (size_t at = 0; at < count_; ++at) {
+    const uint32_t hash = static_cast<uint32_t>(HashOf(ring_[at].id));
+    table_[Probe(ring_[at].id, hash)] = SlotOf(hash, at);
+  }
 }
 
 void DedupWindow::ForgetOldest() {
@@ -34,9 +37,9 @@ void DedupWindow::ForgetOldest() {
   // tombstones: later entries of the run move into the hole when their home
   // slot is not between the hole and themselves.
   const size_t mask = table_.size() - 1;
-  size_t hole = Probe(old.id);
+  size_t hole = Probe(old.id, static_cast<uint32_t>(HashOf(old.id)));
   for (size_t i = (hole + 1) & mask; table_[i] != kEmpty; i = (i + 1) & mask) {
-    const size_t home = HashOf(ring_[table_[i]].id) & mask;
+    const size_t home = SlotHash(table_[i]) & mask;
     const bool movable = hole <= i ? (home <= hole || home > i) : (home <= hole && home > i);
     if (movable) {
       table_[hole] = table_[i];
@@ -52,17 +55,18 @@ void DedupWindow::ForgetOldest() {
 
 void DedupWindow::Remember(WriteId id, int64_t now_ms, std::string reply) {
   if (table_.empty()) Grow();
-  size_t slot = Probe(id);
+  const uint32_t hash = static_cast<uint32_t>(HashOf(id));
+  size_t slot = Probe(id, hash);
   if (table_[slot] != kEmpty) return;  // the first reply stands
   // A full window forgets its oldest write first, as it would right after
   // (so the ring never needs more than kMaxEntries slots).
   if (count_ == kMaxEntries) {
     ForgetOldest();
-    slot = Probe(id);
+    slot = Probe(id, hash);
   }
   if (count_ == ring_.size()) {
     Grow();
-    slot = Probe(id);
+    slot = Probe(id, hash);
   }
   const size_t at = (head_ + count_) & (ring_.size() - 1);
   Applied& a = ring_[at];
@@ -74,7 +78,7 @@ void DedupWindow::Remember(WriteId id, int64_t now_ms, std::string reply) {
   } else {
     a.reply = std::move(reply);
   }
-  table_[slot] = static_cast<uint32_t>(at);
+  table_[slot] = SlotOf(hash, at);
   ++count_;
   // Entry clocks come from successive leaders and may step back a little;
   // age is measured from the newest entry seen, so it only grows.

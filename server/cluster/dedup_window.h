@@ -68,9 +68,17 @@ class DedupWindow {
     h *= 0xbf58476d1ce4e5b9ull;
     return static_cast<size_t>(h ^ (h >> 32));
   }
-  static constexpr uint32_t kEmpty = UINT32_MAX;
-  // The table index holding `id`, or of the empty slot where it would go.
-  size_t Probe(const WriteId& id) const;
+  // A table slot: the id's hash (low 32 bits) above its ring index, so that a
+  // probe loads a ring entry only when the hashes match, and deletion finds a
+  // slot's home without loading its ring entry: the ring is the large part
+  // (64 shards x 8192 writes), and each load of it was a cache miss.
+  static constexpr uint64_t kEmpty = UINT64_MAX;
+  static uint64_t SlotOf(uint32_t hash, size_t at) { return uint64_t{hash} << 32 | at; }
+  static uint32_t SlotHash(uint64_t slot) { return static_cast<uint32_t>(slot >> 32); }
+  static uint32_t SlotRing(uint64_t slot) { return static_cast<uint32_t>(slot); }
+  // The table index holding `id` (whose HashOf is `hash`), or of the empty
+  // slot where it would go.
+  size_t Probe(const WriteId& id, uint32_t hash) const;
   void Grow();
   void ForgetOldest();
   Applied& At(size_t age) { return ring_[(head_ + age) & (ring_.size() - 1)]; }
@@ -79,7 +87,7 @@ class DedupWindow {
   std::vector<Applied> ring_;     // capacity: a power of two
   size_t head_ = 0;               // ring index of the oldest write
   size_t count_ = 0;
-  std::vector<uint32_t> table_;   // ring index per slot, or kEmpty
+  std::vector<uint64_t> table_;   // SlotOf(hash, ring index) per slot, or kEmpty
   size_t bytes_ = 0;
   int64_t newest_ms_ = INT64_MIN;
 };
