@@ -27,6 +27,10 @@ constexpr size_t kInitialReadBuffer = 16 * 1024;
 constexpr size_t kMinReadRoom = 4 * 1024;
 // Buffers above this are released when the connection is idle.
 constexpr size_t kTrimAbove = 1 << 20;
+// Unparsed input a connection keeps while the ordering gate holds its next
+// command (replies outstanding): past this it stops reading, so a client
+// pipelining faster than Raft commits waits in its socket, not in our memory.
+constexpr size_t kHeldInputBytes = 1 << 20;
 
 std::string FormatAddr(const sockaddr_storage& ss) {
   char ip[INET6_ADDRSTRLEN] = "?";
@@ -209,12 +213,15 @@ void Connection::ScheduleFlush() {
 void Connection::UpdateReading() {
   if (closing_ || client_.close_after_reply) return;
   int64_t limit = LoadRelaxed(loop_->server()->config->client_output_pause_bytes);
-  bool over = static_cast<int64_t>(pending_output()) > limit;
+  const bool output_full = static_cast<int64_t>(pending_output()) > limit;
+  // Input waiting behind outstanding replies waits in the socket past kHeldInputBytes.
+  const bool input_held = outstanding_ > 0 && rend_ - rstart_ > kHeldInputBytes;
+  const bool pause = output_full || input_held;
   client_.output_buffer_bytes.store(pending_output(), std::memory_order_relaxed);
-  if (over && reading_) {
+  if (pause && reading_) {
     uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
     reading_ = false;
-  } else if (!over && !reading_) {
+  } else if (!pause && !reading_) {
     reading_ = true;
     uv_read_start(reinterpret_cast<uv_stream_t*>(&handle_), OnAlloc, OnRead);
   }

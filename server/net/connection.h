@@ -13,7 +13,9 @@
 // it, and a uv_write of what the kernel did not take. While a uv_write is in
 // flight, new replies gather in `out_`.
 // Backpressure: reading pauses while unsent output exceeds
-// client-output-pause-bytes, and resumes when the write completes.
+// client-output-pause-bytes, and resumes when the write completes; it also
+// pauses while more than 1 MB of input waits behind outstanding replies, and
+// resumes when they arrived.
 // Deferred replies (cluster mode): a command routed to a Raft group or
 // another node reserves a slot in `slots_`; replies of later commands queue
 // behind it, and completed slots drain into `out_` in command order. While a

@@ -11,7 +11,9 @@ SETs of 1 KB into node 1 (24 MB): every reply is +OK in order, the bound held
 writes back (INFO cluster_write_gate_holds), the pending bytes go back to 0
 (also for a connection that closed with writes in flight), and every value
 reads back through node 2. Reads are not held back: a GET pipeline on the
-same node while the writes are held completes."""
+same node while the writes are held completes. A connection pipelining 40 MB
+faster than Raft commits keeps at most about 1 MB unparsed in the node: the
+node stops reading it while its input waits behind outstanding replies."""
 import socket
 import threading
 import time
@@ -102,6 +104,35 @@ with Cluster(extra=["--cluster.max-pending-write-bytes", str(BOUND)]) as c:
         vals = p.execute()
         check(vals == [value_of(n, i) for i in range(0, PER_CONN, 7)],
               "connection %d's values read back through node 2" % n)
+
+    # A connection that pipelines faster than Raft commits keeps its backlog in
+    # the socket: past 1 MB of unparsed input behind outstanding replies the
+    # node stops reading it (without that, the query buffer held tens of MB).
+    payload = b"".join(resp("SET", "flood:%d" % i, VALUE) for i in range(40000))  # ~40 MB
+    s = socket.create_connection(("127.0.0.1", c.ports[1]), timeout=120)
+    peak_qbuf, samples = 0, 0
+    sender = threading.Thread(target=s.sendall, args=(payload,))
+    sender.start()
+    deadline = time.time() + 120
+    while sender.is_alive() and time.time() < deadline:
+        for line in r1.client_list():
+            if line["addr"] == "%s:%d" % s.getsockname():
+                peak_qbuf = max(peak_qbuf, int(line["qbuf"]))
+                samples += 1
+        time.sleep(0.02)
+    sender.join(timeout=120)
+    replies = bytearray()
+    while len(replies) < 5 * 40000 and time.time() < deadline:
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        replies += chunk
+    s.close()
+    print("flood: %d samples of the query buffer, largest %d KB" % (samples, peak_qbuf >> 10))
+    check(bytes(replies) == b"+OK\r\n" * 40000, "the 40 MB pipeline was answered +OK throughout")
+    check(samples > 0, "the flooding connection was seen in CLIENT LIST")
+    check(peak_qbuf <= 4 << 20, "query buffer stayed bounded while replies were outstanding "
+          "(largest %d bytes)" % peak_qbuf)
 
     # A client that leaves with writes in flight gives their bytes back.
     s = socket.create_connection(("127.0.0.1", c.ports[1]), timeout=30)
