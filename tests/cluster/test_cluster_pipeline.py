@@ -18,6 +18,8 @@ import socket
 import threading
 import time
 
+import redis
+
 from cluster_lib import Cluster, check, finish, wait_for
 
 BOUND = 256 << 10
@@ -26,12 +28,12 @@ PER_CONN = 2000
 VALUE = b"v" * 1000
 
 
+_PACKER = redis.Connection()
+
+
 def resp(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
+    """One command in RESP, as redis-py would send it."""
+    return b"".join(_PACKER.pack_command(*args))
 
 
 def value_of(conn, i):
