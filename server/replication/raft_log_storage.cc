@@ -292,13 +292,15 @@ Status RaftLogStorage::WritePreparedSnapshot(const Snapshot& snap) const {
   return WriteSnapshotTo(env_, snap, PreparedSnapshotPath());
 }
 
-Status RaftLogStorage::InstallPreparedSnapshot(std::shared_ptr<Snapshot> snap) {
+Status RaftLogStorage::InstallPreparedSnapshot(std::shared_ptr<Snapshot> snap,
+                                               uint64_t keep_entries, uint64_t keep_bytes) {
   if (snap->meta.index <= snap_meta_.index) {
     env_->RemoveFile(PreparedSnapshotPath()).IgnoreError();
     return Status::OutOfRange("snapshot out of date");
   }
   RINGKV_RETURN_IF_ERROR(PublishSnapshotFile(PreparedSnapshotPath()));
-  RINGKV_RETURN_IF_ERROR(log_->Compact(group_, snap->meta.index + 1));
+  RINGKV_RETURN_IF_ERROR(log_->Compact(
+      group_, log_->CompactionPoint(group_, snap->meta.index, keep_entries, keep_bytes)));
   snap_meta_ = snap->meta;
   snapshot_cache_ = std::move(snap);
   return PersistMeta();

@@ -78,7 +78,14 @@ class RaftLogStorage : public consensus::LogStorage {
                                                                const consensus::ConfState& cs,
                                                                std::string data) const;
   Status WritePreparedSnapshot(const consensus::Snapshot& snap) const;
-  Status InstallPreparedSnapshot(std::shared_ptr<consensus::Snapshot> snap);
+  // Keeps up to `keep_entries` entries (`keep_bytes` of data) before the snapshot
+  // index in the log, so a follower that is only a little behind catches up from
+  // the log instead of from the whole snapshot (RaftLog::CompactionPoint).
+  Status InstallPreparedSnapshot(std::shared_ptr<consensus::Snapshot> snap,
+                                 uint64_t keep_entries = 0, uint64_t keep_bytes = 0);
+  // The index of the newest snapshot (0: none yet). FirstIndex() - 1 may be lower:
+  // the entries kept for catching up.
+  uint64_t SnapshotIndex() const { return snap_meta_.index; }
 
   // Installs a snapshot received from the leader: writes its file durably, drops the
   // whole log (the snapshot replaces it; the leader sends what follows) and records its

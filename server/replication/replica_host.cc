@@ -933,7 +933,7 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
   // past the last snapshot.
   void MaybeSnapshot(GroupId gid) {
     Group& g = groups_.at(gid);
-    const uint64_t snap_index = g.storage->FirstIndex() - 1;
+    const uint64_t snap_index = g.storage->SnapshotIndex();
     // Only a group that already compacted once needs a snapshot for a new member; an
     // uncompacted log lets it replay everything from index 1.
     const bool wanted = g.snapshot_wanted && snap_index > 0 && g.applied > snap_index;
@@ -999,7 +999,8 @@ class ReplicaHost::Loop : public consensus::multi::Transport {
         st_.snapshot_write_errors++;
         continue;
       }
-      Status s = g.storage->InstallPreparedSnapshot(std::move(job.snapshot));
+      Status s = g.storage->InstallPreparedSnapshot(
+          std::move(job.snapshot), opt_.snapshot_catch_up_entries, opt_.snapshot_catch_up_bytes);
       if (s.IsOutOfRange()) continue;  // a newer snapshot was installed meanwhile
       RINGKV_CHECK_MSG(s.ok(), s.ToString().c_str());
       g.snapshot_wanted = false;

@@ -116,6 +116,12 @@ struct ReplicaHostOptions {
   // A group snapshots and compacts its log once it holds this many applied entries
   // past its last snapshot.
   uint64_t snapshot_every_entries = 100000;
+  // After a snapshot, the log keeps up to this many entries (and bytes) before it,
+  // as etcd keeps SnapshotCatchUpEntries: compacting right up to the snapshot sent
+  // every follower a little behind (normal under load) the whole shard image, and
+  // 100 MB images under -P 1000 SETs re-elected the groups again and again.
+  uint64_t snapshot_catch_up_entries = 10000;  // the cluster node: snapshot_every / 10
+  uint64_t snapshot_catch_up_bytes = 16 << 20;
   // Max bytes per InstallSnapshot chunk.
   uint64_t snapshot_chunk_bytes = 1 << 20;
   // Every other node this node talks to.

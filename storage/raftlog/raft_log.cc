@@ -449,6 +449,21 @@ Status RaftLog::Compact(uint64_t group, uint64_t before_index, uint64_t snapshot
   return Status::OK();
 }
 
+uint64_t RaftLog::CompactionPoint(uint64_t group, uint64_t upto, uint64_t keep_entries,
+                                  uint64_t keep_bytes) const {
+  const GroupState* g = FindGroup(group);
+  if (g == nullptr || g->entries.empty() || upto < g->first_index) return upto + 1;
+  upto = std::min(upto, g->last_index());
+  uint64_t point = upto + 1;
+  uint64_t bytes = 0;
+  while (point > g->first_index && upto + 1 - point < keep_entries) {
+    bytes += g->entries[point - 1 - g->first_index].data_size;
+    if (bytes > keep_bytes) break;
+    --point;
+  }
+  return point;
+}
+
 Status RaftLog::DropGroup(uint64_t group) {
   RINGKV_RETURN_IF_ERROR(error_);
   auto it = groups_.find(group);

@@ -115,6 +115,13 @@ class RaftLog {
   // `snapshot_term` is then recorded as Term(before_index - 1). When the entry
   // before_index - 1 is in the log its own term is used instead.
   Status Compact(uint64_t group, uint64_t before_index, uint64_t snapshot_term = 0);
+  // Where to compact `group` after a snapshot at `upto` while keeping the last
+  // entries up to `upto` for followers that are a little behind: the smallest
+  // index such that [index, upto] holds at most `keep_entries` entries and
+  // `keep_bytes` of entry data (upto + 1 when nothing may be kept). Never below
+  // FirstIndex.
+  uint64_t CompactionPoint(uint64_t group, uint64_t upto, uint64_t keep_entries,
+                           uint64_t keep_bytes) const;
 
   // Forgets the group (its replica moved away): entries and hard state.
   Status DropGroup(uint64_t group);

@@ -194,9 +194,12 @@ bool WaitFor(Pred pred, std::chrono::milliseconds limit = kWait) {
 
 class Cluster {
  public:
+  // catch_up_entries: 0 compacts each log right up to its snapshot (what the
+  // snapshot tests want to see); the server keeps 10000.
   explicit Cluster(int n, uint64_t snapshot_every = 100000, bool lease = true,
-                   ReplicaHostOptions::Fsync fsync = ReplicaHostOptions::Fsync::kAlways)
-      : fsync_(fsync) {
+                   ReplicaHostOptions::Fsync fsync = ReplicaHostOptions::Fsync::kAlways,
+                   uint64_t catch_up_entries = 0)
+      : fsync_(fsync), catch_up_entries_(catch_up_entries) {
     char tmpl[] = "/tmp/repl5-test-XXXXXX";
     REQUIRE(mkdtemp(tmpl) != nullptr);
     root_ = tmpl;
@@ -223,6 +226,7 @@ class Cluster {
     o.election_ticks = 10;
     o.lease_reads = lease_;
     o.snapshot_every_entries = snapshot_every_;
+    o.snapshot_catch_up_entries = catch_up_entries_;
     o.snapshot_chunk_bytes = 4096;  // several chunks per snapshot
     for (NodeId p : ids_) {
       if (p != id) o.peers.push_back(p);
@@ -340,6 +344,7 @@ class Cluster {
   std::string root_;
   std::vector<NodeId> ids_;
   uint64_t snapshot_every_;
+  uint64_t catch_up_entries_;  // entries the log keeps before each snapshot
   bool lease_;
   Registry reg_;
   std::map<NodeId, std::unique_ptr<MapStateMachine>> sms_;
@@ -690,6 +695,32 @@ TEST_CASE("replica host: a lagging host catches up by snapshot; restart restores
   CHECK(c.sm(wiped)->restores() >= 1);
   CHECK(c.sm(wiped)->Kv(1) == c.sm(c.WaitLeader(1))->Kv(1));
   CHECK(c.sm(wiped)->Kv(1).size() == 401);
+}
+
+TEST_CASE("replica host: a host a little behind a snapshot catches up from the kept log",
+          "[replication]") {
+  // Without kept entries, a follower even one entry behind the snapshot index
+  // needs the whole image; the log keeps snapshot_catch_up_entries before it.
+  Cluster c(3, /*snapshot_every=*/50, /*lease=*/true, ReplicaHostOptions::Fsync::kAlways,
+            /*catch_up_entries=*/40);
+  c.AddGroup(1);
+  NodeId leader = c.WaitLeader(1);
+  std::set<std::string> acked;
+  CHECK(PipelinedWrites(&c, leader, 1, 0, 30, &acked) == 30);
+  const uint64_t before = c.MaxApplied(1);
+  REQUIRE(WaitFor([&] { return c.AllApplied(1, before); }));
+  const NodeId lagger = leader == 3 ? 2 : 3;
+  c.Stop(lagger);
+  CHECK(PipelinedWrites(&c, leader, 1, 30, 30, &acked) == 30);
+  // The leader snapshots (applied >= 50) while the lagger is 30 entries behind.
+  REQUIRE(WaitFor([&] { return c.host(leader)->stats().snapshots_taken >= 1; }));
+  c.Start(lagger);
+  const uint64_t applied = c.MaxApplied(1);
+  REQUIRE(WaitFor([&] { return c.AllApplied(1, applied); }));
+  CHECK(c.sm(lagger)->restores() == 0);
+  CHECK(c.host(lagger)->stats().snapshots_installed == 0);
+  CHECK(c.sm(lagger)->Kv(1) == c.sm(leader)->Kv(1));
+  CHECK(c.sm(lagger)->Kv(1).size() == 60);
 }
 
 TEST_CASE("replica host: membership change adds a node that catches up by snapshot",

@@ -203,6 +203,27 @@ TEST_CASE("RaftLog compaction deletes segments and survives reopen", "[storage][
   CHECK(log->Truncate(1, 300).IsInvalidArgument());
 }
 
+TEST_CASE("RaftLog compaction point keeps entries by count and bytes", "[storage][raftlog]") {
+  MemEnv env;
+  auto log = OpenLog(&env);
+  REQUIRE(log->Append(1, Batch(1, 1, 100, 2, 100)).ok());  // 100 entries of 100 bytes
+  // Up to 10 entries before 60 (inclusive) fit: compact before 51.
+  CHECK(log->CompactionPoint(1, 60, 10, 1 << 20) == 51);
+  // The byte bound cuts first: 350 bytes hold 3 entries.
+  CHECK(log->CompactionPoint(1, 60, 10, 350) == 58);
+  // Nothing kept: right after the snapshot index, as before.
+  CHECK(log->CompactionPoint(1, 60, 0, 1 << 20) == 61);
+  CHECK(log->CompactionPoint(1, 60, 10, 0) == 61);
+  // Never below the first index; an unknown group or an index before the log.
+  CHECK(log->CompactionPoint(1, 60, 1000, 1 << 20) == 1);
+  CHECK(log->CompactionPoint(7, 60, 10, 1 << 20) == 61);
+  REQUIRE(log->Compact(1, 51).ok());
+  CHECK(log->CompactionPoint(1, 55, 10, 1 << 20) == 51);
+  CHECK(log->CompactionPoint(1, 40, 10, 1 << 20) == 41);
+  // Past the last index: counted from the last entry.
+  CHECK(log->CompactionPoint(1, 500, 10, 1 << 20) == 91);
+}
+
 TEST_CASE("RaftLog DropGroup forgets a group across reopen", "[storage][raftlog]") {
   MemEnv env;
   {
