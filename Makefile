@@ -67,6 +67,7 @@ bench-engines: deps
 bench-cluster: build
 	scripts/deps.sh etcd-server etcd-client
 	tests/bench/cluster.sh
+	tests/bench/cluster_pipelines.sh
 
 cluster: build
 	scripts/cluster.sh start $(BUILD)

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Deep pipelines into a 3-node cluster (fsync always): does Raft keep its
+# leaders while clients push more than it commits? redis-benchmark -c 50
+# -P 1000 -d 1000 SET (N writes), through node 1 (plain: node 1 forwards two
+# thirds) and with --cluster (its keys all hash to one shard per node, so each
+# node's hot shard snapshots every snapshot-entries writes). Each run on a
+# fresh cluster. Reports, per run: SET/s and p50, leader changes during the
+# run (all nodes), the slowest replication-thread callback and the largest gap
+# between Raft ticks (max over nodes; the election timeout is 200-400 ms).
+# Reference: redis-server (appendonly yes, appendfsync always), same load.
+# Env: N (500000), SHARDS (64), RUNS (2). Nothing is pinned: the servers and
+# redis-benchmark share this machine's cores.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+N=${N:-500000}
+SHARDS=${SHARDS:-64}
+RUNS=${RUNS:-2}
+export RINGKV_SERVER
+work=$(mktemp -d /tmp/ringkv-bench-pipelines.XXXXXX)
+trap 'bench_cleanup; rm -rf "$work"' EXIT
+
+# info_sum PORTS FIELD / info_max PORTS FIELD: a numeric INFO cluster field over the nodes.
+info_values() {
+  local field=$1 port
+  shift
+  for port in "$@"; do
+    redis-cli -p "$port" info cluster | tr -d '\r' | awk -F: -v f="$field" '$1 == f {print $2}'
+  done
+}
+info_sum() { info_values "$@" | awk '{s += $1} END {print s + 0}'; }
+info_max() { info_values "$@" | awk '$1 > m {m = $1} END {print m + 0}'; }
+
+# run_cluster CLIENT_ARGS...: one run on a fresh cluster; prints "rps p50 changes slowest_ms gap_ms".
+run_cluster() {
+  coproc CL { /usr/bin/python3 "$here/cluster_probe.py" serve "$work/c" "$SHARDS" always 3; }
+  local tag p1 p2 p3 pids
+  read -r tag p1 p2 p3 pids <&"${CL[0]}"
+  [ "$tag" = PORTS ] || { echo "cluster did not start" >&2; exit 1; }
+  sleep 3  # leaders settle on their preferred nodes first
+  local before out
+  before=$(info_sum raft_leader_changes "$p1" "$p2" "$p3")
+  out=$(redis-benchmark -p "$p1" "$@" -t set -n "$N" -c 50 -P 1000 -d 1000 -r 100000 --csv 2>/dev/null |
+    tr -d '"' | awk -F, '$1 == "SET" {print $2, $5}')
+  echo "${out:-0 0} $(( $(info_sum raft_leader_changes "$p1" "$p2" "$p3") - before ))" \
+    "$(( $(info_max raft_slowest_callback_us "$p1" "$p2" "$p3") / 1000 ))" \
+    "$(info_max raft_tick_gap_max_ms "$p1" "$p2" "$p3")"
+  echo stop >&"${CL[1]}"
+  wait "$CL_PID" 2>/dev/null || true
+  rm -rf "$work/c"
+}
+
+echo "# deep pipelines: redis-benchmark -t set -n $N -c 50 -P 1000 -d 1000 -r 100000, shards $SHARDS, $(nproc) cores shared, unpinned"
+echo
+echo "| target | client | run | SET/s | p50 ms | leader changes | slowest callback ms | largest tick gap ms |"
+echo "|---|---|---|---|---|---|---|---|"
+for run in $(seq 1 "$RUNS"); do
+  for client in plain --cluster; do
+    args=()
+    [ "$client" = --cluster ] && args=(--cluster)
+    read -r rps p50 changes slowest gap < <(run_cluster "${args[@]}")
+    echo "| ringkv, 3 nodes | $client | $run | $rps | $p50 | $changes | $slowest | $gap |"
+  done
+done
+
+port=$(free_port)
+redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync always \
+  --dir "$work" --daemonize no --logfile /dev/null &
+pid=$!; BENCH_PIDS+=("$pid"); wait_ping "$port"
+read -r rps p50 < <(redis-benchmark -p "$port" -t set -n "$N" -c 50 -P 1000 -d 1000 -r 100000 --csv 2>/dev/null |
+  tr -d '"' | awk -F, '$1 == "SET" {print $2, $5}')
+echo "| redis-server, appendfsync always (reference) | plain | 1 | $rps | $p50 | - | - | - |"
+stop_pid "$pid"
