@@ -64,19 +64,10 @@ rb() {
   echo "$(( (t1 - t0) * 1000000 / hz / n ))" >> "$results"
 }
 
-# start_cluster REPLICAS: a 3-node cluster (cluster_probe.py serve, fsync always);
-# sets p1 p2 p3 (client ports) and SERVER_PIDS. stop_cluster stops it.
-start_cluster() {
-  coproc CL { /usr/bin/python3 "$here/cluster_probe.py" serve "$work" "$SHARDS" always "$1"; }
-  read -r tag p1 p2 p3 SERVER_PIDS <&"${CL[0]}"
-  [ "$tag" = PORTS ] || { echo "cluster ($1 replicas) did not start" >&2; exit 1; }
-}
-stop_cluster() { echo stop >&"${CL[1]}"; wait "$CL_PID" 2>/dev/null || true; }
-
 echo "# cluster benchmark: redis-benchmark -c 50 -d 100 -n $N (GET -P 16: $N_GET16, with --cluster $N_GET16_CLUSTER), shards $SHARDS, $(nproc) cores shared, unpinned"
 
 # 1. ringkv cluster
-start_cluster 3
+start_cluster "$work" "$SHARDS" 3
 for p in $PIPELINES; do
   # a plain client on node 1 (2/3 of the keys forwarded), then a cluster-aware one
   # (each key sent to its shard's leader); SET first, so GETs find values
@@ -90,7 +81,7 @@ stop_cluster
 # 1b. the same three nodes with one replica per shard: no replication, every
 # node still logs and fsyncs its own shards. Not a target; it shows how much
 # of the SET gap to Redis is replication and how much the node's own path.
-start_cluster 1
+start_cluster "$work" "$SHARDS" 1
 for p in $PIPELINES; do rb ringkv-cluster-r1 "$p1" set "$p" --cluster; done
 stop_cluster
 
@@ -101,9 +92,7 @@ stop_pid "$pid"
 
 # 3. redis with appendfsync always
 port=$(free_port)
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync always \
-  --dir "$work" --daemonize no --logfile /dev/null &
-pid=$!; BENCH_PIDS+=("$pid"); wait_ping "$port"; SERVER_PIDS=$pid
+start_redis_aof "$port" "$work"; pid=$LAST_PID; SERVER_PIDS=$pid
 for p in $PIPELINES; do for t in set get; do rb redis-aof-always "$port" "$t" "$p"; done; done
 stop_pid "$pid"
 

@@ -20,33 +20,22 @@ export RINGKV_SERVER
 work=$(mktemp -d /tmp/ringkv-bench-pipelines.XXXXXX)
 trap 'bench_cleanup; rm -rf "$work"' EXIT
 
-# info_sum PORTS FIELD / info_max PORTS FIELD: a numeric INFO cluster field over the nodes.
-info_values() {
-  local field=$1 port
-  shift
-  for port in "$@"; do
-    redis-cli -p "$port" info cluster | tr -d '\r' | awk -F: -v f="$field" '$1 == f {print $2}'
-  done
-}
-info_sum() { info_values "$@" | awk '{s += $1} END {print s + 0}'; }
-info_max() { info_values "$@" | awk '$1 > m {m = $1} END {print m + 0}'; }
+# info_sum FIELD / info_max FIELD: an INFO cluster field over the three nodes.
+info_values() { local port; for port in $p1 $p2 $p3; do info_field "$port" "$1" cluster; done; }
+info_sum() { info_values "$1" | awk '{s += $1} END {print s + 0}'; }
+info_max() { info_values "$1" | awk '$1 > m {m = $1} END {print m + 0}'; }
 
 # run_cluster CLIENT_ARGS...: one run on a fresh cluster; prints "rps p50 changes slowest_ms gap_ms".
 run_cluster() {
-  coproc CL { /usr/bin/python3 "$here/cluster_probe.py" serve "$work/c" "$SHARDS" always 3; }
-  local tag p1 p2 p3 pids
-  read -r tag p1 p2 p3 pids <&"${CL[0]}"
-  [ "$tag" = PORTS ] || { echo "cluster did not start" >&2; exit 1; }
+  start_cluster "$work/c" "$SHARDS" 3
   sleep 3  # leaders settle on their preferred nodes first
   local before out
-  before=$(info_sum raft_leader_changes "$p1" "$p2" "$p3")
+  before=$(info_sum raft_leader_changes)
   out=$(redis-benchmark -p "$p1" "$@" -t set -n "$N" -c 50 -P 1000 -d 1000 -r 100000 --csv 2>/dev/null |
     tr -d '"' | awk -F, '$1 == "SET" {print $2, $5}')
-  echo "${out:-0 0} $(( $(info_sum raft_leader_changes "$p1" "$p2" "$p3") - before ))" \
-    "$(( $(info_max raft_slowest_callback_us "$p1" "$p2" "$p3") / 1000 ))" \
-    "$(info_max raft_tick_gap_max_ms "$p1" "$p2" "$p3")"
-  echo stop >&"${CL[1]}"
-  wait "$CL_PID" 2>/dev/null || true
+  echo "${out:-0 0} $(( $(info_sum raft_leader_changes) - before ))" \
+    "$(( $(info_max raft_slowest_callback_us) / 1000 ))" "$(info_max raft_tick_gap_max_ms)"
+  stop_cluster
   rm -rf "$work/c"
 }
 
@@ -64,10 +53,8 @@ for run in $(seq 1 "$RUNS"); do
 done
 
 port=$(free_port)
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync always \
-  --dir "$work" --daemonize no --logfile /dev/null &
-pid=$!; BENCH_PIDS+=("$pid"); wait_ping "$port"
+start_redis_aof "$port" "$work"
 read -r rps p50 < <(redis-benchmark -p "$port" -t set -n "$N" -c 50 -P 1000 -d 1000 -r 100000 --csv 2>/dev/null |
   tr -d '"' | awk -F, '$1 == "SET" {print $2, $5}')
 echo "| redis-server, appendfsync always (reference) | plain | 1 | $rps | $p50 | - | - | - |"
-stop_pid "$pid"
+stop_pid "$LAST_PID"

@@ -66,7 +66,28 @@ stop_pid() {
   BENCH_PIDS=("${keep[@]}")
 }
 
-# used_memory PORT / rss PORT: from INFO memory.
+# info_field PORT FIELD [SECTION]: one INFO field (SECTION defaults to memory).
 info_field() {
-  redis-cli -p "$1" info memory | tr -d '\r' | awk -F: -v k="$2" '$1==k {print $2}'
+  redis-cli -p "$1" info "${3:-memory}" | tr -d '\r' | awk -F: -v k="$2" '$1==k {print $2}'
 }
+
+# start_redis_aof PORT DIR: redis-server with appendonly yes, appendfsync always
+# (the durable reference of the cluster benchmarks) -> sets LAST_PID.
+start_redis_aof() {
+  redis-server --port "$1" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync always \
+    --dir "$2" --daemonize no --logfile /dev/null &
+  LAST_PID=$!
+  BENCH_PIDS+=("$LAST_PID")
+  wait_ping "$1"
+}
+
+# start_cluster DIR SHARDS REPLICAS: a 3-node cluster under DIR (cluster_probe.py
+# serve, fsync always) -> sets p1 p2 p3 (client ports) and SERVER_PIDS (the node
+# PIDs). stop_cluster stops it.
+start_cluster() {
+  coproc CL { /usr/bin/python3 "$RINGKV_ROOT/tests/bench/cluster_probe.py" serve "$1" "$2" always "$3"; }
+  local tag
+  read -r tag p1 p2 p3 SERVER_PIDS <&"${CL[0]}"
+  [ "$tag" = PORTS ] || { echo "cluster ($3 replicas) did not start" >&2; exit 1; }
+}
+stop_cluster() { echo stop >&"${CL[1]}"; wait "$CL_PID" 2>/dev/null || true; }

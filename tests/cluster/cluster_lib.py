@@ -244,6 +244,11 @@ def wait_for(what, fn, timeout=30):
     raise RuntimeError("timed out (%d s) waiting for %s; last: %r" % (timeout, what, last))
 
 
+def info_int(client, field, section="cluster"):
+    """One integer field of INFO `section` through `client`."""
+    return int(client.info(section)[field])
+
+
 def check(cond, what):
     if not cond:
         FAILURES.append(what)

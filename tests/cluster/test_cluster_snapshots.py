@@ -9,15 +9,11 @@ log. Counters (INCR) check that nothing was applied twice or lost, and TTLs
 travel with the values."""
 import time
 
-from cluster_lib import Cluster, check, finish, wait_for
+from cluster_lib import Cluster, check, finish, info_int, wait_for
 
 KEYS = 2000
 COUNTERS = 50
 BUMPS = 20
-
-
-def info_int(c, i, field):
-    return int(c.client(i).info("cluster")[field])
 
 
 def read_all(c, i, readonly):
@@ -52,18 +48,18 @@ def run(engine):
             for k in range(COUNTERS):
                 w.incr("ctr:%d" % k)
         check(w.set("snap:ttl", "t", ex=1000), "SET with EX")
-        taken = sum(info_int(c, i, "raft_snapshots_taken") for i in (1, 2))
+        taken = sum(info_int(c.client(i), "raft_snapshots_taken") for i in (1, 2))
         print("%s: nodes 1 and 2 took %d shard snapshots while node 3 was down" % (engine, taken))
         check(taken >= 16, "%s: snapshots were taken (%d)" % (engine, taken))
 
         c.start(3)
         c.wait_ready()
         wait_for("%s: node 3 installs snapshots from the leaders" % engine,
-                 lambda: info_int(c, 3, "raft_snapshots_installed") >= 1, timeout=60)
+                 lambda: info_int(c.client(3), "raft_snapshots_installed") >= 1, timeout=60)
         wait_for("%s: node 3's own replicas hold every write" % engine,
                  lambda: not read_all(c, 3, readonly=True), timeout=60)
         print("%s: node 3 installed %d snapshots and caught up" %
-              (engine, info_int(c, 3, "raft_snapshots_installed")))
+              (engine, info_int(c.client(3), "raft_snapshots_installed")))
 
         c.stop_all()
         c.start_all()
